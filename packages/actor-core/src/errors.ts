@@ -1,0 +1,78 @@
+import type { Pid } from './pid.js';
+import { formatReason } from './exit-reason.js';
+
+/** Base class of every error Troupe throws; `code` is stable and documented. */
+export class TroupeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A bad argument: a taken or unknown name, a non-pid where a pid is needed (Erlang's `badarg`). */
+export class BadArgError extends TroupeError {
+  constructor(message: string) {
+    super('TROUPE_ERR_BADARG', message);
+  }
+}
+
+/** What a call was addressed to, for error messages. */
+export type CallTarget = Pid | string | { name: string; node: string } | { via: unknown; name: unknown } | null;
+
+function describe(target: CallTarget): string {
+  if (target === null) return 'server';
+  if (typeof target === 'string') return `'${target}'`;
+  if ('via' in target) return `via ${String(target.name)}`;
+  if ('name' in target) return `${target.name}@${target.node}`;
+  return target.toString();
+}
+
+/** Base of the errors a `call` raises in its caller (OTP's `{Reason, {gen_server, call, ...}}`). */
+export class CallError extends TroupeError {
+  constructor(
+    code: string,
+    message: string,
+    readonly target: CallTarget,
+    readonly reason: unknown,
+  ) {
+    super(code, message);
+  }
+}
+
+/** No reply within the timeout; a late reply is dropped. */
+export class CallTimeoutError extends CallError {
+  constructor(target: CallTarget, readonly timeoutMs: number) {
+    super('TROUPE_ERR_CALL_TIMEOUT', `call to ${describe(target)} timed out after ${timeoutMs} ms`, target, 'timeout');
+  }
+}
+
+/** The server does not exist (dead pid, unregistered name). */
+export class NoProcError extends CallError {
+  constructor(target: CallTarget) {
+    super('TROUPE_ERR_NOPROC', `no process ${describe(target)}`, target, 'noproc');
+  }
+}
+
+/** A process called itself: it would wait for itself forever. */
+export class CallingSelfError extends CallError {
+  constructor(target: CallTarget) {
+    super('TROUPE_ERR_CALLING_SELF', `process ${describe(target)} called itself`, target, 'calling_self');
+  }
+}
+
+/** The server exited before replying; `reason` is its exit reason. */
+export class CallExitError extends CallError {
+  constructor(target: CallTarget, reason: unknown) {
+    super('TROUPE_ERR_CALL_EXIT', `${describe(target)} exited during the call: ${formatReason(reason)}`, target, reason);
+  }
+}
+
+/** The server's node went down or could not be reached. */
+export class NodeDownError extends CallError {
+  constructor(target: CallTarget, readonly node: string) {
+    super('TROUPE_ERR_NODEDOWN', `node ${node} is down (calling ${describe(target)})`, target, { nodedown: node });
+  }
+}

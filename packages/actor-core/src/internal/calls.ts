@@ -1,0 +1,161 @@
+import { Pid, Ref } from '../pid.js';
+import {
+  CallExitError,
+  CallTimeoutError,
+  CallingSelfError,
+  NoProcError,
+  NodeDownError,
+  type CallTarget,
+} from '../errors.js';
+import type { Dest } from '../types.js';
+import type { Node } from '../node.js';
+import type { Proc } from './process.js';
+
+/** Who is waiting for a reply: pass it to `reply(from, value)`, from any process, exactly once. */
+export interface From {
+  readonly node: string;
+  readonly tag: number;
+  readonly pid: Pid | null;
+}
+
+/** The message a `call` puts in the server's mailbox. */
+export interface CallEnvelope {
+  readonly $gen: 'call';
+  readonly from: From;
+  readonly req: unknown;
+}
+
+/** The message a `cast` puts in the server's mailbox. */
+export interface CastEnvelope {
+  readonly $gen: 'cast';
+  readonly req: unknown;
+}
+
+export function isCall(m: unknown): m is CallEnvelope {
+  return typeof m === 'object' && m !== null && (m as CallEnvelope).$gen === 'call';
+}
+
+export function isCast(m: unknown): m is CastEnvelope {
+  return typeof m === 'object' && m !== null && (m as CastEnvelope).$gen === 'cast';
+}
+
+export class PendingCall {
+  constructor(
+    readonly tag: number,
+    readonly resolve: (v: unknown) => void,
+    readonly reject: (e: Error) => void,
+    readonly deadline: number,
+    readonly timeoutMs: number,
+    readonly target: CallTarget,
+    readonly server: Proc | null,
+    readonly serverNode: string,
+  ) {}
+}
+
+export const DEFAULT_CALL_TIMEOUT = 5000;
+
+/**
+ * The one request/reply path (OTP's `gen:do_call`): the reply goes to a slot
+ * keyed by a tag, never to the caller's mailbox, so a late reply after a
+ * timeout is dropped and call latency does not depend on mailbox length.
+ * Server death rejects the slot at once; timeouts share one timer (the
+ * earliest deadline), so a call allocates no timer of its own.
+ */
+export class Calls {
+  readonly pending = new Map<number, PendingCall>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private armedFor = Infinity;
+  private readonly sweepBound = (): void => this.sweep();
+
+  constructor(private readonly node: Node) {}
+
+  call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
+    const node = this.node;
+    const target = dest as CallTarget;
+    let pid: Pid | undefined;
+    try {
+      pid = node.resolve(dest);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (pid === undefined) return Promise.reject(new NoProcError(target));
+    if (caller !== null && caller.self.equals(pid)) return Promise.reject(new CallingSelfError(target));
+    const local = pid.node === node.name;
+    let server: Proc | null = null;
+    if (local) {
+      server = node.lookup(pid);
+      if (server === null) return Promise.reject(new NoProcError(target));
+    } else if (!node.dist.isConnected(pid.node)) {
+      return Promise.reject(new NodeDownError(target, pid.node));
+    }
+    const tag = node.nextId();
+    const from: From = { node: node.name, tag, pid: caller === null ? null : caller.self };
+    const envelope: CallEnvelope = { $gen: 'call', from, req };
+    return new Promise((resolve, reject) => {
+      const deadline = Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Infinity;
+      const pc = new PendingCall(tag, resolve, reject, deadline, timeoutMs, target, server, pid!.node);
+      this.pending.set(tag, pc);
+      if (deadline < this.armedFor) this.arm(deadline);
+      if (server !== null) {
+        (server.watchers ??= new Set()).add(pc);
+        server.deliver(envelope);
+      } else {
+        node.dist.monitorForCall(pid!, new Ref(node.name, tag, node.creation));
+        node.dist.send(pid!, envelope);
+      }
+    });
+  }
+
+  /** Delivers a reply to its slot; dropped if the caller gave up or is gone. */
+  settle(tag: number, value: unknown): void {
+    const pc = this.pending.get(tag);
+    if (pc === undefined) return;
+    this.pending.delete(tag);
+    if (pc.server !== null) pc.server.watchers?.delete(pc);
+    else this.node.dist.demonitorForCall(pc.serverNode, tag);
+    pc.resolve(value);
+  }
+
+  /** The call's server ended (local watcher or remote DOWN). */
+  fail(pc: PendingCall, reason: unknown): void {
+    if (!this.pending.delete(pc.tag)) return;
+    if (reason === 'noproc') pc.reject(new NoProcError(pc.target));
+    else if (reason === 'noconnection') pc.reject(new NodeDownError(pc.target, pc.serverNode));
+    else pc.reject(new CallExitError(pc.target, reason));
+  }
+
+  /** Rejects every call waiting on a node that went down. */
+  nodeDown(nodeName: string): void {
+    for (const pc of this.pending.values()) {
+      if (pc.server === null && pc.serverNode === nodeName) {
+        this.pending.delete(pc.tag);
+        pc.reject(new NodeDownError(pc.target, nodeName));
+      }
+    }
+  }
+
+  private arm(deadline: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.armedFor = deadline;
+    const delay = Math.max(0, Math.min(deadline - performance.now(), 2 ** 31 - 1));
+    this.timer = setTimeout(this.sweepBound, Math.ceil(delay));
+  }
+
+  private sweep(): void {
+    this.timer = null;
+    this.armedFor = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const pc of this.pending.values()) {
+      if (pc.deadline <= now) {
+        this.pending.delete(pc.tag);
+        if (pc.server !== null) pc.server.watchers?.delete(pc);
+        else this.node.dist.demonitorForCall(pc.serverNode, pc.tag);
+        pc.reject(new CallTimeoutError(pc.target, pc.timeoutMs));
+      } else if (pc.deadline < next) {
+        next = pc.deadline;
+      }
+    }
+    if (next !== Infinity) this.arm(next);
+  }
+}

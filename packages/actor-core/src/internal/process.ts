@@ -1,0 +1,352 @@
+import { Pid, Ref } from '../pid.js';
+import { Ring } from './ring.js';
+import { ExitException, type ExitReason, reasonFromThrown } from '../exit-reason.js';
+import type {
+  Behaviour,
+  Dest,
+  DemonitorOptions,
+  DownMessage,
+  ProcessBody,
+  ProcessContext,
+  ReceiveOptions,
+  RemoteName,
+  SpawnOptions,
+  Timeout,
+} from '../types.js';
+import { TIMEOUT } from '../types.js';
+import type { Node } from '../node.js';
+import type { PendingCall } from './calls.js';
+import type { TimerEntry } from './timers.js';
+
+export const enum Status {
+  /** Spawned; `init` (or the body) has not run yet. */
+  Starting = 0,
+  /** Waiting for messages; runnable when its mailbox is not empty. */
+  Idle = 1,
+  /** Awaiting a promise (async handler, async init, process-style body). */
+  Suspended = 2,
+  Dead = 3,
+}
+
+/** A monitor, shared by its owner's and its target's tables when both are local. */
+export interface Monitor {
+  ref: Ref;
+  owner: Pid;
+  target: Pid;
+  object: Pid | RemoteName;
+}
+
+interface Waiter {
+  match: ((m: unknown) => boolean) | undefined;
+  resolve: (m: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+/**
+ * The runtime's one process class. Every process has this shape (the
+ * scheduler's loads stay monomorphic); only `beh.handle` differs.
+ * It is also the `ProcessContext` handed to user code.
+ */
+export class Proc implements ProcessContext<unknown, unknown> {
+  readonly node: Node;
+  readonly self: Pid;
+  state: unknown = undefined;
+  status: Status = Status.Starting;
+  queued = false;
+  trappingExits = false;
+  /** Behaviour style: the behaviour; process style: null (see `body`). */
+  beh: Behaviour<unknown, unknown> | null;
+  body: ProcessBody<unknown> | null;
+  mbox: Ring<unknown> | null = null;
+  throughput: number;
+  handled = 0;
+  name: string | null = null;
+  label: string | null;
+  parent: Pid | null = null;
+  links: Map<string, Pid> | null = null;
+  monitors: Map<string, Monitor> | null = null;
+  monitoredBy: Map<string, Monitor> | null = null;
+  watchers: Set<PendingCall> | null = null;
+  timers: Set<TimerEntry> | null = null;
+  waiter: Waiter | null = null;
+  /** A message a waiting `receive` matched, handed over on the next run. */
+  hit: unknown = undefined;
+  hitResolve: ((m: unknown) => void) | null = null;
+  abort: AbortController | null = null;
+  exitReason: ExitReason = undefined;
+
+  constructor(node: Node, pid: Pid, beh: Behaviour<unknown, unknown> | null, body: ProcessBody<unknown> | null, opts: SpawnOptions | undefined) {
+    this.node = node;
+    this.self = pid;
+    this.beh = beh;
+    this.body = body;
+    this.throughput = opts?.throughput ?? node.throughput;
+    this.label = opts?.label ?? beh?.name ?? null;
+    if (opts?.trapExit) this.trappingExits = true;
+  }
+
+  get alive(): boolean {
+    return this.status !== Status.Dead;
+  }
+
+  get signal(): AbortSignal {
+    return (this.abort ??= new AbortController()).signal;
+  }
+
+  // ---- messaging -------------------------------------------------------
+
+  send(dest: Dest, msg: unknown): void {
+    this.node.send(dest, msg);
+  }
+
+  /** Puts a message in the mailbox and makes the process runnable. */
+  deliver(msg: unknown): void {
+    if (this.status === Status.Dead) return;
+    const w = this.waiter;
+    if (w !== null) {
+      if (w.match === undefined || w.match(msg)) {
+        this.waiter = null;
+        if (w.timer !== null) clearTimeout(w.timer);
+        this.hit = msg;
+        this.hitResolve = w.resolve;
+        if (!this.queued) this.node.sched.enqueue(this);
+        return;
+      }
+    }
+    (this.mbox ??= new Ring(4)).push(msg);
+    if (!this.queued && this.status === Status.Idle && this.beh !== null) this.node.sched.enqueue(this);
+  }
+
+  receive(match?: (m: unknown) => boolean, opts?: ReceiveOptions): Promise<unknown> {
+    if (this.beh !== null) {
+      return Promise.reject(new TypeError('receive() is for process-style processes; a behaviour gets messages in handle()'));
+    }
+    if (this.waiter !== null) return Promise.reject(new TypeError('receive() called while another receive is pending'));
+    const mbox = this.mbox;
+    if (mbox !== null) {
+      for (let i = 0; i < mbox.length; i++) {
+        const m = mbox.at(i);
+        if (match === undefined || match(m)) {
+          mbox.removeAt(i);
+          this.handled++;
+          return Promise.resolve(m);
+        }
+      }
+    }
+    const timeout = opts?.timeout;
+    if (timeout !== undefined && timeout <= 0) return Promise.resolve(TIMEOUT as Timeout);
+    return new Promise((resolve) => {
+      const w: Waiter = { match, resolve: (m) => { this.handled++; resolve(m); }, timer: null };
+      if (timeout !== undefined && Number.isFinite(timeout)) {
+        w.timer = setTimeout(() => {
+          if (this.waiter === w) {
+            this.waiter = null;
+            resolve(TIMEOUT);
+          }
+        }, Math.min(timeout, 2 ** 31 - 1));
+      }
+      this.waiter = w;
+    });
+  }
+
+  /** Removes every queued message for which `drop` is true. */
+  flush(drop: (m: unknown) => boolean): number {
+    return this.mbox === null ? 0 : this.mbox.removeWhere(drop);
+  }
+
+  // ---- exits, links, monitors ------------------------------------------
+
+  exit(pidOrReason: unknown, reason?: ExitReason): never {
+    if (arguments.length >= 2) {
+      this.node.exitSignal(this.self, pidOrReason as Pid, reason, false);
+      return undefined as never;
+    }
+    throw new ExitException(pidOrReason);
+  }
+
+  link(pid: Pid): void {
+    this.node.link(this, pid);
+  }
+
+  unlink(pid: Pid): void {
+    this.node.unlink(this, pid);
+  }
+
+  monitor(target: Pid | string | RemoteName): Ref {
+    return this.node.monitor(this, target);
+  }
+
+  demonitor(ref: Ref, opts?: DemonitorOptions): boolean {
+    return this.node.demonitor(this, ref, opts);
+  }
+
+  trapExit(on: boolean): boolean {
+    const old = this.trappingExits;
+    this.trappingExits = on;
+    return old;
+  }
+
+  // ---- spawning ----------------------------------------------------------
+
+  spawn<M2, S2>(body: ProcessBody<M2> | Behaviour<M2, S2>, opts?: SpawnOptions): Pid {
+    return this.node.spawnFrom(this, body as ProcessBody<unknown> | Behaviour<unknown, unknown>, opts, false);
+  }
+
+  spawnLink<M2, S2>(body: ProcessBody<M2> | Behaviour<M2, S2>, opts?: SpawnOptions): Pid {
+    return this.node.spawnFrom(this, body as ProcessBody<unknown> | Behaviour<unknown, unknown>, opts, true);
+  }
+
+  spawnMonitor<M2, S2>(body: ProcessBody<M2> | Behaviour<M2, S2>, opts?: SpawnOptions): [Pid, Ref] {
+    const pid = this.node.spawnFrom(this, body as ProcessBody<unknown> | Behaviour<unknown, unknown>, opts, false);
+    return [pid, this.node.monitor(this, pid)];
+  }
+
+  // ---- names, timers, calls ---------------------------------------------
+
+  register(name: string): void {
+    this.node.register(name, this.self);
+  }
+
+  unregister(name: string): void {
+    this.node.unregister(name);
+  }
+
+  whereis(name: string): Pid | undefined {
+    return this.node.whereis(name);
+  }
+
+  sendAfter(ms: number, dest: Dest, msg: unknown): Ref {
+    return this.node.sendAfter(ms, dest, msg);
+  }
+
+  startTimer(ms: number, dest: Dest, msg: unknown): Ref {
+    return this.node.startTimer(ms, dest, msg);
+  }
+
+  cancelTimer(ref: Ref): number | false {
+    return this.node.cancelTimer(ref);
+  }
+
+  readTimer(ref: Ref): number | false {
+    return this.node.readTimer(ref);
+  }
+
+  call<R = unknown>(server: Dest, request: unknown, timeoutMs?: number): Promise<R> {
+    return this.node.calls.call(this, server, request, timeoutMs) as Promise<R>;
+  }
+
+  cast(server: Dest, request: unknown): void {
+    this.node.cast(server, request);
+  }
+
+  // ---- running (called by the scheduler) ---------------------------------
+
+  /** Runs up to `throughput` messages; returns true if the process should be queued again. */
+  run(): boolean {
+    const beh = this.beh;
+    if (beh === null) {
+      if (this.status === Status.Starting) this.startBody();
+      const resolve = this.hitResolve;
+      if (resolve !== null && this.status !== Status.Dead) {
+        const m = this.hit;
+        this.hit = undefined;
+        this.hitResolve = null;
+        resolve(m);
+      }
+      return false;
+    }
+    if (this.status === Status.Starting) {
+      if (beh.init !== undefined && !this.runInit(beh)) return false;
+      this.status = Status.Idle;
+    }
+    if (this.status !== Status.Idle) return false;
+    const mbox = this.mbox;
+    if (mbox === null) return false;
+    let n = this.throughput;
+    const node = this.node;
+    while (n-- > 0 && mbox.length > 0) {
+      const msg = mbox.shift();
+      this.handled++;
+      let r: unknown;
+      try {
+        r = beh.handle(msg, this);
+      } catch (e) {
+        node.terminate(this, reasonFromThrown(e));
+        return false;
+      }
+      if (this.status !== Status.Idle) return false; // exited while handling
+      if (r !== undefined && r !== null && typeof (r as PromiseLike<unknown>).then === 'function') {
+        this.suspendOn(r as PromiseLike<unknown>);
+        return false;
+      }
+    }
+    node.sched.processed += this.throughput - n - 1;
+    return mbox.length > 0;
+  }
+
+  private runInit(beh: Behaviour<unknown, unknown>): boolean {
+    let r: unknown;
+    try {
+      r = beh.init!(this);
+    } catch (e) {
+      this.node.terminate(this, reasonFromThrown(e));
+      return false;
+    }
+    if (this.status === Status.Dead) return false;
+    if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+      this.status = Status.Suspended;
+      (r as PromiseLike<unknown>).then(
+        (s) => {
+          if (this.status !== Status.Suspended) return;
+          this.state = s;
+          this.resume();
+        },
+        (e) => this.node.terminate(this, reasonFromThrown(e)),
+      );
+      return false;
+    }
+    this.state = r;
+    return true;
+  }
+
+  private suspendOn(p: PromiseLike<unknown>): void {
+    this.status = Status.Suspended;
+    p.then(
+      () => {
+        if (this.status === Status.Suspended) this.resume();
+      },
+      (e) => {
+        if (this.status === Status.Suspended) this.node.terminate(this, reasonFromThrown(e));
+      },
+    );
+  }
+
+  private resume(): void {
+    this.status = Status.Idle;
+    if (this.mbox !== null && this.mbox.length > 0 && !this.queued) this.node.sched.enqueue(this);
+  }
+
+  private startBody(): void {
+    this.status = Status.Suspended;
+    let r: unknown;
+    try {
+      r = this.body!(this as ProcessContext<unknown, undefined>);
+    } catch (e) {
+      this.node.terminate(this, reasonFromThrown(e));
+      return;
+    }
+    if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
+      (r as PromiseLike<unknown>).then(
+        () => this.node.terminate(this, 'normal'),
+        (e) => this.node.terminate(this, reasonFromThrown(e)),
+      );
+    } else {
+      this.node.terminate(this, 'normal');
+    }
+  }
+
+  /** DOWN messages for `ref` in the mailbox (for demonitor flush). */
+  flushDown(ref: Ref): number {
+    return this.flush((m) => (m as DownMessage | null)?.type === 'DOWN' && (m as DownMessage).ref instanceof Ref && (m as DownMessage).ref.equals(ref));
+  }
+}

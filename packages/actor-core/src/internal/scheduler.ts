@@ -1,0 +1,115 @@
+import { Ring } from './ring.js';
+import type { Proc } from './process.js';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+
+export interface SchedulerOptions {
+  /** Messages one process handles per visit before the next runs. */
+  throughput: number;
+  /** ms of continuous work after which the scheduler yields to the event loop. */
+  sliceMs: number;
+}
+
+export interface SchedulerStats {
+  /** Processes waiting in the run queue. */
+  runQueue: number;
+  /** Messages handled by behaviour-style processes since start. */
+  processed: number;
+  /** Times the scheduler gave the event loop a turn in the middle of work. */
+  yields: number;
+  /** Event-loop delay (ms) if lag monitoring is on. */
+  lag?: { p50: number; p99: number; max: number; mean: number };
+}
+
+/**
+ * A run queue of processes with pending work. Woken once on the idle→busy
+ * transition (a microtask), it runs each process for up to its `throughput`
+ * messages, and yields to the event loop with `setImmediate` when a time
+ * slice is used up, so timers and sockets are served while actors are flooded.
+ */
+export class Scheduler {
+  private readonly queue = new Ring<Proc>(64);
+  private scheduled = false;
+  private sliceStart = 0;
+  private readonly sliceMs: number;
+  processed = 0;
+  yields = 0;
+  private lag: IntervalHistogram | null = null;
+  private readonly runBound = (): void => this.run();
+  /** True from the start of a slice until the event loop's next check phase. */
+  private inSlice = false;
+  private readonly endSliceBound = (): void => {
+    this.inSlice = false;
+  };
+
+  constructor(opts: SchedulerOptions) {
+    this.sliceMs = opts.sliceMs;
+  }
+
+  enqueue(p: Proc): void {
+    p.queued = true;
+    this.queue.push(p);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.runBound);
+    }
+  }
+
+  private run(): void {
+    const q = this.queue;
+    const now = performance.now();
+    // A slice spans every wake-up until the event loop gets a turn, so chains of
+    // microtask wake-ups (process-style ping-pong) cannot starve timers and I/O.
+    if (!this.inSlice) {
+      this.inSlice = true;
+      this.sliceStart = now;
+      setImmediate(this.endSliceBound);
+    } else if (now - this.sliceStart > this.sliceMs) {
+      return this.yieldNow();
+    }
+    let checkAt = this.processed + 2048;
+    let visits = 0;
+    while (q.length > 0) {
+      const p = q.shift()!;
+      p.queued = false;
+      if (p.run() && !p.queued) {
+        p.queued = true;
+        q.push(p);
+      }
+      if (this.processed >= checkAt || (++visits & 255) === 0) {
+        checkAt = this.processed + 2048;
+        if (performance.now() - this.sliceStart > this.sliceMs) {
+          if (q.length > 0) return this.yieldNow();
+          break;
+        }
+      }
+    }
+    this.scheduled = false;
+  }
+
+  private yieldNow(): void {
+    this.yields++;
+    this.scheduled = true;
+    setImmediate(this.runBound);
+  }
+
+  /** Starts sampling event-loop delay (reported by `stats().lag`). */
+  monitorLag(resolutionMs = 10): void {
+    if (this.lag !== null) return;
+    this.lag = monitorEventLoopDelay({ resolution: resolutionMs });
+    this.lag.enable();
+  }
+
+  stopLagMonitor(): void {
+    this.lag?.disable();
+    this.lag = null;
+  }
+
+  stats(): SchedulerStats {
+    const s: SchedulerStats = { runQueue: this.queue.length, processed: this.processed, yields: this.yields };
+    const h = this.lag;
+    if (h !== null && h.count > 0) {
+      s.lag = { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, mean: h.mean / 1e6 };
+    }
+    return s;
+  }
+}
