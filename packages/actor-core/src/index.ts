@@ -47,3 +47,4 @@ export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logge
 export type { SchedulerStats } from './internal/scheduler.js';
 export { Distribution } from './dist/distribution.js';
 export type { Signal, SignalKind, Transport } from './dist/signals.js';
+export { type StartResult, type Origin, isStarted } from './start-result.js';
