@@ -48,3 +48,66 @@ export type { SchedulerStats } from './internal/scheduler.js';
 export { Distribution } from './dist/distribution.js';
 export type { Signal, SignalKind, Transport } from './dist/signals.js';
 export { type StartResult, type Origin, isStarted } from './start-result.js';
+export {
+  Supervisor,
+  type SupervisorOptions,
+  type SupervisorStartError,
+  type ChildStarted,
+  type StartChildResult,
+  type TerminateChildResult,
+  type RestartChildResult,
+  type DeleteChildResult,
+} from './supervisor/supervisor.js';
+export {
+  type ChildSpec,
+  type ChildStart,
+  type ResolvedChildSpec,
+  type SupervisorFlags,
+  type RestartType,
+  type ShutdownSpec,
+  type ChildType,
+  type Strategy,
+  type AutoShutdown,
+  type SpecProblem,
+} from './supervisor/child-spec.js';
+export type { ChildInfo, ChildCounts } from './supervisor/supervisor-process.js';
+export {
+  DynamicSupervisor,
+  type DynamicSupervisorFlags,
+  type DynamicChildSpec,
+  type DynamicStartChildResult,
+  type DynamicChildInfo,
+} from './supervisor/dynamic-supervisor.js';
+export {
+  GenServer,
+  IDLE_TIMEOUT,
+  type ServerRef,
+  type PlainPid,
+  type UntypedDest,
+  type ReplyTo,
+  type IdleTimeout,
+  type EventTimeout,
+  type Action,
+  type InitResult,
+  type CallResult,
+  type CastResult,
+  type NoReplyResult,
+  type StopResult,
+  type ServerContext,
+  type StartOptions,
+  type GenStartResult,
+  type GenStartMonitorResult,
+} from './gen-server.js';
+export {
+  type SpawnSpec,
+  type SpawnFactory,
+  type RemoteSpawnOptions,
+  DEFAULT_SPAWN_TIMEOUT,
+  RemoteSpawnError,
+  SpawnNodeDownError,
+  NotExposedError,
+  SpawnTimeoutError,
+  SpawnFailedError,
+} from './dist/distribution.js';
+export { SignalCodec, CodecError, PID_EXT, REF_EXT, KIND, signalFromTuple, type DecodeResult, type DecodeManyResult } from './dist/codec.js';
+export { MemoryNetwork, MemoryTransport, type MemoryNetworkOptions, type LaneStats, type DisconnectOptions } from './dist/memory-transport.js';

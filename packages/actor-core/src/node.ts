@@ -78,7 +78,8 @@ export class Node {
   /** @internal */ readonly sched: Scheduler;
   /** @internal */ readonly calls: Calls;
   /** @internal */ readonly timers: Timers;
-  /** @internal */ readonly dist: Distribution;
+  /** Distribution: transports plug in here; remote spawn (`expose`, `spawnRemote`) and `monitorNodes`. */
+  readonly dist: Distribution;
   private readonly procs = new Map<number, Proc>();
   private readonly names = new Map<string, Proc>();
   private seq = 0;
@@ -214,7 +215,8 @@ export class Node {
       }
       const rn = dest as RemoteName;
       if (typeof rn.name === 'string' && typeof rn.node === 'string') {
-        if (rn.node === this.name) return this.send(rn.name, msg);
+        // `{Name, Node} ! Msg` never raises, even for the own node (OTP: no badarg, the message is dropped).
+        if (rn.node === this.name) return void this.names.get(rn.name)?.deliver(msg);
         this.dist.sendName(rn, msg);
         return;
       }

@@ -1,4 +1,14 @@
-import { Node, silentLogger, TIMEOUT, type Pid, type ProcessContext } from '../src/index.js';
+import {
+  Node,
+  silentLogger,
+  TIMEOUT,
+  isDownMessage,
+  isExitMessage,
+  type ExitReason,
+  type Pid,
+  type ProcessContext,
+  type Ref,
+} from '../src/index.js';
 
 /** A node that logs nothing, for tests. */
 export function testNode(name = 'test@local'): Node {
@@ -53,4 +63,64 @@ export async function until(cond: () => boolean, timeoutMs = 2000, what = 'condi
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setImmediate(r));
   }
+}
+
+// ---- additions for the conformance suites --------------------------------
+
+/** Matches `{ type: 'DOWN', ref }` for one monitor. */
+export function downFor(ref: Ref): (m: unknown) => boolean {
+  return (m) => isDownMessage(m) && m.ref.equals(ref);
+}
+
+/** Matches `{ type: 'EXIT', from }` from one pid. */
+export function exitFrom(pid: Pid): (m: unknown) => boolean {
+  return (m) => isExitMessage(m) && m.from.equals(pid);
+}
+
+/**
+ * Resolves with the exit reason of `pid` (via `node.events`). Call it before the
+ * process can exit; rejects after `timeoutMs`.
+ */
+export function exitOf(node: Node, pid: Pid, timeoutMs = 2000): Promise<ExitReason> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      node.events.off('exit', on);
+      reject(new Error(`exitOf: ${pid.toString()} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const on = (e: { pid: Pid; reason: ExitReason }): void => {
+      if (!e.pid.equals(pid)) return;
+      clearTimeout(t);
+      node.events.off('exit', on);
+      resolve(e.reason);
+    };
+    node.events.on('exit', on);
+  });
+}
+
+/** A behaviour that appends every message to `msgs` (and optionally reacts). */
+export function recorder(
+  node: Node,
+  opts: { trapExit?: boolean; name?: string; onMsg?: (m: unknown, ctx: ProcessContext) => void } = {},
+): { pid: Pid; msgs: unknown[] } {
+  const msgs: unknown[] = [];
+  const spawnOpts: { trapExit?: boolean; name?: string; label: string } = { label: 'recorder' };
+  if (opts.trapExit !== undefined) spawnOpts.trapExit = opts.trapExit;
+  if (opts.name !== undefined) spawnOpts.name = opts.name;
+  const pid = node.spawn(
+    {
+      handle(m: unknown, ctx: ProcessContext<unknown, undefined>) {
+        msgs.push(m);
+        opts.onMsg?.(m, ctx as ProcessContext);
+      },
+    },
+    spawnOpts,
+  );
+  return { pid, msgs };
+}
+
+/** A process-style process that waits forever (until killed). */
+export function sleeper(node: Node, opts: { trapExit?: boolean; name?: string } = {}): Pid {
+  return node.spawn(async (ctx) => {
+    await ctx.receive(() => false);
+  }, opts);
 }

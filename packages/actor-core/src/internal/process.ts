@@ -138,12 +138,18 @@ export class Proc implements ProcessContext<unknown, unknown> {
     return new Promise((resolve) => {
       const w: Waiter = { match, resolve: (m) => { this.handled++; resolve(m); }, timer: null };
       if (timeout !== undefined && Number.isFinite(timeout)) {
-        w.timer = setTimeout(() => {
-          if (this.waiter === w) {
+        // setTimeout fires after 1 ms above 2^31-1 ms (§3 N7): chain timers up to the deadline.
+        const due = Date.now() + timeout;
+        const arm = (left: number): void => {
+          w.timer = setTimeout(() => {
+            if (this.waiter !== w) return;
+            const rest = due - Date.now();
+            if (rest > 0) return arm(rest);
             this.waiter = null;
             resolve(TIMEOUT);
-          }
-        }, Math.min(timeout, 2 ** 31 - 1));
+          }, Math.min(left, 2 ** 31 - 1));
+        };
+        arm(timeout);
       }
       this.waiter = w;
     });

@@ -1,0 +1,34 @@
+/**
+ * Runs one case in a fresh process: `node --expose-gc child.js <suite> <case> [--quick]`.
+ * Each figure goes to stdout as one line `BENCH_FIGURE {json}`; anything else
+ * on stdout/stderr is the case's own noise and is passed through by the runner.
+ */
+import { loadSuite } from './suites/index.js';
+import { FIGURE_PREFIX, type CaseContext, type Figure } from './harness.js';
+
+async function main(): Promise<void> {
+  const [suiteName, caseName, ...flags] = process.argv.slice(2);
+  if (suiteName === undefined || caseName === undefined) throw new Error('usage: child.js <suite> <case> [--quick]');
+  const quick = flags.includes('--quick');
+  const suite = await loadSuite(suiteName);
+  const c = suite.cases[caseName];
+  if (c === undefined) throw new Error(`suite '${suiteName}' has no case '${caseName}'`);
+  const ctx: CaseContext = {
+    quick,
+    runs: quick ? 3 : 5,
+    n: (full, quickDivisor = 10) => (quick ? Math.max(1, Math.floor(full / quickDivisor)) : full),
+    report: (f: Figure) => {
+      process.stdout.write(FIGURE_PREFIX + JSON.stringify(f) + '\n');
+    },
+  };
+  await c.run(ctx);
+}
+
+main().then(
+  // Exit explicitly: a case may leave timers or processes behind, and the figures are out.
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench case failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,226 @@
+/**
+ * The runner: each case in a fresh child process (its own JIT and heap, so
+ * cases do not disturb each other), figures collected from the children's
+ * stdout, ratios against the suite's baseline from the same run.
+ * A library, so the `troupe bench` CLI can reuse it; `run.ts` is the command.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FIGURE_PREFIX, secondsPer, unitKind, type Figure, type MetricInfo, type Unit } from './harness.js';
+import { loadSuite, suites } from './suites/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const childScript = resolve(here, 'child.js');
+/** bench/dist/runner.js → the repository root. */
+export const repoRoot = resolve(here, '..', '..');
+export const defaultOut = resolve(repoRoot, 'bench-report', 'results.json');
+
+/** One row of results.json. */
+export interface Result {
+  suite: string;
+  name: string;
+  /** null if the case failed. */
+  value: number | null;
+  unit: Unit;
+  /** The suite's baseline figure from this run (msgs/s of the bare dispatch loop); null where no ratio applies. */
+  baseline: number | null;
+  /**
+   * Machine-independent figure. Rates: value / baseline (share of the bare
+   * loop's speed; higher is better). Times: value in seconds × baseline, i.e.
+   * how many bare dispatches fit in that time (lower is better). Sizes: null
+   * (bytes do not scale with CPU speed).
+   */
+  ratio: number | null;
+  target?: { op: '>=' | '<='; value: number };
+  erlang?: number;
+  /** Per-run values behind a median. */
+  runs?: number[];
+  error?: string;
+}
+
+export interface RunOptions {
+  /** Suite names (`local`) or cases (`local.oneway`); empty: every suite. */
+  targets: string[];
+  quick?: boolean;
+  /** Write `--cpu-prof` profiles of each child into this directory. */
+  profileDir?: string | null;
+  /** Per-case limit; the child is killed after it. */
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export function ratioOf(value: number, unit: Unit, baseline: number): number | null {
+  switch (unitKind(unit)) {
+    case 'rate':
+      return value / baseline;
+    case 'time':
+      return value * secondsPer(unit) * baseline;
+    default:
+      return null;
+  }
+}
+
+/** Which cases of which suites to run, in order; a suite's baseline always runs first. */
+async function plan(targets: string[]): Promise<{ suite: string; cases: string[] }[]> {
+  const wanted = new Map<string, Set<string> | null>();
+  for (const t of targets.length > 0 ? targets : Object.keys(suites)) {
+    const dot = t.indexOf('.');
+    const suite = dot < 0 ? t : t.slice(0, dot);
+    const c = dot < 0 ? null : t.slice(dot + 1).split('.')[0]!;
+    if (!(suite in suites)) throw new Error(`unknown suite '${suite}' (known: ${Object.keys(suites).join(', ')})`);
+    const cur = wanted.get(suite);
+    if (c === null || cur === null) wanted.set(suite, null);
+    else (cur ?? wanted.set(suite, new Set()).get(suite)!).add(c);
+  }
+  const out: { suite: string; cases: string[] }[] = [];
+  for (const [suite, only] of wanted) {
+    const mod = await loadSuite(suite);
+    const all = Object.keys(mod.cases);
+    for (const c of only ?? []) {
+      if (!all.includes(c)) throw new Error(`suite '${suite}' has no case '${c}' (cases: ${all.join(', ')})`);
+    }
+    const cases = [mod.baseline, ...all.filter((c) => c !== mod.baseline && (only === null || only.has(c)))];
+    out.push({ suite, cases });
+  }
+  return out;
+}
+
+interface ChildOutcome {
+  figures: Figure[];
+  error: string | null;
+}
+
+function runChild(suite: string, caseName: string, opts: RunOptions): Promise<ChildOutcome> {
+  const args = ['--expose-gc'];
+  if (opts.profileDir) {
+    mkdirSync(opts.profileDir, { recursive: true });
+    args.push('--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=${suite}.${caseName}.cpuprofile`);
+  }
+  args.push(childScript, suite, caseName);
+  if (opts.quick) args.push('--quick');
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const figures: Figure[] = [];
+    let buf = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith(FIGURE_PREFIX)) figures.push(JSON.parse(line.slice(FIGURE_PREFIX.length)) as Figure);
+        else if (line.length > 0) opts.log?.(`  [${suite}.${caseName}] ${line}`);
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+    });
+    const limit = opts.timeoutMs ?? 10 * 60_000;
+    const timer = setTimeout(() => child.kill('SIGKILL'), limit);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let error: string | null = null;
+      if (code !== 0) {
+        const why = signal === 'SIGKILL' ? `killed after ${limit / 1000} s` : `exit ${code ?? signal}`;
+        const last = stderr.trim().split('\n').slice(-6).join('\n');
+        error = `${why}${last ? `: ${last}` : ''}`;
+      }
+      resolvePromise({ figures, error });
+    });
+  });
+}
+
+/** Runs the planned cases one after another and returns the rows of results.json. */
+export async function runBench(opts: RunOptions): Promise<Result[]> {
+  const log = opts.log ?? (() => {});
+  const results: Result[] = [];
+  for (const { suite, cases } of await plan(opts.targets)) {
+    const mod = await loadSuite(suite);
+    let baseline: number | null = null;
+    for (const c of cases) {
+      const started = performance.now();
+      log(`${suite}.${c} ...`);
+      const { figures, error } = await runChild(suite, c, opts);
+      log(`${suite}.${c} done in ${((performance.now() - started) / 1e3).toFixed(1)} s${error ? ` (FAILED: ${error})` : ''}`);
+      if (c === mod.baseline && figures[0] !== undefined) baseline = figures[0].value;
+      const reported = new Set<string>();
+      for (const f of figures) {
+        reported.add(f.name);
+        results.push(row(suite, f.name, f.value, f.unit, baseline, mod.metrics[f.name], f.runs));
+      }
+      // A failed case still gets its rows, with the error, so the table shows the gap.
+      for (const name of mod.cases[c]!.reports) {
+        if (!reported.has(name)) {
+          const r = row(suite, name, null, mod.metrics[name]?.unit ?? 'msgs/s', null, mod.metrics[name], undefined);
+          r.error = error ?? 'case reported no figure';
+          results.push(r);
+        }
+      }
+    }
+  }
+  return results;
+}
+
+function row(suite: string, name: string, value: number | null, unit: Unit, baseline: number | null, info: MetricInfo | undefined, runs: number[] | undefined): Result {
+  const ratio = value !== null && baseline !== null && Number.isFinite(value) ? ratioOf(value, unit, baseline) : null;
+  const r: Result = { suite, name, value, unit, baseline: ratio === null ? null : baseline, ratio };
+  if (info?.target) r.target = info.target;
+  if (info?.erlang !== undefined) r.erlang = info.erlang;
+  if (runs) r.runs = runs;
+  return r;
+}
+
+export function writeResults(results: Result[], file = defaultOut): string {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  return file;
+}
+
+// ---- the table ---------------------------------------------------------------
+
+/** 36.2M, 230k, 0.913, 1.09: three significant digits, SI suffix for big numbers. */
+export function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  const a = Math.abs(v);
+  if (a >= 1e9) return (v / 1e9).toPrecision(3) + 'G';
+  if (a >= 1e6) return (v / 1e6).toPrecision(3) + 'M';
+  if (a >= 1e4) return (v / 1e3).toPrecision(3) + 'k';
+  if (a >= 100) return v.toFixed(0);
+  if (a === 0) return '0';
+  return v.toPrecision(3);
+}
+
+export function meetsTarget(r: Result): boolean | null {
+  if (r.target === undefined || r.value === null) return null;
+  return r.target.op === '>=' ? r.value >= r.target.value : r.value <= r.target.value;
+}
+
+export function formatTable(results: Result[]): string {
+  const head = ['name', 'value', 'unit', 'target', 'Erlang', 'ratio', ''];
+  const rows = results.map((r) => {
+    const ok = meetsTarget(r);
+    return [
+      r.name,
+      r.value === null ? 'FAILED' : fmt(r.value),
+      r.unit,
+      r.target ? `${r.target.op} ${fmt(r.target.value)}` : '',
+      fmt(r.erlang),
+      fmt(r.ratio),
+      ok === null ? '' : ok ? 'ok' : 'MISS',
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const left = new Set([0, 2, 6]);
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...rows.map(line)];
+  const failed = results.filter((r) => r.error !== undefined);
+  for (const f of failed) out.push(`  ${f.name}: ${f.error!.split('\n')[0]}`);
+  return out.join('\n');
+}

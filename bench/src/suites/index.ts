@@ -1,0 +1,15 @@
+import type { SuiteModule } from '../harness.js';
+
+/**
+ * Every suite by name. A suite is a module exporting `cases`, `baseline` and
+ * `metrics`; loaded lazily so a child imports only the suite it runs.
+ */
+export const suites: Record<string, () => Promise<SuiteModule>> = {
+  local: () => import('./local.js'),
+};
+
+export async function loadSuite(name: string): Promise<SuiteModule> {
+  const load = suites[name];
+  if (load === undefined) throw new Error(`unknown suite '${name}' (known: ${Object.keys(suites).join(', ')})`);
+  return load();
+}

@@ -1,0 +1,38 @@
+// GenServer: OTP's gen_server on a behaviour-style process. The callbacks'
+// types live in gen-server/types.ts, the loop in gen-server/server.ts, the
+// start/call/cast/stop API in gen-server/api.ts.
+import { GenServer as api } from './gen-server/api.js';
+import type { GenServer as Callbacks } from './gen-server/types.js';
+
+/** The API: `GenServer.start / startLink / startMonitor / call / cast / reply / stop / getState / ref`. */
+export const GenServer = api;
+/** The callbacks a server implements (same name as the API, as in OTP's `-behaviour(gen_server)`). */
+export type GenServer<S, Call = unknown, Cast = unknown, Reply = unknown, Info = unknown, Args = undefined, Cont = unknown> = Callbacks<
+  S,
+  Call,
+  Cast,
+  Reply,
+  Info,
+  Args,
+  Cont
+>;
+
+export {
+  IDLE_TIMEOUT,
+  type ServerRef,
+  type PlainPid,
+  type UntypedDest,
+  type ReplyTo,
+  type IdleTimeout,
+  type EventTimeout,
+  type Action,
+  type InitResult,
+  type CallResult,
+  type CastResult,
+  type NoReplyResult,
+  type StopResult,
+  type ServerContext,
+  type StartOptions,
+  type GenStartResult,
+  type GenStartMonitorResult,
+} from './gen-server/types.js';

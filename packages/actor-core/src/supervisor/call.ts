@@ -1,0 +1,42 @@
+import type { Origin } from '../start-result.js';
+import type { Dest } from '../types.js';
+import type { Node } from '../node.js';
+import { CallExitError } from '../errors.js';
+
+/** The node an origin belongs to. */
+export function nodeOf(origin: Origin): Node {
+  return 'self' in origin ? origin.node : origin;
+}
+
+/**
+ * A supervisor request through the node's one call path. Supervisor calls
+ * wait forever by default, as in OTP (a terminate can legitimately take
+ * as long as a child's `infinity` shutdown).
+ */
+export function supCall<R>(origin: Origin, sup: Dest, req: unknown, timeoutMs = Infinity): Promise<R> {
+  const node = nodeOf(origin);
+  const caller = 'self' in origin ? node.lookup(origin.self) : null;
+  return node.calls.call(caller, sup, req, timeoutMs) as Promise<R>;
+}
+
+/**
+ * Asks a supervisor to stop with `reason` and waits until it has exited:
+ * it exits without replying, so the call fails with exactly that reason.
+ */
+export async function stopSup(origin: Origin, sup: Dest, reason: unknown, timeoutMs = Infinity): Promise<void> {
+  try {
+    await supCall(origin, sup, { $sup: 'stop', $dsup: 'stop', reason }, timeoutMs);
+  } catch (e) {
+    if (e instanceof CallExitError && sameReason(e.reason, reason)) return;
+    throw e;
+  }
+}
+
+function sameReason(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { CodecError, KIND, Pid, Ref, SignalCodec, type Signal } from '../src/index.js';
+import { testNode } from './helpers.js';
+
+const pid = (id = 7, node = 'a@mem', creation = 42) => new Pid(node, id, creation);
+const ref = (id = 9, node = 'a@mem', creation = 42) => new Ref(node, id, creation);
+
+const samples: Signal[] = [
+  { k: 'send', to: pid(), msg: { hello: [1, 'two', null] } },
+  { k: 'send_name', name: 'logger', msg: 'x' },
+  { k: 'exit', from: pid(1), to: pid(2, 'b@mem', 3), reason: { shutdown: { why: 'x' } }, link: true },
+  { k: 'link', from: pid(1), to: pid(2) },
+  { k: 'unlink', from: pid(1), to: pid(2) },
+  { k: 'monitor', from: pid(1), to: pid(2), ref: ref() },
+  { k: 'monitor', from: null, to: 'registered', ref: ref() },
+  { k: 'demonitor', from: null, ref: ref() },
+  { k: 'down', to: pid(1), ref: ref(), object: { name: 'n', node: 'b@mem' }, reason: 'noproc' },
+  { k: 'down', to: null, ref: ref(), object: pid(3), reason: { error: { name: 'Error', message: 'boom', stack: 's' } } },
+  { k: 'reply', tag: 12345, value: [pid(), ref()] },
+  { k: 'spawn_request', ref: ref(), from: pid(), name: 'worker', args: [1, { a: pid(5) }], link: true, monitor: false },
+  { k: 'spawn_reply', ref: ref(), pid: pid(8, 'b@mem'), error: null, message: null },
+  { k: 'spawn_reply', ref: ref(), pid: null, error: 'not_exposed', message: "'x' is not exposed" },
+];
+
+describe('codec', () => {
+  it('round-trips every signal kind', () => {
+    const c = new SignalCodec();
+    for (const s of samples) {
+      const r = c.decode(c.encode(s));
+      expect(r.ok, s.k).toBe(true);
+      if (r.ok) expect(r.signal).toEqual(s);
+    }
+    expect(new Set(samples.map((s) => s.k)).size).toBe(Object.keys(KIND).length);
+  });
+
+  it('pids and refs at any depth come back as fresh Pid/Ref objects', () => {
+    const node = testNode('codec@mem');
+    const live = node.spawn({ handle() {} });
+    expect(live.p).not.toBeNull(); // a local pid carries its process cache
+    const msg = { a: [{ b: { c: live } }], set: new Set([ref(1)]), tuple: [[[pid(3)]]], refs: { r: ref(2) } };
+    const c = new SignalCodec();
+    const r = c.decode(c.encode({ k: 'send', to: live, msg }));
+    expect(r.ok).toBe(true);
+    if (!r.ok || r.signal.k !== 'send') return;
+    const got = r.signal.msg as typeof msg;
+    const inner = got.a[0]!.b.c;
+    expect(inner).toBeInstanceOf(Pid);
+    expect(inner.equals(live)).toBe(true);
+    expect(inner).not.toBe(live);
+    expect(inner.p).toBeNull();
+    expect(r.signal.to.p).toBeNull();
+    expect([...got.set][0]).toBeInstanceOf(Ref);
+    expect(([...got.set][0] as Ref).equals(ref(1))).toBe(true);
+    expect(got.tuple[0]![0]![0]!.equals(pid(3))).toBe(true);
+    expect(got.refs.r.key).toBe(ref(2).key);
+    node.shutdown();
+  });
+
+  it('keeps undefined, bigint, Set, Date and Error; large ids and unicode node names', () => {
+    const c = new SignalCodec();
+    const big = 2n ** 80n;
+    const msg = { u: undefined, big, set: new Set([1, 2]), when: new Date(5), err: new TypeError('t'), p: new Pid('nœud@hôte', 2 ** 40, 2 ** 32 - 1) };
+    const r = c.decode(c.encode({ k: 'send_name', name: 'x', msg }));
+    expect(r.ok).toBe(true);
+    if (!r.ok || r.signal.k !== 'send_name') return;
+    const m = r.signal.msg as typeof msg;
+    expect('u' in m && m.u === undefined).toBe(true);
+    expect(m.big).toBe(big);
+    expect(m.set).toEqual(new Set([1, 2]));
+    expect(m.when.getTime()).toBe(5);
+    expect(m.err).toBeInstanceOf(Error);
+    expect(m.err.message).toBe('t');
+    expect(m.p.equals(msg.p)).toBe(true);
+  });
+
+  it('malformed input gives a typed error, never a throw', () => {
+    const c = new SignalCodec();
+    const bad: Uint8Array[] = [
+      new Uint8Array(0),
+      Uint8Array.from([0xc1]),
+      Uint8Array.from([0x92, 0x01]), // truncated array
+      Uint8Array.from([0xdd, 0xff, 0xff, 0xff, 0xff]), // array claiming 4G items
+      Uint8Array.from([0x01, 0x02]), // trailing bytes
+      c.encodeValue({ k: 'send' }), // an object, not a frame
+      c.encodeValue([99, 1, 2]), // unknown kind
+      c.encodeValue([KIND.send, 'not a pid', 1]),
+      c.encodeValue([KIND.exit, pid(), pid(), 'r']), // missing field
+      c.encodeValue([KIND.reply, 1.5, 1]), // non-integer tag
+      Uint8Array.from([0x93, 0x00, 0xd4, 0x20, 0x00, 0x01]), // pid extension, 1-byte payload
+      Uint8Array.from([0x93, 0x00, 0xc7, 0x0d, 0x20, 0, 0, 0, 1, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0, 0x61, 0x01]), // pid with NaN id
+    ];
+    for (const b of bad) {
+      const r = c.decode(b);
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error).toBeInstanceOf(CodecError);
+        expect(r.error.code).toBe('TROUPE_ERR_DECODE');
+      }
+    }
+    expect(c.decode('nope' as unknown as Uint8Array).ok).toBe(false);
+    // and the codec still works afterwards
+    const ok = c.decode(c.encode(samples[0]!));
+    expect(ok.ok).toBe(true);
+  });
+
+  it('fuzz: random and mutated frames never throw', () => {
+    const c = new SignalCodec();
+    const valid = samples.map((s) => c.encode(s));
+    for (let i = 0; i < 3000; i++) {
+      let b: Uint8Array;
+      if (i % 2 === 0) {
+        b = randomBytes(1 + (i % 64));
+      } else {
+        b = Uint8Array.from(valid[i % valid.length]!);
+        const flips = 1 + (i % 4);
+        for (let j = 0; j < flips; j++) b[(i * 7 + j * 13) % b.length] = (i * 31 + j) & 0xff;
+      }
+      expect(() => c.decode(b)).not.toThrow();
+      expect(() => c.decodeMany(b)).not.toThrow();
+    }
+  });
+
+  it('__proto__ in a decoded message does not pollute prototypes', () => {
+    const c = new SignalCodec();
+    const evil = JSON.parse('{"__proto__": {"polluted": true}}') as unknown;
+    const r = c.decode(c.encode({ k: 'send_name', name: 'x', msg: evil }));
+    expect(r.ok).toBe(true);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    if (r.ok && r.signal.k === 'send_name') expect(Object.getPrototypeOf(r.signal.msg)).toBe(Object.prototype);
+  });
+
+  it('an unencodable payload throws CodecError; an unencodable exit reason is replaced', () => {
+    const c = new SignalCodec();
+    expect(() => c.encode({ k: 'send', to: pid(), msg: { s: Symbol('x') } })).toThrow(CodecError);
+    try {
+      c.encode({ k: 'send', to: pid(), msg: Symbol('x') });
+    } catch (e) {
+      expect((e as CodecError).code).toBe('TROUPE_ERR_ENCODE');
+    }
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const r = c.decode(c.encode({ k: 'exit', from: pid(1), to: pid(2), reason: cyclic, link: true }));
+    expect(r.ok).toBe(true);
+    if (r.ok && r.signal.k === 'exit') expect(r.signal.reason).toMatchObject({ error: { name: 'CodecError' } });
+  });
+
+  it('batches: encodeMany/decodeMany, including the per-signal fallback path', () => {
+    const c = new SignalCodec();
+    const r = c.decodeMany(c.encodeMany(samples));
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.signals).toEqual(samples);
+    const withBadReason: Signal[] = [samples[0]!, { k: 'down', to: pid(), ref: ref(), object: pid(2), reason: Symbol('r') }, samples[1]!];
+    const r2 = c.decodeMany(c.encodeMany(withBadReason));
+    expect(r2.ok).toBe(true);
+    if (r2.ok) {
+      expect(r2.signals).toHaveLength(3);
+      expect(r2.signals[1]).toMatchObject({ k: 'down', reason: { error: { name: 'CodecError' } } });
+      expect(r2.signals[2]).toEqual(samples[1]);
+    }
+    const many = Array.from({ length: 70000 }, (_, i): Signal => ({ k: 'reply', tag: i + 1, value: i === 5 ? Symbol('no') : i }));
+    expect(() => c.encodeMany(many)).toThrow(CodecError);
+    const bigBatch = Array.from({ length: 70000 }, (_, i): Signal => ({ k: 'exit', from: pid(), to: pid(), reason: i === 5 ? Symbol('r') : i, link: false }));
+    const r3 = c.decodeMany(c.encodeMany(bigBatch));
+    expect(r3.ok && r3.signals.length).toBe(70000);
+    expect(c.decodeMany(c.encodeValue({ not: 'a batch' })).ok).toBe(false);
+  });
+});

@@ -1,0 +1,69 @@
+import { digestMatches, handshakeDigest, type DigestInput } from './digest.js';
+import type { HandshakeMsg } from './messages.js';
+import type { HandshakeContext, Step } from './types.js';
+
+/**
+ * The accepting side of the handshake, as a pure state machine:
+ *
+ * (1) The socket opens: send CHALLENGE {versions, name, creation, hidden, nonceB}.
+ * (2) Receive HELLO {version, name, creation, hidden, url, nonceA, digestA}:
+ *     check the version is in range, the nonce is fresh, the peer is not
+ *     this node's name, and digestA = HMAC(cookie, initiator, nonceA, nonceB,
+ *     names, creations, version) in constant time; then ask `admit` (one
+ *     connection per pair).
+ * (3) Send ACCEPT {url, digestB} with the acceptor's proof: the connection is up.
+ *
+ * Any other message, or a failed check, ends in `failed`; the caller closes
+ * the socket with the reason.
+ */
+export type AcceptorState =
+  | { step: 'awaitHello'; nonce: Uint8Array }
+  | { step: 'up' }
+  | { step: 'failed' };
+
+export function acceptorStart(ctx: HandshakeContext): Step<AcceptorState> {
+  const nonce = ctx.newNonce();
+  const { name, creation, hidden } = ctx.self;
+  return {
+    state: { step: 'awaitHello', nonce },
+    send: { t: 'challenge', minVersion: ctx.minVersion, maxVersion: ctx.maxVersion, name, creation, hidden, nonce },
+  };
+}
+
+export function acceptorNext(state: AcceptorState, msg: HandshakeMsg, ctx: HandshakeContext): Step<AcceptorState> {
+  const failed = { step: 'failed' } as const;
+  if (state.step !== 'awaitHello' || msg.t !== 'hello') {
+    return { state: failed, fail: { reason: 'protocol_error', detail: `unexpected ${msg.t} in state ${state.step}` } };
+  }
+  if (msg.version < ctx.minVersion || msg.version > ctx.maxVersion) {
+    return { state: failed, fail: { reason: 'version_mismatch', detail: `peer ${msg.name} chose version ${msg.version}; this node speaks ${ctx.minVersion}..${ctx.maxVersion}` } };
+  }
+  if (msg.name === ctx.self.name) {
+    return { state: failed, fail: { reason: 'self_connect', detail: `peer claims this node's own name ${msg.name}` } };
+  }
+  if (ctx.replayed(msg.nonce) || Buffer.compare(msg.nonce, state.nonce) === 0) {
+    return { state: failed, fail: { reason: 'replayed_nonce', detail: `peer ${msg.name} sent a nonce seen before` } };
+  }
+  const input: DigestInput = {
+    version: msg.version,
+    initiator: { name: msg.name, creation: msg.creation, nonce: msg.nonce },
+    acceptor: { name: ctx.self.name, creation: ctx.self.creation, nonce: state.nonce },
+  };
+  if (!digestMatches(handshakeDigest(ctx.cookie, 'initiator', input), msg.digest)) {
+    return { state: failed, fail: { reason: 'bad_cookie', detail: `connection attempt from ${msg.name} rejected: invalid challenge reply (cookies differ)` } };
+  }
+  const refused = ctx.admit({ name: msg.name, creation: msg.creation, role: 'acceptor' });
+  if (refused !== null) return { state: failed, fail: refused };
+  return {
+    state: { step: 'up' },
+    send: { t: 'accept', url: ctx.self.url, digest: handshakeDigest(ctx.cookie, 'acceptor', input) },
+    up: {
+      name: msg.name,
+      creation: msg.creation,
+      hidden: msg.hidden || ctx.self.hidden,
+      peerHidden: msg.hidden,
+      url: msg.url,
+      version: msg.version,
+    },
+  };
+}

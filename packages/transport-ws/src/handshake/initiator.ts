@@ -1,0 +1,69 @@
+import { digestMatches, handshakeDigest, type DigestInput } from './digest.js';
+import type { HandshakeMsg } from './messages.js';
+import type { HandshakeContext, PeerInfo, Step } from './types.js';
+
+/**
+ * The connecting side of the handshake, as a pure state machine:
+ *
+ * (1) Receive CHALLENGE {versions, name, creation, hidden, nonceB}: pick the
+ *     highest common version, refuse a replayed nonce or this node's own
+ *     name, ask `admit` (one connection per pair).
+ * (2) Send HELLO {version, name, creation, hidden, url, nonceA, digestA},
+ *     digestA = HMAC(cookie, initiator, both nonces, names, creations, version).
+ * (3) Receive ACCEPT {url, digestB}: check the acceptor's proof in constant
+ *     time: the connection is up.
+ *
+ * The initiator proves itself first, so an unauthenticated client never
+ * obtains a proof from an acceptor to attack offline.
+ */
+export type InitiatorState =
+  | { step: 'awaitChallenge' }
+  | { step: 'awaitAccept'; input: DigestInput; peer: Omit<PeerInfo, 'url'> }
+  | { step: 'up' }
+  | { step: 'failed' };
+
+export function initiatorStart(): InitiatorState {
+  return { step: 'awaitChallenge' };
+}
+
+export function initiatorNext(state: InitiatorState, msg: HandshakeMsg, ctx: HandshakeContext): Step<InitiatorState> {
+  const failed = { step: 'failed' } as const;
+  if (state.step === 'awaitChallenge' && msg.t === 'challenge') {
+    if (msg.name === ctx.self.name) {
+      return { state: failed, fail: { reason: 'self_connect', detail: `the address belongs to this node (${msg.name})` } };
+    }
+    const version = Math.min(ctx.maxVersion, msg.maxVersion);
+    if (version < ctx.minVersion || version < msg.minVersion) {
+      return { state: failed, fail: { reason: 'version_mismatch', detail: `peer ${msg.name} speaks ${msg.minVersion}..${msg.maxVersion}; this node ${ctx.minVersion}..${ctx.maxVersion}` } };
+    }
+    if (ctx.replayed(msg.nonce)) {
+      return { state: failed, fail: { reason: 'replayed_nonce', detail: `peer ${msg.name} sent a nonce seen before` } };
+    }
+    const refused = ctx.admit({ name: msg.name, creation: msg.creation, role: 'initiator' });
+    if (refused !== null) return { state: failed, fail: refused };
+    let nonce = ctx.newNonce();
+    // A nonce equal to the peer's would let a reflected frame pass as fresh.
+    while (Buffer.compare(nonce, msg.nonce) === 0) nonce = ctx.newNonce();
+    const input: DigestInput = {
+      version,
+      initiator: { name: ctx.self.name, creation: ctx.self.creation, nonce },
+      acceptor: { name: msg.name, creation: msg.creation, nonce: msg.nonce },
+    };
+    const { name, creation, hidden, url } = ctx.self;
+    return {
+      state: {
+        step: 'awaitAccept',
+        input,
+        peer: { name: msg.name, creation: msg.creation, hidden: msg.hidden || hidden, peerHidden: msg.hidden, version },
+      },
+      send: { t: 'hello', version, name, creation, hidden, url, nonce, digest: handshakeDigest(ctx.cookie, 'initiator', input) },
+    };
+  }
+  if (state.step === 'awaitAccept' && msg.t === 'accept') {
+    if (!digestMatches(handshakeDigest(ctx.cookie, 'acceptor', state.input), msg.digest)) {
+      return { state: failed, fail: { reason: 'bad_cookie', detail: `${state.peer.name} did not prove the cookie (cookies differ)` } };
+    }
+    return { state: { step: 'up' }, up: { ...state.peer, url: msg.url } };
+  }
+  return { state: failed, fail: { reason: 'protocol_error', detail: `unexpected ${msg.t} in state ${state.step}` } };
+}

@@ -1,0 +1,64 @@
+import type { HandshakeMsg } from './messages.js';
+
+/** Protocol versions this build speaks. Bump `MAX` for a new wire format, keep `MIN` while the old one is still served. */
+export const PROTOCOL_MIN_VERSION = 1;
+export const PROTOCOL_MAX_VERSION = 1;
+
+export interface LocalIdentity {
+  name: string;
+  creation: number;
+  hidden: boolean;
+  /** The URL this node listens on, told to peers for the mesh. */
+  url: string | null;
+}
+
+/** The authenticated peer at the end of a handshake. */
+export interface PeerInfo {
+  name: string;
+  creation: number;
+  /** The connection is hidden if either end is (Erlang's rule). */
+  hidden: boolean;
+  peerHidden: boolean;
+  url: string | null;
+  version: number;
+}
+
+export type FailReason =
+  | 'bad_cookie'
+  | 'replayed_nonce'
+  | 'version_mismatch'
+  | 'protocol_error'
+  | 'already_connected'
+  | 'simultaneous_connect'
+  | 'self_connect';
+
+export interface Failure {
+  reason: FailReason;
+  detail: string;
+}
+
+/** Everything a handshake step may consult; the impure parts are injected so steps stay pure. */
+export interface HandshakeContext {
+  self: LocalIdentity;
+  cookie: string;
+  minVersion: number;
+  maxVersion: number;
+  /** A fresh random nonce (≥ 16 bytes; the transport uses 32 from `crypto.randomBytes`). */
+  newNonce(): Uint8Array;
+  /** Records a nonce the peer sent; true if it was seen before (a replay). */
+  replayed(nonce: Uint8Array): boolean;
+  /**
+   * Once the peer's identity is known: null to go on, or why this connection
+   * must not be set up (one connection per node pair). The acceptor asks only
+   * after the peer proved the cookie.
+   */
+  admit(peer: { name: string; creation: number; role: 'initiator' | 'acceptor' }): Failure | null;
+}
+
+/** What one step decided: the next state, and at most one of: a message to send, success, failure. */
+export interface Step<S> {
+  state: S;
+  send?: HandshakeMsg;
+  up?: PeerInfo;
+  fail?: Failure;
+}
