@@ -4,7 +4,7 @@
  * on stdout/stderr is the case's own noise and is passed through by the runner.
  */
 import { loadSuite } from './suites/index.js';
-import { FIGURE_PREFIX, type CaseContext, type Figure } from './harness.js';
+import { CPU_PREFIX, FIGURE_PREFIX, type CaseContext, type Figure } from './harness.js';
 
 async function main(): Promise<void> {
   const [suiteName, caseName, ...flags] = process.argv.slice(2);
@@ -22,6 +22,9 @@ async function main(): Promise<void> {
     },
   };
   await c.run(ctx);
+  // The runner subtracts this from the machine's busy time to see what other processes took.
+  const cpu = process.cpuUsage();
+  process.stdout.write(CPU_PREFIX + String(cpu.user + cpu.system) + '\n');
 }
 
 main().then(

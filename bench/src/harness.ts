@@ -29,6 +29,8 @@ export function secondsPer(unit: Unit): number {
 
 /** Marks a figure line on a child's stdout. */
 export const FIGURE_PREFIX = 'BENCH_FIGURE ';
+/** Marks the child's own CPU time (µs, user + system) on its last stdout line. */
+export const CPU_PREFIX = 'BENCH_CPU ';
 
 /** One figure a case measured (what a child prints, one JSON line each). */
 export interface Figure {

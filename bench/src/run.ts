@@ -12,6 +12,8 @@ const USAGE = `usage: npm run bench -- [suite|suite.case ...] [--quick] [--prof]
   --quick      N scaled down (about 1/10) and 3 runs: every suite in under a minute
   --prof       write a CPU profile of each case to bench-report/prof/
   --out file   where results.json goes (default: bench-report/results.json)
+  --wait s     before each case wait up to s seconds for other processes to go quiet
+               (default 60, quick 0); figures taken while others were busy are marked noisy
   --list       list the cases and exit`;
 
 async function main(): Promise<number> {
@@ -21,12 +23,14 @@ async function main(): Promise<number> {
   let prof = false;
   let list = false;
   let out = defaultOut;
+  let wait: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
     else if (a === '--prof') prof = true;
     else if (a === '--list') list = true;
     else if (a === '--out') out = resolve(argv[++i] ?? '');
+    else if (a === '--wait') wait = Number(argv[++i]);
     else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       return 0;
@@ -46,6 +50,7 @@ async function main(): Promise<number> {
   const results = await runBench({
     targets,
     quick,
+    quietWaitMs: (wait ?? (quick ? 0 : 60)) * 1e3,
     profileDir: prof ? resolve(repoRoot, 'bench-report', 'prof') : null,
     log: (line) => console.error(line),
   });

@@ -8,8 +8,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FIGURE_PREFIX, secondsPer, unitKind, type Figure, type MetricInfo, type Unit } from './harness.js';
+import { CPU_PREFIX, FIGURE_PREFIX, secondsPer, unitKind, type Figure, type MetricInfo, type Unit } from './harness.js';
 import { loadSuite, suites } from './suites/index.js';
+import { NoiseMeter, waitForQuiet } from './noise.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const childScript = resolve(here, 'child.js');
@@ -37,8 +38,13 @@ export interface Result {
   erlang?: number;
   /** Per-run values behind a median. */
   runs?: number[];
+  /** CPU cores other processes used while the case ran (Linux); >= NOISY_CORES marks the figure as disturbed. */
+  noise?: number;
   error?: string;
 }
+
+/** Others' CPU, in cores, above which a figure counts as disturbed (as in shared/reference/node-performance.md). */
+export const NOISY_CORES = 0.3;
 
 export interface RunOptions {
   /** Suite names (`local`) or cases (`local.oneway`); empty: every suite. */
@@ -48,6 +54,8 @@ export interface RunOptions {
   profileDir?: string | null;
   /** Per-case limit; the child is killed after it. */
   timeoutMs?: number;
+  /** Before each case, wait up to this long for other processes to go quiet (default 0: don't wait). */
+  quietWaitMs?: number;
   log?: (line: string) => void;
 }
 
@@ -90,6 +98,8 @@ async function plan(targets: string[]): Promise<{ suite: string; cases: string[]
 interface ChildOutcome {
   figures: Figure[];
   error: string | null;
+  /** Others' CPU in cores during the case, if known. */
+  noise: number | null;
 }
 
 function runChild(suite: string, caseName: string, opts: RunOptions): Promise<ChildOutcome> {
@@ -103,6 +113,9 @@ function runChild(suite: string, caseName: string, opts: RunOptions): Promise<Ch
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const figures: Figure[] = [];
+    const meter = new NoiseMeter();
+    meter.start();
+    let childCpu: number | null = null;
     let buf = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
@@ -113,6 +126,7 @@ function runChild(suite: string, caseName: string, opts: RunOptions): Promise<Ch
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         if (line.startsWith(FIGURE_PREFIX)) figures.push(JSON.parse(line.slice(FIGURE_PREFIX.length)) as Figure);
+        else if (line.startsWith(CPU_PREFIX)) childCpu = Number(line.slice(CPU_PREFIX.length)) / 1e6;
         else if (line.length > 0) opts.log?.(`  [${suite}.${caseName}] ${line}`);
       }
     });
@@ -131,7 +145,9 @@ function runChild(suite: string, caseName: string, opts: RunOptions): Promise<Ch
         const last = stderr.trim().split('\n').slice(-6).join('\n');
         error = `${why}${last ? `: ${last}` : ''}`;
       }
-      resolvePromise({ figures, error });
+      // Without the child's own CPU (it failed) others' share is unknown.
+      const noise = childCpu === null ? null : meter.stop(childCpu);
+      resolvePromise({ figures, error, noise });
     });
   });
 }
@@ -144,15 +160,23 @@ export async function runBench(opts: RunOptions): Promise<Result[]> {
     const mod = await loadSuite(suite);
     let baseline: number | null = null;
     for (const c of cases) {
+      if (opts.quietWaitMs) {
+        await waitForQuiet(NOISY_CORES, opts.quietWaitMs, (cores) =>
+          log(`  waiting up to ${Math.round(opts.quietWaitMs! / 1e3)} s for other processes to go quiet (they use ${cores.toFixed(2)} cores)`),
+        );
+      }
       const started = performance.now();
       log(`${suite}.${c} ...`);
-      const { figures, error } = await runChild(suite, c, opts);
-      log(`${suite}.${c} done in ${((performance.now() - started) / 1e3).toFixed(1)} s${error ? ` (FAILED: ${error})` : ''}`);
+      const { figures, error, noise } = await runChild(suite, c, opts);
+      const noiseNote = noise !== null && noise >= NOISY_CORES ? `, NOISY: others used ${noise.toFixed(2)} cores` : '';
+      log(`${suite}.${c} done in ${((performance.now() - started) / 1e3).toFixed(1)} s${noiseNote}${error ? ` (FAILED: ${error})` : ''}`);
       if (c === mod.baseline && figures[0] !== undefined) baseline = figures[0].value;
       const reported = new Set<string>();
       for (const f of figures) {
         reported.add(f.name);
-        results.push(row(suite, f.name, f.value, f.unit, baseline, mod.metrics[f.name], f.runs));
+        const r = row(suite, f.name, f.value, f.unit, baseline, mod.metrics[f.name], f.runs);
+        if (noise !== null) r.noise = Math.round(noise * 100) / 100;
+        results.push(r);
       }
       // A failed case still gets its rows, with the error, so the table shows the gap.
       for (const name of mod.cases[c]!.reports) {
@@ -212,7 +236,7 @@ export function formatTable(results: Result[]): string {
       r.target ? `${r.target.op} ${fmt(r.target.value)}` : '',
       fmt(r.erlang),
       fmt(r.ratio),
-      ok === null ? '' : ok ? 'ok' : 'MISS',
+      [ok === null ? '' : ok ? 'ok' : 'MISS', r.noise !== undefined && r.noise >= NOISY_CORES ? `noisy(${r.noise.toFixed(1)})` : ''].filter(Boolean).join(' '),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -222,5 +246,8 @@ export function formatTable(results: Result[]): string {
   const out = [line(head), widths.map((w) => '-'.repeat(w)).join('  ').trimEnd(), ...rows.map(line)];
   const failed = results.filter((r) => r.error !== undefined);
   for (const f of failed) out.push(`  ${f.name}: ${f.error!.split('\n')[0]}`);
+  if (results.some((r) => r.noise !== undefined && r.noise >= NOISY_CORES)) {
+    out.push(`  noisy(x): other processes used x CPU cores while that case ran; treat the figure as a lower bound`);
+  }
   return out.join('\n');
 }

@@ -39,9 +39,11 @@ const worker: GenServer<null, never, never, never, 'crash'> = {
     return { ok: null };
   },
   handleInfo() {
-    // A real crash: a throw from a callback (its reason carries the Error and stack).
+    // A real crash: a throw from a callback. The clock starts at the throw, after
+    // the Error (and its stack capture) exists: that cost is the child's, not the restart's.
+    const e = new Error('bench crash');
     hook.crashAt = performance.now();
-    throw new Error('bench crash');
+    throw e;
   },
 };
 

@@ -79,6 +79,7 @@ function bareDispatch(n: number): number {
 
 /** Messages a sender puts out per scheduler visit: the node's default throughput, so the receiver keeps up. */
 const CHUNK = 300;
+// ^ sender and receiver each move 300 per visit, so the mailbox stays under 600.
 
 // ---- one-way -----------------------------------------------------------------
 
@@ -93,7 +94,12 @@ class Sink {
   }
 }
 
-/** Sender: on each `MORE` sends a chunk and, if any are left, queues itself another `MORE`. */
+/**
+ * Sender: on each `MORE` sends a chunk and, if any are left, queues itself
+ * another `MORE`. Spawned with `throughput: 1`: otherwise it would handle its
+ * own `MORE`s up to 300 times per visit and bury the receiver (that is the
+ * flood case, not steady one-way throughput).
+ */
 class Source {
   constructor(
     public to: Pid | null,
@@ -126,7 +132,7 @@ async function oneway(n: number, pairs: number, chunk = CHUNK): Promise<number> 
   const sources: Pid[] = [];
   for (let i = 0; i < pairs; i++) {
     const sink = node.spawn(new Sink(per, onDone));
-    sources.push(node.spawn(new Source(sink, per, chunk)));
+    sources.push(node.spawn(new Source(sink, per, chunk), { throughput: 1 }));
   }
   await turn(); // every process past Starting, so the timed part is only messaging
   const t0 = performance.now();
@@ -268,18 +274,18 @@ async function spawnIdle(node: Node, n: number): Promise<void> {
 // ---- lag under flood ----------------------------------------------------------------------
 
 /**
- * A flooder process sends `chunk` messages to one sink per visit, more than
- * the sink handles per visit (its throughput), so the sink's mailbox grows
- * to millions; meanwhile a 1 ms timer chain records how late it fires. The
- * figure is the worst lateness: what a socket or timer would wait.
+ * A flooder process sends 3,000 messages to one sink per visit, ten times
+ * what the sink handles per visit (its throughput, 300), so the sink's
+ * mailbox grows to millions; meanwhile a 1 ms timer chain records how late
+ * it fires. The figure is the worst lateness: what a socket or timer would
+ * wait while the node is flooded.
  */
 async function floodLag(n: number): Promise<number> {
   const node = newNode();
   let finish!: () => void;
   const finished = new Promise<void>((r) => (finish = r));
   const sink = node.spawn(new Sink(n, () => finish()));
-  const src = new Source(sink, n, 3000);
-  const srcPid = node.spawn(src);
+  const srcPid = node.spawn(new Source(sink, n, 3000), { throughput: 1 });
   await turn();
   let worst = 0;
   let running = true;

@@ -156,7 +156,8 @@ export class Node {
   /** @internal The live local process of `pid`, or null. */
   lookup(pid: Pid): Proc | null {
     const cached = pid.p;
-    if (cached !== null) return cached;
+    // The cache belongs to one node: several nodes in one process can share a Pid object.
+    if (cached !== null && cached.node === this) return cached;
     if (pid.node !== this.name || pid.creation !== this.creation) return null;
     return this.procs.get(pid.id) ?? null;
   }
@@ -191,7 +192,7 @@ export class Node {
   send(dest: Dest, msg: unknown): void {
     if (dest instanceof Pid) {
       const p = dest.p;
-      if (p !== null) {
+      if (p !== null && p.node === this) {
         p.deliver(msg);
         return;
       }
@@ -512,14 +513,28 @@ export class Node {
       }
     }
     this.dist.forget(p);
-    if (this.events.listenerCount('exit') > 0) this.events.emit('exit', { pid: self, reason });
+    // A throwing listener or logger must not abort the termination, the signal drain or the scheduler (N6).
+    if (this.events.listenerCount('exit') > 0) this.guard(() => this.events.emit('exit', { pid: self, reason }));
     if (!isNormalExit(reason)) {
-      if (this.events.listenerCount('crash') > 0) this.events.emit('crash', { pid: self, reason, behaviour: p.label });
+      if (this.events.listenerCount('crash') > 0) this.guard(() => this.events.emit('crash', { pid: self, reason, behaviour: p.label }));
       if (reason !== 'killed' && reason !== 'kill' && reason !== 'noconnection') {
-        this.logger.error('process crashed', { pid: self.toString(), behaviour: p.label, reason: crashData(reason) });
+        this.guard(() => this.logger.error('process crashed', { pid: self.toString(), behaviour: p.label, reason: crashData(reason) }));
       }
     }
     this.drainSignals();
+  }
+
+  /** Runs observer code (event listeners, the logger); what it throws is reported, never propagated. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      try {
+        this.logger.warn('an exit listener or the logger threw', { error: formatReason(e instanceof Error ? `${e.name}: ${e.message}` : e) });
+      } catch {
+        // the logger itself is broken: nothing more to do
+      }
+    }
   }
 
   /** Ends every process with `shutdown` and drops timers (for tests and process exit). */

@@ -1,5 +1,11 @@
-import { MemoryNetwork, isCall, type Behaviour, type MemoryNetworkOptions, type Node } from '../src/index.js';
+import { expect } from 'vitest';
+import { MemoryNetwork, Pid, Ref, isCall, type Behaviour, type MemoryNetworkOptions, type Node } from '../src/index.js';
 import { testNode } from './helpers.js';
+
+// Pids and Refs are equal by value (a local pid carries a process cache a decoded one lacks).
+expect.addEqualityTesters([
+  (x: unknown, y: unknown) => ((x instanceof Pid && y instanceof Pid) || (x instanceof Ref && y instanceof Ref) ? x.equals(y) : undefined),
+]);
 
 /** Nodes named `<n>@mem`, fully meshed over a fresh memory network. */
 export function cluster(names: string[], opts?: MemoryNetworkOptions): { net: MemoryNetwork; nodes: Node[] } {
@@ -26,7 +32,7 @@ export const callServer: Behaviour = {
 };
 
 /** Forwards every message it gets to `to`, tagged with its own pid. */
-export function forwarder(to: import('../src/index.js').Pid): Behaviour {
+export function forwarder(to: Pid): Behaviour {
   return {
     handle(m, ctx) {
       ctx.send(to, { fwd: m, by: ctx.self });

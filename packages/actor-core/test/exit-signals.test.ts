@@ -478,6 +478,36 @@ describe('§1.1 exit reasons', () => {
     expect(escaped).toEqual([]);
   });
 
+  it('§3 N6 — a handler returning a thenable whose then() throws crashes only that process; the node keeps running', async () => {
+    const node = testNode();
+    const w = await probe(node, { trapExit: true });
+    const bad = w.ctx.spawnLink({
+      handle() {
+        return {
+          then() {
+            throw new Error('broken thenable');
+          },
+        };
+      },
+    });
+    const badInit = w.ctx.spawnLink({
+      init() {
+        return {
+          then() {
+            throw new Error('broken init thenable');
+          },
+        } as unknown as Promise<undefined>;
+      },
+      handle() {},
+    });
+    node.send(bad, 'go');
+    expect((await w.next<ExitMessage>(exitFrom(bad))).reason).toMatchObject({ error: { message: 'broken thenable' } });
+    expect((await w.next<ExitMessage>(exitFrom(badInit))).reason).toMatchObject({ error: { message: 'broken init thenable' } });
+    const e = echo(node);
+    node.send(e, { from: w.pid, tag: 'after' });
+    await w.next(isPong('after'));
+  });
+
   it('§3 N3 — kill during an async handler: links fire with killed at once, the signal is aborted, the late result is ignored', async () => {
     const node = testNode();
     const w = await probe(node, { trapExit: true });

@@ -111,11 +111,11 @@ export const suiteServer: GenServer<State, SuiteCall, SuiteCast, unknown, unknow
     if (req === 'started_p') return { reply: 'ok', state };
     if (req === 'ping') return { reply: 'pong', state };
     if (req === 'stop') return { stop: 'stopped', reply: 'ok', state };
-    if (req === 'crash') ctx.exit('crashed');
+    if (req === 'crash') return ctx.exit('crashed');
     if (req === 'throw') throw new Error('handle_call boom');
-    if (req === 'exit_shutdown') ctx.exit('shutdown');
+    if (req === 'exit_shutdown') return ctx.exit('shutdown');
     if (req === 'stop_shutdown') return { stop: 'shutdown', state };
-    if (req === 'shutdown_reason') ctx.exit({ shutdown: 'reason' });
+    if (req === 'shutdown_reason') return ctx.exit({ shutdown: 'reason' });
     if (req === 'stop_shutdown_reason') return { stop: { shutdown: 'stop_reason' }, state };
     if (req === 'badreturn') return 'badreturn' as never;
     if (req === 'next_call') return state === 'call_within' ? { reply: 'ok', state: [] } : { reply: false, state };

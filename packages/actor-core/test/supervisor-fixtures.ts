@@ -55,12 +55,17 @@ export function worker(id: string, extra: Partial<ChildSpec> = {}, opts: WorkerO
 export class Switch {
   mode: 'ok' | 'fail' | 'ignore' = 'ok';
   starts = 0;
+  /** Slows failing starts down (like OTP's supervisor_deadlock), so a retry loop does not spin through the intensity limit. */
+  failDelayMs = 0;
   spec(id: string, extra: Partial<ChildSpec> = {}): ChildSpec {
     return {
       id,
-      start: (sup) => {
+      start: async (sup) => {
         this.starts++;
-        if (this.mode === 'fail') return { error: 'start_failed' };
+        if (this.mode === 'fail') {
+          if (this.failDelayMs > 0) await new Promise((r) => setTimeout(r, this.failDelayMs));
+          return { error: 'start_failed' };
+        }
         if (this.mode === 'ignore') return 'ignore';
         return { ok: sup.spawnLink(workerBody(), { label: id }) };
       },

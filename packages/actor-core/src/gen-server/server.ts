@@ -56,6 +56,8 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
   private proc!: Proc;
   private viaRegistered = false;
   private armed = false;
+  /** A `timeout: 0` set while messages were queued: fires if only system requests were among them. */
+  private zeroPending = false;
   private timerRef: Ref | null = null;
   private gen = 0;
   private tickMsg: unknown = IDLE_TIMEOUT;
@@ -185,12 +187,23 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
       case 'get_state':
         // A system message: it does not cancel an idle timeout (handle_event_timeout_plain).
         node.reply(from, this.proc.state);
+        this.afterSystem();
         return undefined;
       case 'stop':
         return this.stop(req.reason, () => node.reply(from, 'ok'));
       default:
         node.reply(from, { error: 'unknown_system_msg' });
+        this.afterSystem();
         return undefined;
+    }
+  }
+
+  /** As OTP's loop after a system message: a pending `timeout: 0` fires once the mailbox is empty. */
+  private afterSystem(): void {
+    const p = this.proc;
+    if (this.zeroPending && (p.mbox === null || p.mbox.length === 0)) {
+      this.zeroPending = false;
+      p.deliver(new IdleTick(this.gen));
     }
   }
 
@@ -284,6 +297,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
     if (ms === 0) {
       // Plain `timeout: 0` fires only if nothing is waiting: any queued message cancels it.
       if (p.mbox === null || p.mbox.length === 0) p.deliver(new IdleTick(gen));
+      else this.zeroPending = true;
       return undefined;
     }
     this.timerRef = p.sendAfter(ms, p.self, new IdleTick(gen));
@@ -293,6 +307,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
   private cancelTimeout(): void {
     if (!this.armed) return;
     this.armed = false;
+    this.zeroPending = false;
     this.gen++;
     if (this.timerRef !== null) {
       this.proc.cancelTimer(this.timerRef);

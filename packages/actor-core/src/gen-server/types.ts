@@ -13,9 +13,10 @@ declare const replyType: unique symbol;
  * it is the plain `Pid` (it serializes and compares like one).
  */
 export type ServerRef<Call = unknown, Cast = unknown, Reply = unknown> = Pid & {
-  // Function-typed properties make Call/Cast contravariant: a ref to a server
-  // that accepts more requests may be used where fewer are expected, not the reverse.
-  readonly [serverProtocol]: { readonly call: (req: Call) => Reply; readonly cast: (req: Cast) => void };
+  // Method syntax keeps the check bivariant, so every ref is assignable to the
+  // default `ServerRef` (unknown protocol) and to `StartResult`, while two
+  // unrelated protocols still do not mix.
+  readonly [serverProtocol]: { call(req: Call): Reply; cast(req: Cast): void };
 };
 
 /** A pid that is not a typed `ServerRef`: the untyped overloads take these, so a typed ref never falls back to them. */

@@ -301,14 +301,18 @@ export class Proc implements ProcessContext<unknown, unknown> {
     if (this.status === Status.Dead) return false;
     if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
       this.status = Status.Suspended;
-      (r as PromiseLike<unknown>).then(
-        (s) => {
-          if (this.status !== Status.Suspended) return;
-          this.state = s;
-          this.resume();
-        },
-        (e) => this.node.terminate(this, reasonFromThrown(e)),
-      );
+      try {
+        (r as PromiseLike<unknown>).then(
+          (s) => {
+            if (this.status !== Status.Suspended) return;
+            this.state = s;
+            this.resume();
+          },
+          (e) => this.node.terminate(this, reasonFromThrown(e)),
+        );
+      } catch (e) {
+        this.node.terminate(this, reasonFromThrown(e)); // a thenable whose then() throws
+      }
       return false;
     }
     this.state = r;
@@ -317,14 +321,18 @@ export class Proc implements ProcessContext<unknown, unknown> {
 
   private suspendOn(p: PromiseLike<unknown>): void {
     this.status = Status.Suspended;
-    p.then(
-      () => {
-        if (this.status === Status.Suspended) this.resume();
-      },
-      (e) => {
-        if (this.status === Status.Suspended) this.node.terminate(this, reasonFromThrown(e));
-      },
-    );
+    try {
+      p.then(
+        () => {
+          if (this.status === Status.Suspended) this.resume();
+        },
+        (e) => {
+          if (this.status === Status.Suspended) this.node.terminate(this, reasonFromThrown(e));
+        },
+      );
+    } catch (e) {
+      this.node.terminate(this, reasonFromThrown(e)); // a thenable whose then() throws must not escape into the scheduler
+    }
   }
 
   private resume(): void {
@@ -342,10 +350,14 @@ export class Proc implements ProcessContext<unknown, unknown> {
       return;
     }
     if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') {
-      (r as PromiseLike<unknown>).then(
-        () => this.node.terminate(this, 'normal'),
-        (e) => this.node.terminate(this, reasonFromThrown(e)),
-      );
+      try {
+        (r as PromiseLike<unknown>).then(
+          () => this.node.terminate(this, 'normal'),
+          (e) => this.node.terminate(this, reasonFromThrown(e)),
+        );
+      } catch (e) {
+        this.node.terminate(this, reasonFromThrown(e));
+      }
     } else {
       this.node.terminate(this, 'normal');
     }

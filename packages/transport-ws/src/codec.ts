@@ -1,0 +1,19 @@
+import { SignalCodec, type DecodeManyResult, type Signal } from '@troupe/actor-core';
+
+/**
+ * What the transport needs from a signal codec: one signal, a batch, and a
+ * batch back. actor-core's `SignalCodec` (msgpackr with Pid/Ref extension
+ * types) is the default; the option exists for tests and future formats.
+ */
+export interface WireCodec {
+  /** Throws for a payload that cannot be encoded. */
+  encode(s: Signal): Uint8Array;
+  /** Throws if any signal cannot be encoded. */
+  encodeMany(signals: readonly Signal[]): Uint8Array;
+  /** Never throws. */
+  decodeMany(bytes: Uint8Array): DecodeManyResult;
+}
+
+export function defaultCodec(): WireCodec {
+  return new SignalCodec();
+}

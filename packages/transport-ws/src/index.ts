@@ -1,0 +1,24 @@
+export {
+  WsTransport,
+  type WsTransportEvents,
+  type NodeUpEvent,
+  type NodeDownEvent,
+  type PeerStatus,
+} from './ws-transport.js';
+export type { WsTransportOptions, TlsOptions } from './options.js';
+export type { RateLimitOptions } from './rate-limiter.js';
+export type { DownReason } from './peer-connection.js';
+export type { WireCodec } from './codec.js';
+export { resolveCookie, defaultCookieFile, type CookieSource } from './cookie.js';
+export { isValidNodeName, assertNodeName } from './node-name.js';
+export { CloseReason, FrameType, type CloseReasonName } from './frame-types.js';
+export { PROTOCOL_MIN_VERSION, PROTOCOL_MAX_VERSION } from './handshake/types.js';
+export {
+  InvalidNodeNameError,
+  InvalidUrlError,
+  HandshakeError,
+  ConnectError,
+  NotConnectedError,
+  TransportClosedError,
+  CookieError,
+} from './errors.js';

@@ -1,0 +1,78 @@
+import type { WireCodec } from './codec.js';
+import type { RateLimitOptions } from './rate-limiter.js';
+
+/** `wss://`: the server's certificate and key (PEM); clients verify peers against `ca`. */
+export interface TlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** Trusted CAs for verifying peers (e.g. your own CA, or a self-signed cert); default: Node's roots. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Verify the peer's certificate when dialling (default true). */
+  rejectUnauthorized?: boolean;
+}
+
+export interface WsTransportOptions {
+  /** Interface to listen on (default `127.0.0.1`). */
+  host?: string;
+  /** Port (default 0: an ephemeral port; read `t.url`). */
+  port?: number;
+  /** The URL peers should dial, if not `ws(s)://host:port` (behind NAT, or when host is 0.0.0.0). */
+  advertiseUrl?: string;
+  /** The cookie; else `TROUPE_COOKIE`, else the cookie file. */
+  cookie?: string;
+  /** The cookie file; default `TROUPE_COOKIE_FILE`, else `~/.troupe.cookie` (created 0600 if absent). */
+  cookieFile?: string;
+  /** A hidden node connects only where asked, is not told to other members, and does not join the mesh. */
+  hidden?: boolean;
+  /** Tick interval in ms (default 1000): a tick goes out when nothing else was sent for this long. */
+  tickMs?: number;
+  /** A peer silent this long (ms) is down with `net_tick_timeout` (default 4 × tickMs: detection in 4-5 s). */
+  tickTimeoutMs?: number;
+  /** Connection setup (WebSocket upgrade + handshake) timeout in ms (default 7000, Erlang's `net_setuptime`). */
+  setupTimeoutMs?: number;
+  /** Largest WebSocket message accepted, in bytes (default 8 MiB); a larger one closes the connection. */
+  maxPayload?: number;
+  /** Per-peer bound on bytes written but not yet sent (default 16 MiB); exceeding it fails the connection. */
+  maxBufferedBytes?: number;
+  /** Signals per Data frame before an early flush (default 1000). */
+  maxBatch?: number;
+  /** TLS: listen and dial with `wss://`. */
+  tls?: TlsOptions;
+  /** Failed handshakes allowed per remote address (default 10 per 10 s). */
+  rateLimit?: RateLimitOptions;
+  /** The signal codec (default actor-core's `SignalCodec`). */
+  codec?: WireCodec;
+}
+
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  hidden: boolean;
+  tickMs: number;
+  tickTimeoutMs: number;
+  setupTimeoutMs: number;
+  maxPayload: number;
+  maxBufferedBytes: number;
+  maxBatch: number;
+}
+
+function positive(name: string, v: number | undefined, dflt: number, min = 1): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new RangeError(`${name} must be a number ≥ ${min}, got ${String(v)}`);
+  return v;
+}
+
+export function resolveOptions(o: WsTransportOptions): ResolvedOptions {
+  const tickMs = positive('tickMs', o.tickMs, 1000, 10);
+  return {
+    host: o.host ?? '127.0.0.1',
+    port: o.port === undefined ? 0 : positive('port', o.port, 0, 0),
+    hidden: o.hidden ?? false,
+    tickMs,
+    tickTimeoutMs: positive('tickTimeoutMs', o.tickTimeoutMs, 4 * tickMs, 2 * tickMs),
+    setupTimeoutMs: positive('setupTimeoutMs', o.setupTimeoutMs, 7000, 10),
+    maxPayload: positive('maxPayload', o.maxPayload, 8 * 1024 * 1024, 1024),
+    maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024, 1024),
+    maxBatch: positive('maxBatch', o.maxBatch, 1000, 1),
+  };
+}

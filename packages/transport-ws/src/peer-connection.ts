@@ -1,0 +1,230 @@
+import type { WebSocket, RawData } from 'ws';
+import type { Node, Signal } from '@troupe/actor-core';
+import type { WireCodec } from './codec.js';
+import { decodeFrame, toBuffer } from './frame-decoder.js';
+import { FrameEncoder, membersFrame, tickFrame, type Member } from './frame-encoder.js';
+import { CloseReason, FrameType, type CloseReasonName } from './frame-types.js';
+import type { PeerInfo } from './handshake/types.js';
+import { Liveness } from './ticker.js';
+
+/** Why a connection went down, as `nodedown` reports it (otp-semantics #83). */
+export type DownReason =
+  | 'connection_closed'
+  | 'net_tick_timeout'
+  | 'disconnect'
+  | 'send_buffer_overflow'
+  | 'shutdown'
+  | 'replaced'
+  | 'decode_error'
+  | 'unknown_frame_type'
+  | 'protocol_error';
+
+/** What a connection needs from its transport. */
+export interface PeerHost {
+  readonly node: Node;
+  readonly codec: WireCodec;
+  readonly maxBufferedBytes: number;
+  readonly maxBatch: number;
+  onMembers(conn: PeerConnection, members: Member[]): void;
+  /** The connection is gone; called exactly once, after the last signal from it was handled. */
+  onDown(conn: PeerConnection, reason: DownReason): void;
+}
+
+/**
+ * One authenticated connection to one peer: the single FIFO that carries
+ * every signal between the two nodes (data and control together, N9), its
+ * per-tick batching, its outgoing bound, and its liveness.
+ *
+ * Outgoing bound: when a flush would bring `ws.bufferedAmount` above
+ * `maxBufferedBytes`, the peer is not keeping up; the connection is treated
+ * as failed (`send_buffer_overflow`): it is closed and `nodedown` fires, so
+ * links and monitors see `noconnection` — never silent loss or unbounded memory.
+ */
+export class PeerConnection {
+  readonly name: string;
+  readonly creation: number;
+  readonly hidden: boolean;
+  readonly url: string | null;
+  readonly version: number;
+  readonly liveness: Liveness;
+  closed = false;
+  /** @internal Test hook: this side stops reading, writing and ticking, as if its process were stopped. */
+  frozen = false;
+  private readonly encoder: FrameEncoder;
+  private flushScheduled = false;
+  private readonly flushBound = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  constructor(
+    private readonly host: PeerHost,
+    readonly ws: WebSocket,
+    info: PeerInfo,
+    /** True if this node dialled. */
+    readonly initiated: boolean,
+    now: number,
+  ) {
+    this.name = info.name;
+    this.creation = info.creation;
+    this.hidden = info.hidden;
+    this.url = info.url;
+    this.version = info.version;
+    this.liveness = new Liveness(now);
+    this.encoder = new FrameEncoder(host.codec, (s, err) => {
+      host.node.logger.error('transport-ws: signal dropped, its payload cannot be encoded', { peer: this.name, kind: s.k, error: err.message });
+    });
+    ws.on('message', this.onMessage);
+    ws.on('close', this.onClose);
+    ws.on('error', this.onError);
+  }
+
+  /** Queues a signal behind everything sent before; flushed as one frame at the end of the tick. */
+  send(s: Signal): boolean {
+    if (this.closed) return false;
+    const n = this.encoder.push(s);
+    if (n >= this.host.maxBatch) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushBound);
+    }
+    return true;
+  }
+
+  sendMembers(members: readonly Member[]): void {
+    if (this.closed || members.length === 0) return;
+    this.flush();
+    this.write(membersFrame(members));
+  }
+
+  /** Sends the queued signals now. */
+  flush(): void {
+    if (this.closed || this.frozen) return;
+    const frame = this.encoder.flush();
+    if (frame !== null) this.write(frame);
+  }
+
+  private write(frame: Buffer): void {
+    if (this.ws.bufferedAmount + frame.length > this.host.maxBufferedBytes) {
+      this.host.node.logger.error('transport-ws: outgoing buffer limit exceeded, connection closed', {
+        peer: this.name,
+        buffered: this.ws.bufferedAmount,
+        frame: frame.length,
+        limit: this.host.maxBufferedBytes,
+      });
+      this.down('send_buffer_overflow', 'send_buffer_overflow', true);
+      return;
+    }
+    this.ws.send(frame);
+    this.liveness.sent++;
+  }
+
+  /** Called every tick interval by the transport. */
+  tick(now: number, intervalMs: number, timeoutMs: number): void {
+    if (this.closed || this.frozen) return;
+    const action = this.liveness.check(now, intervalMs, timeoutMs);
+    if (action === 'tick') {
+      if (this.encoder.pending > 0) this.flush();
+      else this.write(tickFrame());
+    } else if (action === 'timeout') {
+      // The timer phase runs before pending socket reads: after the event loop was
+      // blocked, let I/O be read once before concluding the peer is silent.
+      setImmediate(() => {
+        if (this.closed || this.frozen || this.liveness.heardSinceCheck()) return;
+        this.host.node.logger.warn('transport-ws: peer silent for the tick timeout, node down', { peer: this.name, timeoutMs });
+        this.down('net_tick_timeout', 'net_tick_timeout', true);
+      });
+    }
+  }
+
+  /**
+   * This node ends the connection. `terminate`: drop the socket at once (the
+   * peer is not listening); otherwise a WebSocket close with `code`'s reason,
+   * after the queued signals.
+   */
+  down(reason: DownReason, code: CloseReasonName, terminate: boolean): void {
+    if (this.closed) return;
+    if (!terminate) this.flush();
+    this.closed = true;
+    this.detach();
+    if (terminate) this.ws.terminate();
+    else this.ws.close(CloseReason[code], code);
+    this.host.onDown(this, reason);
+  }
+
+  /** @internal Test hook (a stopped peer): stop reading, writing and ticking on this side. */
+  freeze(): void {
+    this.frozen = true;
+    (this.ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
+  }
+
+  private detach(): void {
+    this.ws.off('message', this.onMessage);
+    this.ws.off('close', this.onClose);
+    this.ws.off('error', this.onError);
+    // A late socket error must never become an uncaught exception.
+    this.ws.on('error', () => {});
+  }
+
+  private readonly onMessage = (data: RawData, isBinary: boolean): void => {
+    if (this.closed) return;
+    this.liveness.received++;
+    const buf = toBuffer(data);
+    if (isBinary && buf.length > 0 && buf[0] === FrameType.Data) {
+      const r = this.host.codec.decodeMany(buf.subarray(1));
+      if (!r.ok) return this.protocolFailure('decode_error', r.error.message);
+      this.deliver(r.signals);
+      return;
+    }
+    const f = decodeFrame(buf, isBinary, this.host.codec);
+    switch (f.kind) {
+      case 'tick':
+        return;
+      case 'members':
+        this.host.onMembers(this, f.members);
+        return;
+      case 'data':
+        this.deliver(f.signals);
+        return;
+      case 'handshake':
+        return this.protocolFailure('protocol_error', `handshake frame (${f.msg.t}) after the handshake`);
+      case 'error':
+        return this.protocolFailure(f.reason, f.detail);
+    }
+  };
+
+  private deliver(signals: Signal[]): void {
+    const dist = this.host.node.dist;
+    for (let i = 0; i < signals.length && !this.closed; i++) {
+      try {
+        dist.handle(this.name, signals[i]!);
+      } catch (e) {
+        // handle() promises not to throw; if it ever does, lose one signal, not the node.
+        this.host.node.logger.error('transport-ws: error handling a remote signal', { peer: this.name, kind: signals[i]!.k, error: String(e) });
+      }
+    }
+  }
+
+  private protocolFailure(reason: 'decode_error' | 'unknown_frame_type' | 'protocol_error', detail: string): void {
+    this.host.node.logger.warn('transport-ws: bad frame from peer, connection closed', { peer: this.name, reason, detail });
+    this.down(reason, reason, false);
+  }
+
+  private readonly onClose = (code: number, reason: Buffer): void => {
+    if (this.closed) return;
+    this.host.node.logger.info('transport-ws: connection closed by peer', { peer: this.name, code, reason: reason.toString('utf8') });
+    this.closed = true;
+    this.detach();
+    this.host.onDown(this, 'connection_closed');
+  };
+
+  private readonly onError = (err: Error): void => {
+    if (this.closed) return;
+    // ws reports an oversized message (maxPayload) or a protocol violation here, then closes.
+    this.host.node.logger.warn('transport-ws: connection error, connection closed', { peer: this.name, error: err.message, code: (err as { code?: string }).code });
+    this.closed = true;
+    this.detach();
+    this.ws.terminate();
+    this.host.onDown(this, 'connection_closed');
+  };
+}

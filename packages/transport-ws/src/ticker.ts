@@ -1,0 +1,54 @@
+/**
+ * Liveness of one connection, like Erlang's net ticks (otp-semantics #82):
+ * a tick goes out only when nothing else was sent during the last interval,
+ * and the peer is down when nothing at all arrived for `timeoutMs`. Counters
+ * instead of a clock read per frame: the hot path only increments.
+ */
+export type TickAction = 'tick' | 'timeout' | null;
+
+export class Liveness {
+  /** Bumped per frame received / sent; compared at each check. */
+  received = 0;
+  sent = 0;
+  private seenReceived = 0;
+  private seenSent = 0;
+  private lastHeard: number;
+  private lastSpoke: number;
+
+  constructor(now: number) {
+    this.lastHeard = now;
+    this.lastSpoke = now;
+  }
+
+  /**
+   * What to do at `now` (called every tick interval). The sent check comes
+   * first: a tick is due even when the peer is about to time out.
+   */
+  check(now: number, intervalMs: number, timeoutMs: number): TickAction {
+    if (this.received !== this.seenReceived) {
+      this.seenReceived = this.received;
+      this.lastHeard = now;
+    }
+    if (this.sent !== this.seenSent) {
+      this.seenSent = this.sent;
+      this.lastSpoke = now;
+    }
+    if (now - this.lastHeard >= timeoutMs) return 'timeout';
+    // Slightly early (90%) so that timer jitter never lets a full interval pass silently.
+    if (now - this.lastSpoke >= intervalMs * 0.9) {
+      this.lastSpoke = now;
+      return 'tick';
+    }
+    return null;
+  }
+
+  /** Whether a frame arrived since the last `check` (a timeout is confirmed only if not). */
+  heardSinceCheck(): boolean {
+    return this.received !== this.seenReceived;
+  }
+
+  /** ms since the last frame from the peer, as of the last check. */
+  silentFor(now: number): number {
+    return now - this.lastHeard;
+  }
+}

@@ -1,0 +1,440 @@
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { EventEmitter } from 'eventemitter3';
+import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
+import type { Node, Signal, Transport } from '@troupe/actor-core';
+import { defaultCodec, type WireCodec } from './codec.js';
+import { resolveCookie } from './cookie.js';
+import { ConnectError, HandshakeError, InvalidUrlError, TransportClosedError } from './errors.js';
+import type { Member } from './frame-encoder.js';
+import { runAcceptor, runInitiator, type HandshakeFailure } from './handshake/run.js';
+import { NonceCache } from './handshake/nonce-cache.js';
+import { PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION, type Failure, type HandshakeContext, type PeerInfo } from './handshake/types.js';
+import { assertNodeName } from './node-name.js';
+import { resolveOptions, type ResolvedOptions, type WsTransportOptions } from './options.js';
+import { PeerConnection, type DownReason, type PeerHost } from './peer-connection.js';
+import { FailureLimiter } from './rate-limiter.js';
+
+export interface NodeUpEvent {
+  node: string;
+  creation: number;
+  hidden: boolean;
+}
+
+export interface NodeDownEvent {
+  node: string;
+  reason: DownReason;
+}
+
+export interface WsTransportEvents {
+  nodeup: (e: NodeUpEvent) => void;
+  nodedown: (e: NodeDownEvent) => void;
+}
+
+/** What `peer(name)` reports about one connection. */
+export interface PeerStatus {
+  name: string;
+  creation: number;
+  hidden: boolean;
+  url: string | null;
+  /** True if this node dialled the connection. */
+  initiated: boolean;
+  version: number;
+  /** Bytes written to the socket but not yet sent. */
+  bufferedBytes: number;
+}
+
+/** An outgoing attempt; `name` is known once the challenge arrived. */
+interface Attempt {
+  name: string | null;
+}
+
+const BENIGN: ReadonlySet<string> = new Set(['already_connected', 'simultaneous_connect', 'self_connect']);
+const CLOSE_WAIT_MS = 500;
+
+/**
+ * The node mesh over WebSocket: listens, dials, authenticates with the
+ * cookie handshake, keeps one connection per node pair, carries signals in
+ * per-tick batches, and reports `nodeup` / `nodedown` to the node and to
+ * listeners. Start one per node with `WsTransport.start(node, options)`.
+ */
+export class WsTransport extends EventEmitter<WsTransportEvents> implements Transport, PeerHost {
+  readonly url: string;
+  readonly codec: WireCodec;
+  readonly maxBufferedBytes: number;
+  readonly maxBatch: number;
+  private readonly opts: ResolvedOptions;
+  private readonly peers = new Map<string, PeerConnection>();
+  /** Outgoing attempts that sent their HELLO, by peer name (simultaneous-connect resolution). */
+  private readonly outgoing = new Map<string, Attempt>();
+  private readonly dialing = new Map<string, Promise<string>>();
+  private readonly sockets = new Set<WebSocket>();
+  private readonly nonces = new NonceCache();
+  private readonly limiter: FailureLimiter;
+  private readonly ticker: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(
+    readonly node: Node,
+    private readonly cookie: string,
+    private readonly server: HttpServer,
+    private readonly wss: WebSocketServer,
+    url: string,
+    private readonly clientTls: ClientOptions,
+    options: WsTransportOptions,
+  ) {
+    super();
+    this.url = url;
+    this.opts = resolveOptions(options);
+    this.codec = options.codec ?? defaultCodec();
+    this.maxBufferedBytes = this.opts.maxBufferedBytes;
+    this.maxBatch = this.opts.maxBatch;
+    this.limiter = new FailureLimiter(options.rateLimit);
+    this.ticker = setInterval(() => this.tick(), this.opts.tickMs);
+    this.ticker.unref();
+    wss.on('connection', (ws, req) => this.accept(ws, req));
+    wss.on('error', (err) => node.logger.error('transport-ws: server error', { error: err.message }));
+  }
+
+  /** Listens and attaches to `node` (whose name must be `name@host`). */
+  static async start(node: Node, options: WsTransportOptions = {}): Promise<WsTransport> {
+    assertNodeName(node.name);
+    const o = resolveOptions(options);
+    const cookie = resolveCookie({ cookie: options.cookie, cookieFile: options.cookieFile });
+    const tls = options.tls;
+    const server: HttpServer =
+      tls !== undefined
+        ? (createHttpsServer({ cert: tls.cert, key: tls.key }) as unknown as HttpServer)
+        : createHttpServer();
+    server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('Troupe node: WebSocket only\n');
+    });
+    // No compression: it costs CPU per frame and rarely pays on a LAN (cluster-design §5.2).
+    const wss = new WebSocketServer({ server, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+    const url = options.advertiseUrl ?? `${tls !== undefined ? 'wss' : 'ws'}://${host}:${port}`;
+    const clientTls: ClientOptions = tls === undefined ? {} : { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true };
+    const t = new WsTransport(node, cookie, server, wss, url, clientTls, options);
+    node.dist.attach(t);
+    node.logger.info('transport-ws: listening', { node: node.name, url, hidden: o.hidden });
+    return t;
+  }
+
+  // ---- public API -------------------------------------------------------------
+
+  /**
+   * Connects to the node at `url` and resolves to its name once the
+   * connection is up. Visible nodes then connect to every member the peer
+   * knows (transitive mesh). Connecting to this node's own URL resolves to
+   * its own name. Rejects with `HandshakeError` / `ConnectError`.
+   */
+  connect(url: string): Promise<string> {
+    if (this.closed) return Promise.reject(new TransportClosedError());
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return Promise.reject(new InvalidUrlError(url));
+    }
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') return Promise.reject(new InvalidUrlError(url));
+    if (url === this.url) return Promise.resolve(this.node.name);
+    let p = this.dialing.get(url);
+    if (p === undefined) {
+      p = this.dial(url).finally(() => this.dialing.delete(url));
+      this.dialing.set(url, p);
+    }
+    return p;
+  }
+
+  /** Connected nodes: `visible` (default, the mesh), `hidden`, or all `connected`. */
+  nodes(kind: 'visible' | 'hidden' | 'connected' = 'visible'): string[] {
+    const out: string[] = [];
+    for (const c of this.peers.values()) {
+      if (kind === 'connected' || (kind === 'hidden') === c.hidden) out.push(c.name);
+    }
+    return out;
+  }
+
+  /** The connection to `name`, if up. */
+  peer(name: string): PeerStatus | undefined {
+    const c = this.peers.get(name);
+    if (c === undefined) return undefined;
+    return { name: c.name, creation: c.creation, hidden: c.hidden, url: c.url, initiated: c.initiated, version: c.version, bufferedBytes: c.ws.bufferedAmount };
+  }
+
+  isConnected(name: string): boolean {
+    return this.peers.has(name);
+  }
+
+  /** Closes the connection to `name` (nodedown reason `disconnect`); false if not connected. */
+  disconnect(name: string): boolean {
+    const c = this.peers.get(name);
+    if (c === undefined) return false;
+    this.node.logger.info('transport-ws: disconnecting', { peer: name });
+    c.down('disconnect', 'disconnect', false);
+    return true;
+  }
+
+  /** Resolves when `name` is connected; rejects after `timeoutMs`. */
+  waitFor(name: string, timeoutMs = this.opts.setupTimeoutMs): Promise<void> {
+    if (this.peers.has(name)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onUp = (e: NodeUpEvent): void => {
+        if (e.node !== name) return;
+        clearTimeout(timer);
+        this.off('nodeup', onUp);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.off('nodeup', onUp);
+        reject(new ConnectError(name, `node did not come up within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.on('nodeup', onUp);
+    });
+  }
+
+  /** Closes every connection (peers see `connection_closed`; local nodedown reason `shutdown`) and the listener. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.ticker);
+    for (const c of [...this.peers.values()]) c.down('shutdown', 'shutdown', false);
+    const pending = [...this.sockets].map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          const timer = setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, CLOSE_WAIT_MS);
+          ws.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          if (ws.readyState === WebSocket.OPEN) ws.close(4018, 'shutdown');
+        }),
+    );
+    await Promise.all(pending);
+    await new Promise<void>((resolve) => {
+      this.wss.close(() => resolve());
+    });
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    this.node.dist.detach();
+    this.node.logger.info('transport-ws: closed', { node: this.node.name });
+  }
+
+  /** @internal Test hook: this side of the connection to `name` stops reading, writing and ticking, like a SIGSTOPped process. */
+  freeze(name: string): boolean {
+    const c = this.peers.get(name);
+    if (c === undefined) return false;
+    c.freeze();
+    return true;
+  }
+
+  // ---- Transport ------------------------------------------------------------------
+
+  /** Queues `signal` for `node`; false (nothing sent, nothing dialled) if it is not connected: fail closed. */
+  sendSignal(node: string, signal: Signal): boolean {
+    const c = this.peers.get(node);
+    if (c === undefined) {
+      this.node.logger.debug('transport-ws: signal to an unconnected node dropped', { peer: node, kind: signal.k });
+      return false;
+    }
+    return c.send(signal);
+  }
+
+  // ---- PeerHost -------------------------------------------------------------------
+
+  /** @internal */
+  onMembers(conn: PeerConnection, members: Member[]): void {
+    if (conn.hidden || this.opts.hidden || this.closed) return;
+    for (const m of members) {
+      if (m.name === this.node.name || this.peers.has(m.name) || this.outgoing.has(m.name)) continue;
+      // Only the smaller name dials, so mesh formation never races into a simultaneous connect;
+      // the other node learns about this one from the same member and dials it.
+      if (this.node.name > m.name) continue;
+      this.connect(m.url).catch((e: Error) => {
+        this.node.logger.warn('transport-ws: mesh connect failed', { peer: m.name, url: m.url, via: conn.name, error: e.message });
+      });
+    }
+  }
+
+  /** @internal */
+  onDown(conn: PeerConnection, reason: DownReason): void {
+    this.sockets.delete(conn.ws);
+    if (this.peers.get(conn.name) !== conn) return;
+    this.peers.delete(conn.name);
+    this.node.logger.info('transport-ws: node down', { peer: conn.name, reason });
+    this.node.dist.nodeDown(conn.name, reason);
+    this.emit('nodedown', { node: conn.name, reason });
+  }
+
+  // ---- connection setup ---------------------------------------------------------------
+
+  private track(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.once('close', () => this.sockets.delete(ws));
+  }
+
+  private context(attempt: Attempt | null): HandshakeContext {
+    return {
+      self: { name: this.node.name, creation: this.node.creation, hidden: this.opts.hidden, url: this.url },
+      cookie: this.cookie,
+      minVersion: PROTOCOL_MIN_VERSION,
+      maxVersion: PROTOCOL_MAX_VERSION,
+      newNonce: () => randomBytes(32),
+      replayed: (nonce) => this.nonces.checkAndAdd(nonce),
+      admit: (peer) => this.admit(peer.name, peer.creation, attempt),
+    };
+  }
+
+  /**
+   * One connection per node pair. An attempt to a node already connected (same
+   * creation) is refused; a newer creation replaces the old connection when up.
+   * Truly simultaneous attempts (each side sent its HELLO): the connection
+   * initiated by the smaller name survives — both sides apply the same rule.
+   */
+  private admit(name: string, creation: number, attempt: Attempt | null): Failure | null {
+    const up = this.peers.get(name);
+    if (up !== undefined && up.creation === creation) {
+      return { reason: 'already_connected', detail: `${name} is already connected` };
+    }
+    const mine = this.outgoing.get(name);
+    if (attempt !== null) {
+      if (mine !== undefined && mine !== attempt) return { reason: 'already_connected', detail: `another connection attempt to ${name} is in progress` };
+      attempt.name = name;
+      this.outgoing.set(name, attempt);
+      return null;
+    }
+    if (mine !== undefined && this.node.name < name) {
+      return { reason: 'simultaneous_connect', detail: `${this.node.name} and ${name} connected at once; the connection initiated by ${this.node.name} (smaller name) survives` };
+    }
+    return null;
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    ws.on('error', () => {});
+    if (this.closed) {
+      ws.terminate();
+      return;
+    }
+    this.track(ws);
+    const addr = req.socket.remoteAddress ?? 'unknown';
+    if (this.limiter.blocked(addr, Date.now())) {
+      this.node.logger.debug('transport-ws: connection refused, too many failed handshakes', { remote: addr });
+      ws.close(4010, 'rate_limited');
+      return;
+    }
+    runAcceptor(ws, this.context(null), this.codec, this.opts.setupTimeoutMs, {
+      up: (peer) => this.peerUp(ws, peer, null),
+      failed: (f) => this.handshakeFailed(f, 'acceptor', addr),
+    });
+  }
+
+  private dial(url: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        maxPayload: this.opts.maxPayload,
+        handshakeTimeout: this.opts.setupTimeoutMs,
+        ...this.clientTls,
+      });
+      ws.on('error', () => {});
+      this.track(ws);
+      const attempt: Attempt = { name: null };
+      const onEarlyError = (err: Error): void => {
+        this.node.logger.warn('transport-ws: connect failed', { url, error: err.message });
+        reject(new ConnectError(url, err.message));
+      };
+      ws.once('error', onEarlyError);
+      ws.once('open', () => {
+        ws.off('error', onEarlyError);
+        if (this.closed) {
+          ws.terminate();
+          return reject(new TransportClosedError());
+        }
+        runInitiator(ws, this.context(attempt), this.codec, this.opts.setupTimeoutMs, {
+          up: (peer) => {
+            this.peerUp(ws, peer, attempt);
+            resolve(peer.name);
+          },
+          failed: (f) => {
+            this.releaseAttempt(attempt);
+            this.handshakeFailed(f, 'initiator', url);
+            if (f.reason === 'self_connect' && !f.byPeer) return resolve(this.node.name);
+            // Refused because a connection to that node exists or wins the race: wait for it.
+            if (BENIGN.has(f.reason) && f.peerName !== null) {
+              this.waitFor(f.peerName).then(() => resolve(f.peerName!), reject);
+              return;
+            }
+            reject(new HandshakeError(url, f.reason, f.detail));
+          },
+        });
+      });
+    });
+  }
+
+  private releaseAttempt(attempt: Attempt): void {
+    if (attempt.name !== null && this.outgoing.get(attempt.name) === attempt) this.outgoing.delete(attempt.name);
+  }
+
+  private handshakeFailed(f: HandshakeFailure, role: 'acceptor' | 'initiator', remote: string): void {
+    const data = { role, reason: f.reason, detail: f.detail, peer: f.peerName, remote, byPeer: f.byPeer };
+    if (BENIGN.has(f.reason)) {
+      this.node.logger.debug('transport-ws: connection attempt superseded', data);
+      return;
+    }
+    this.node.logger.warn('transport-ws: handshake failed, connection closed', data);
+    if (role === 'acceptor') {
+      const now = Date.now();
+      this.limiter.fail(remote, now);
+      if (this.limiter.blocked(remote, now)) {
+        this.node.logger.warn('transport-ws: too many failed handshakes, refusing connections from address for a while', { remote });
+      }
+    }
+  }
+
+  private peerUp(ws: WebSocket, info: PeerInfo, attempt: Attempt | null): void {
+    if (attempt !== null) this.releaseAttempt(attempt);
+    if (this.closed) {
+      ws.terminate();
+      return;
+    }
+    const old = this.peers.get(info.name);
+    // A new incarnation of a connected node: the old connection is stale.
+    if (old !== undefined) old.down('replaced', 'replaced', true);
+    const conn = new PeerConnection(this, ws, info, attempt !== null, performance.now());
+    this.peers.set(info.name, conn);
+    this.node.logger.info('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null });
+    this.node.dist.nodeUp(info.name, info.creation);
+    this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
+    if (conn.hidden) return;
+    // Transitive mesh: tell the newcomer our members, and our members the newcomer.
+    const members: Member[] = [];
+    for (const c of this.peers.values()) {
+      if (c === conn || c.hidden || c.url === null) continue;
+      members.push({ name: c.name, url: c.url });
+      if (conn.url !== null) c.sendMembers([{ name: conn.name, url: conn.url }]);
+    }
+    conn.sendMembers(members);
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    for (const c of this.peers.values()) c.tick(now, this.opts.tickMs, this.opts.tickTimeoutMs);
+  }
+}

@@ -1,0 +1,138 @@
+import { Node, TIMEOUT, type Logger, type Pid, type ProcessContext } from '@troupe/actor-core';
+import { WsTransport, type NodeDownEvent, type NodeUpEvent, type WsTransportOptions } from '../src/index.js';
+
+export const COOKIE = 'test-cookie-0123456789abcdef';
+
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  data: Record<string, unknown> | undefined;
+}
+
+/** A logger that keeps every line, so tests can assert that a failure was logged. */
+export class CaptureLogger implements Logger {
+  readonly lines: LogLine[] = [];
+  private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  debug = (msg: string, data?: Record<string, unknown>): void => this.add('debug', msg, data);
+  info = (msg: string, data?: Record<string, unknown>): void => this.add('info', msg, data);
+  warn = (msg: string, data?: Record<string, unknown>): void => this.add('warn', msg, data);
+  error = (msg: string, data?: Record<string, unknown>): void => this.add('error', msg, data);
+
+  private add(level: LogLine['level'], msg: string, data?: Record<string, unknown>): void {
+    const l = { level, msg, data };
+    this.lines.push(l);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.pred(l)) return true;
+      w.resolve(l);
+      return false;
+    });
+  }
+
+  /** The first line (already logged or yet to come) matching `pred`; bounded. */
+  wait(pred: (l: LogLine) => boolean, timeoutMs = 3000): Promise<LogLine> {
+    const found = this.lines.find(pred);
+    if (found !== undefined) return Promise.resolve(found);
+    return withTimeout(new Promise<LogLine>((resolve) => this.waiters.push({ pred, resolve })), timeoutMs, 'log line');
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export interface TestNode {
+  node: Node;
+  t: WsTransport;
+  log: CaptureLogger;
+}
+
+/** Starts nodes and closes every transport and node at the end of each test. */
+export class Cluster {
+  private readonly started: TestNode[] = [];
+
+  async start(name: string, opts: WsTransportOptions = {}, creation?: number): Promise<TestNode> {
+    const log = new CaptureLogger();
+    const node = new Node({ name, logger: log, ...(creation !== undefined ? { creation } : {}) });
+    const t = await WsTransport.start(node, { cookie: COOKIE, host: '127.0.0.1', port: 0, ...opts });
+    const tn = { node, t, log };
+    this.started.push(tn);
+    return tn;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = this.started.splice(0);
+    await Promise.all(all.map(async ({ t }) => t.close()));
+    for (const { node } of all) node.shutdown();
+  }
+}
+
+/** The next event on `t` matching `pred`; bounded. */
+export function nextEvent<E extends 'nodeup' | 'nodedown'>(
+  t: WsTransport,
+  event: E,
+  pred: (e: E extends 'nodeup' ? NodeUpEvent : NodeDownEvent) => boolean = () => true,
+  timeoutMs = 3000,
+): Promise<E extends 'nodeup' ? NodeUpEvent : NodeDownEvent> {
+  type Ev = E extends 'nodeup' ? NodeUpEvent : NodeDownEvent;
+  let handler: ((e: Ev) => void) | undefined;
+  const p = new Promise<Ev>((resolve) => {
+    handler = (e: Ev): void => {
+      if (pred(e)) resolve(e);
+    };
+    (t as unknown as { on(ev: string, h: (e: Ev) => void): void }).on(event, handler);
+  });
+  return withTimeout(p, timeoutMs, `${event} on ${t.node.name}`).finally(() => {
+    (t as unknown as { off(ev: string, h: (e: Ev) => void): void }).off(event, handler!);
+  });
+}
+
+/** Waits until `cond()` holds, checking after each event-loop turn; bounded. */
+export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** A process the test drives from outside: it collects messages; `next` waits (bounded) for one. */
+export interface Probe {
+  pid: Pid;
+  ctx: ProcessContext;
+  next<T = unknown>(match?: (m: unknown) => boolean, timeoutMs?: number): Promise<T>;
+  stop(): void;
+}
+
+export async function probe(node: Node, opts: { trapExit?: boolean } = {}): Promise<Probe> {
+  let ctxRef: ProcessContext | undefined;
+  let started!: () => void;
+  const ready = new Promise<void>((r) => (started = r));
+  let release!: () => void;
+  const stop = new Promise<void>((r) => (release = r));
+  const pid = node.spawn(
+    async (ctx) => {
+      ctxRef = ctx;
+      started();
+      await stop;
+    },
+    { trapExit: opts.trapExit ?? false },
+  );
+  await ready;
+  const ctx = ctxRef!;
+  return {
+    pid,
+    ctx,
+    async next<T>(match?: (m: unknown) => boolean, timeoutMs = 3000): Promise<T> {
+      const m = await ctx.receive(match, { timeout: timeoutMs });
+      if (m === TIMEOUT) throw new Error(`probe: no matching message within ${timeoutMs} ms; mailbox: ${JSON.stringify(node.mailboxOf(pid))}`);
+      return m as T;
+    },
+    stop: release,
+  };
+}
