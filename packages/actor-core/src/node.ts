@@ -148,6 +148,12 @@ export class Node {
     }
     if (this.events.listenerCount('spawn') > 0) this.events.emit('spawn', { pid, behaviour: p.label });
     this.sched.enqueue(p);
+    // Code of a process that was killed while it awaited can still run: its
+    // linked children get its exit signal at once instead of being orphaned.
+    if (link && parent !== null && parent.status === Status.Dead) {
+      this.signalQueue.push([parent.self, p, parent.exitReason, true]);
+      this.drainSignals();
+    }
     return pid;
   }
 

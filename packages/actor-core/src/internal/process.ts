@@ -90,7 +90,11 @@ export class Proc implements ProcessContext<unknown, unknown> {
   }
 
   get signal(): AbortSignal {
-    return (this.abort ??= new AbortController()).signal;
+    if (this.abort === null) {
+      this.abort = new AbortController();
+      if (this.status === Status.Dead) this.abort.abort(this.exitReason);
+    }
+    return this.abort.signal;
   }
 
   // ---- messaging -------------------------------------------------------

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { testNode, until } from './helpers.js';
+import type { ProcessContext } from '../src/index.js';
+
+describe('regressions', () => {
+  it('spawnLink from a process killed while it awaited: the child gets the parent exit signal', async () => {
+    const node = testNode();
+    let parentCtx: ProcessContext | undefined;
+    let resume!: () => void;
+    const gate = new Promise<void>((r) => (resume = r));
+    const parent = node.spawn(async (ctx) => {
+      parentCtx = ctx;
+      await gate; // killed while awaiting this
+    });
+    await until(() => parentCtx !== undefined);
+    node.exit(parent, 'kill');
+    expect(node.isAlive(parent)).toBe(false);
+    const exits: unknown[] = [];
+    node.events.on('exit', (e) => exits.push(e.reason));
+    const child = parentCtx!.spawnLink({ handle() {} });
+    resume();
+    expect(node.isAlive(child)).toBe(false);
+    expect(exits).toEqual(['killed']);
+  });
+
+  it('ctx.signal read for the first time after the process died is already aborted', async () => {
+    const node = testNode();
+    let ctxRef: ProcessContext | undefined;
+    const pid = node.spawn(async (ctx) => {
+      ctxRef = ctx;
+      await new Promise(() => {});
+    });
+    await until(() => ctxRef !== undefined);
+    node.exit(pid, 'kill');
+    expect(ctxRef!.signal.aborted).toBe(true);
+    expect(ctxRef!.signal.reason).toBe('killed');
+  });
+});
