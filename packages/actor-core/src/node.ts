@@ -315,6 +315,16 @@ export class Node {
   link(p: Proc, pid: Pid): void {
     if (!(pid instanceof Pid)) throw new BadArgError(`link: not a pid: ${formatReason(pid)}`);
     if (pid.equals(p.self)) return;
+    if (p.status === Status.Dead) {
+      // Code of a dead process still running: the link takes effect and fires at once.
+      const other = this.lookup(pid);
+      if (other !== null) {
+        (other.links ??= new Map()).set(p.self.key, p.self);
+        this.signalQueue.push([p.self, other, p.exitReason, true]);
+        this.drainSignals();
+      }
+      return;
+    }
     if (p.links?.has(pid.key)) return;
     if (pid.node !== this.name) {
       (p.links ??= new Map()).set(pid.key, pid);
@@ -348,6 +358,7 @@ export class Node {
   /** @internal */
   monitor(p: Proc, target: Pid | string | RemoteName): Ref {
     const ref = this.makeRef();
+    if (p.status === Status.Dead) return ref; // nobody would ever take the DOWN
     let pid: Pid | undefined;
     let object: Pid | RemoteName;
     if (target instanceof Pid) {

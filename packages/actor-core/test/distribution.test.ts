@@ -429,4 +429,19 @@ describe('distribution: calls', () => {
     expect(a.stats().pendingCalls).toBe(0);
     expect(await a.call(srv, 'fast')).toMatchObject({ echo: 'fast' });
   });
+  it('gen_server_SUITE:call_remote_n* — call by { name, node }: resolved on the remote node; unknown name → NoProcError; node down → NodeDownError', async () => {
+    const { net, a, b } = two();
+    const srv = b.spawn(callServer, { name: 'named_srv' });
+    expect(await a.call({ name: 'named_srv', node: 'b@mem' }, 'hi')).toEqual({ echo: 'hi', by: srv });
+    await expect(a.call({ name: 'nobody', node: 'b@mem' }, 'hi')).rejects.toBeInstanceOf(NoProcError);
+    const e = await a.call({ name: 'named_srv', node: 'b@mem' }, 'crash').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CallExitError);
+    expect(a.stats().pendingCalls).toBe(0);
+    b.spawn(callServer, { name: 'named_srv' });
+    const pending = a.call({ name: 'named_srv', node: 'b@mem' }, 'ignore', 10_000).catch((x: unknown) => x);
+    await until(() => b.processInfo(b.whereis('named_srv')!)?.handled === 1);
+    void net.disconnect(a, b);
+    expect(await pending).toBeInstanceOf(NodeDownError);
+    await expect(a.call({ name: 'named_srv', node: 'b@mem' }, 'x')).rejects.toBeInstanceOf(NodeDownError);
+  });
 });

@@ -36,3 +36,38 @@ describe('regressions', () => {
     expect(ctxRef!.signal.reason).toBe('killed');
   });
 });
+
+describe('regressions: operations of a dead process', () => {
+  it('link from a killed process still running: the target gets the exit signal at once', async () => {
+    const node = testNode();
+    let ctxRef: ProcessContext | undefined;
+    const pid = node.spawn(async (ctx) => {
+      ctxRef = ctx;
+      await new Promise(() => {});
+    });
+    await until(() => ctxRef !== undefined);
+    const other = node.spawn({ handle() {} });
+    node.exit(pid, 'kill');
+    ctxRef!.link(other);
+    expect(node.isAlive(other)).toBe(false);
+  });
+
+  it('monitor from a dead process leaves nothing on the target', async () => {
+    const node = testNode();
+    let ctxRef: ProcessContext | undefined;
+    const pid = node.spawn(async (ctx) => {
+      ctxRef = ctx;
+      await new Promise(() => {});
+    });
+    await until(() => ctxRef !== undefined);
+    const other = node.spawn({ handle() {} });
+    node.exit(pid, 'kill');
+    ctxRef!.monitor(other);
+    expect(node.processInfo(other)?.monitoredBy).toEqual([]);
+  });
+
+  it('sendAfter rejects an infinite delay', () => {
+    const node = testNode();
+    expect(() => node.sendAfter(Infinity, node.external, 'x')).toThrow(/finite/);
+  });
+});

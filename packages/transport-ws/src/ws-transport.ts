@@ -275,7 +275,6 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
 
   /** @internal */
   onDown(conn: PeerConnection, reason: DownReason): void {
-    this.sockets.delete(conn.ws);
     if (this.peers.get(conn.name) !== conn) return;
     this.peers.delete(conn.name);
     this.node.logger.info('transport-ws: node down', { peer: conn.name, reason });

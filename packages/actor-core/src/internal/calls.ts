@@ -7,7 +7,7 @@ import {
   NodeDownError,
   type CallTarget,
 } from '../errors.js';
-import type { Dest } from '../types.js';
+import type { Dest, RemoteName } from '../types.js';
 import type { Node } from '../node.js';
 import type { Proc } from './process.js';
 
@@ -54,6 +54,10 @@ export class PendingCall {
 
 export const DEFAULT_CALL_TIMEOUT = 5000;
 
+function isRemoteName(d: Dest): d is RemoteName {
+  return typeof d === 'object' && d !== null && !(d instanceof Pid) && !('via' in d) && typeof (d as RemoteName).node === 'string';
+}
+
 /**
  * The one request/reply path (OTP's `gen:do_call`): the reply goes to a slot
  * keyed by a tag, never to the caller's mailbox, so a late reply after a
@@ -73,35 +77,40 @@ export class Calls {
     const node = this.node;
     const target = dest as CallTarget;
     let pid: Pid | undefined;
-    try {
-      pid = node.resolve(dest);
-    } catch (e) {
-      return Promise.reject(e);
+    // `{ name, node }` on another node is resolved there, not here (no round trip).
+    const remoteName = isRemoteName(dest) && dest.node !== node.name ? dest : null;
+    if (remoteName === null) {
+      try {
+        pid = node.resolve(dest);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (pid === undefined) return Promise.reject(new NoProcError(target));
+      if (caller !== null && caller.self.equals(pid)) return Promise.reject(new CallingSelfError(target));
     }
-    if (pid === undefined) return Promise.reject(new NoProcError(target));
-    if (caller !== null && caller.self.equals(pid)) return Promise.reject(new CallingSelfError(target));
-    const local = pid.node === node.name;
+    const serverNode = remoteName !== null ? remoteName.node : pid!.node;
     let server: Proc | null = null;
-    if (local) {
-      server = node.lookup(pid);
+    if (serverNode === node.name) {
+      server = node.lookup(pid!);
       if (server === null) return Promise.reject(new NoProcError(target));
-    } else if (!node.dist.isConnected(pid.node)) {
-      return Promise.reject(new NodeDownError(target, pid.node));
+    } else if (!node.dist.isConnected(serverNode)) {
+      return Promise.reject(new NodeDownError(target, serverNode));
     }
     const tag = node.nextId();
     const from: From = { node: node.name, tag, pid: caller === null ? null : caller.self };
     const envelope: CallEnvelope = { $gen: 'call', from, req };
     return new Promise((resolve, reject) => {
       const deadline = Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Infinity;
-      const pc = new PendingCall(tag, resolve, reject, deadline, timeoutMs, target, server, pid!.node);
+      const pc = new PendingCall(tag, resolve, reject, deadline, timeoutMs, target, server, serverNode);
       this.pending.set(tag, pc);
       if (deadline < this.armedFor) this.arm(deadline);
       if (server !== null) {
         (server.watchers ??= new Set()).add(pc);
         server.deliver(envelope);
       } else {
-        node.dist.monitorForCall(pid!, new Ref(node.name, tag, node.creation));
-        node.dist.send(pid!, envelope);
+        node.dist.monitorForCall(remoteName ?? pid!, new Ref(node.name, tag, node.creation));
+        if (remoteName !== null) node.dist.sendName(remoteName, envelope);
+        else node.dist.send(pid!, envelope);
       }
     });
   }

@@ -25,7 +25,7 @@ export class Timers {
   constructor(private readonly node: Node) {}
 
   start(ms: number, dest: Dest, msg: unknown, wrap: boolean): Ref {
-    if (typeof ms !== 'number' || !(ms >= 0)) throw new TypeError(`timer delay must be a number >= 0, got ${String(ms)}`);
+    if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) throw new TypeError(`timer delay must be a finite number of ms >= 0, got ${String(ms)}`);
     const node = this.node;
     const ref = node.makeRef();
     let owner: Proc | null = null;

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { WebSocket } from 'ws';
+import { decodeHandshake, encodeHandshake, type HandshakeMsg } from '../src/handshake/messages.js';
+import { initiatorNext, initiatorStart } from '../src/handshake/initiator.js';
+import type { HandshakeContext } from '../src/handshake/types.js';
+import { withTimeout } from './helpers.js';
+
+/** A hand-driven client for feeding a node bad input: every frame it sends is chosen by the test. */
+export class RawPeer {
+  readonly frames: Buffer[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  /** The HELLO frame this peer sent, for replay tests. */
+  hello: Buffer | null = null;
+  private waiting: (() => void) | null = null;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d: Buffer) => {
+      this.frames.push(d);
+      this.waiting?.();
+    });
+    ws.on('error', () => {});
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })));
+  }
+
+  static async connect(url: string, opts: { ca?: Buffer } = {}): Promise<RawPeer> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...(opts.ca ? { ca: opts.ca } : {}) });
+    const p = new RawPeer(ws);
+    await withTimeout(new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    }), 3000, 'raw connect');
+    return p;
+  }
+
+  async nextFrame(timeoutMs = 3000): Promise<Buffer> {
+    const end = Date.now() + timeoutMs;
+    while (this.frames.length === 0) {
+      if (Date.now() > end) throw new Error('raw peer: no frame');
+      await withTimeout(new Promise<void>((r) => (this.waiting = r)), Math.max(1, end - Date.now()), 'frame').catch(() => undefined);
+    }
+    return this.frames.shift()!;
+  }
+
+  async nextHandshake(): Promise<HandshakeMsg> {
+    const f = await this.nextFrame();
+    const m = decodeHandshake(f[0]!, f.subarray(1));
+    if (typeof m === 'string') throw new Error(m);
+    return m;
+  }
+
+  /** Runs the initiator side of the handshake; `tamper` may rewrite the HELLO before it is sent. */
+  async handshake(name: string, cookie: string, tamper?: (h: Extract<HandshakeMsg, { t: 'hello' }>) => HandshakeMsg): Promise<HandshakeMsg | null> {
+    const ctx: HandshakeContext = {
+      self: { name, creation: 4242, hidden: true, url: null },
+      cookie,
+      minVersion: 1,
+      maxVersion: 1,
+      newNonce: () => randomBytes(32),
+      replayed: () => false,
+      admit: () => null,
+    };
+    const s1 = initiatorNext(initiatorStart(), await this.nextHandshake(), ctx);
+    if (s1.send === undefined || s1.send.t !== 'hello') throw new Error(`no hello: ${JSON.stringify(s1.fail)}`);
+    const hello = tamper ? tamper(s1.send) : s1.send;
+    this.hello = encodeHandshake(hello);
+    this.ws.send(this.hello);
+    const reply = await this.nextHandshake().catch(() => null);
+    if (reply === null) return null;
+    const s2 = initiatorNext(s1.state, reply, ctx);
+    if (s2.up === undefined) throw new Error(`handshake failed: ${JSON.stringify(s2.fail)}`);
+    return reply;
+  }
+
+  send(b: Buffer | string): void {
+    this.ws.send(b);
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
