@@ -27,20 +27,39 @@ export class FrameEncoder {
     return this.queue.length;
   }
 
-  /** The queued signals as one Data frame, or null if nothing is queued (or nothing could be encoded). */
-  flush(): Buffer | null {
+  /**
+   * The queued signals as Data frames: one, unless it would exceed
+   * `maxBytes` (the peer's `maxPayload` would close the connection), then
+   * split in halves. A single signal larger than `maxBytes` is dropped and
+   * reported: it could never be delivered.
+   */
+  flush(maxBytes: number): Buffer[] {
     const q = this.queue;
-    if (q.length === 0) return null;
+    if (q.length === 0) return [];
     this.queue = [];
+    const out: Buffer[] = [];
+    this.encodeInto(q, maxBytes, out);
+    return out;
+  }
+
+  private encodeInto(q: Signal[], maxBytes: number, out: Buffer[]): void {
     let payload: Uint8Array;
     try {
       payload = this.codec.encodeMany(q);
     } catch {
       // A bad payload must not take the rest of the batch with it: encode one by one, drop only the culprit.
       payload = this.encodeEach(q);
-      if (payload.length === 0) return null;
+      if (payload.length === 0) return;
     }
-    return withType(FrameType.Data, payload);
+    if (payload.length + 1 <= maxBytes) {
+      out.push(withType(FrameType.Data, payload));
+    } else if (q.length === 1) {
+      this.onUnencodable(q[0]!, new Error(`the encoded signal is ${payload.length} bytes, more than maxPayload (${maxBytes})`));
+    } else {
+      const mid = q.length >> 1;
+      this.encodeInto(q.slice(0, mid), maxBytes, out);
+      this.encodeInto(q.slice(mid), maxBytes, out);
+    }
   }
 
   private encodeEach(q: Signal[]): Uint8Array {

@@ -25,6 +25,8 @@ export interface PeerHost {
   readonly codec: WireCodec;
   readonly maxBufferedBytes: number;
   readonly maxBatch: number;
+  /** Largest frame to send: the peers' `maxPayload` (the same option on every node). */
+  readonly maxFrameBytes: number;
   onMembers(conn: PeerConnection, members: Member[]): void;
   /** The connection is gone; called exactly once, after the last signal from it was handled. */
   onDown(conn: PeerConnection, reason: DownReason): void;
@@ -72,7 +74,7 @@ export class PeerConnection {
     this.version = info.version;
     this.liveness = new Liveness(now);
     this.encoder = new FrameEncoder(host.codec, (s, err) => {
-      host.node.logger.error('transport-ws: signal dropped, its payload cannot be encoded', { peer: this.name, kind: s.k, error: err.message });
+      host.node.logger.error('transport-ws: signal dropped: it cannot be encoded or is too large', { peer: this.name, kind: s.k, error: err.message });
     });
     ws.on('message', this.onMessage);
     ws.on('close', this.onClose);
@@ -100,8 +102,10 @@ export class PeerConnection {
   /** Sends the queued signals now. */
   flush(): void {
     if (this.closed || this.frozen) return;
-    const frame = this.encoder.flush();
-    if (frame !== null) this.write(frame);
+    for (const frame of this.encoder.flush(this.host.maxFrameBytes)) {
+      if (this.closed) return;
+      this.write(frame);
+    }
   }
 
   private write(frame: Buffer): void {

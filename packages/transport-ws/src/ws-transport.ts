@@ -66,6 +66,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   readonly codec: WireCodec;
   readonly maxBufferedBytes: number;
   readonly maxBatch: number;
+  readonly maxFrameBytes: number;
   private readonly opts: ResolvedOptions;
   private readonly peers = new Map<string, PeerConnection>();
   /** Outgoing attempts that sent their HELLO, by peer name (simultaneous-connect resolution). */
@@ -92,6 +93,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.codec = options.codec ?? defaultCodec();
     this.maxBufferedBytes = this.opts.maxBufferedBytes;
     this.maxBatch = this.opts.maxBatch;
+    this.maxFrameBytes = this.opts.maxPayload;
     this.limiter = new FailureLimiter(options.rateLimit);
     this.ticker = setInterval(() => this.tick(), this.opts.tickMs);
     this.ticker.unref();

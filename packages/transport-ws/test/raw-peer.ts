@@ -12,6 +12,7 @@ export class RawPeer {
   /** The HELLO frame this peer sent, for replay tests. */
   hello: Buffer | null = null;
   private waiting: (() => void) | null = null;
+  private isClosed = false;
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d: Buffer) => {
@@ -19,7 +20,13 @@ export class RawPeer {
       this.waiting?.();
     });
     ws.on('error', () => {});
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => {
+        this.isClosed = true;
+        this.waiting?.();
+        resolve({ code, reason: reason.toString('utf8') });
+      }),
+    );
   }
 
   static async connect(url: string, opts: { ca?: Buffer } = {}): Promise<RawPeer> {
@@ -35,7 +42,7 @@ export class RawPeer {
   async nextFrame(timeoutMs = 3000): Promise<Buffer> {
     const end = Date.now() + timeoutMs;
     while (this.frames.length === 0) {
-      if (Date.now() > end) throw new Error('raw peer: no frame');
+      if (Date.now() > end || this.isClosed) throw new Error('raw peer: no frame');
       await withTimeout(new Promise<void>((r) => (this.waiting = r)), Math.max(1, end - Date.now()), 'frame').catch(() => undefined);
     }
     return this.frames.shift()!;

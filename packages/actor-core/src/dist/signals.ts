@@ -1,0 +1,50 @@
+import type { Pid, Ref } from '../pid.js';
+import type { ExitReason } from '../exit-reason.js';
+import type { RemoteName } from '../types.js';
+
+/**
+ * What crosses between nodes. A transport must deliver the signals for one
+ * peer in the order they were given (one FIFO for data and control), so
+ * OTP's per-pair ordering holds across nodes.
+ */
+export type Signal =
+  | { k: 'send'; to: Pid; msg: unknown }
+  | { k: 'send_name'; name: string; msg: unknown }
+  /** `link: true` when caused by the death of a linked process; false for `exit(pid, reason)`. */
+  | { k: 'exit'; from: Pid; to: Pid; reason: ExitReason; link: boolean }
+  | { k: 'link'; from: Pid; to: Pid }
+  | { k: 'unlink'; from: Pid; to: Pid }
+  /** `from: null`: the monitor belongs to a pending call (ref id = call tag). `to` a string: a name monitor. */
+  | { k: 'monitor'; from: Pid | null; to: Pid | string; ref: Ref }
+  | { k: 'demonitor'; from: Pid | null; ref: Ref }
+  | { k: 'down'; to: Pid | null; ref: Ref; object: Pid | RemoteName; reason: ExitReason }
+  | { k: 'reply'; tag: number; value: unknown }
+  /**
+   * Spawn a behaviour the receiving node exposed under `name`. `ref` names the
+   * request and, with `monitor`, is also the monitor's ref (as in Erlang's
+   * `spawn_request`). With `link`/`monitor` the child is linked/monitored
+   * before it runs; `from` is then the requesting process.
+   */
+  | { k: 'spawn_request'; ref: Ref; from: Pid | null; name: string; args: unknown[]; link: boolean; monitor: boolean }
+  /** `pid` on success; otherwise `error` is a code (`not_exposed`, `badarg`, `spawn_failed`) and `message` says why. */
+  | { k: 'spawn_reply'; ref: Ref; pid: Pid | null; error: string | null; message: string | null };
+
+export type SignalKind = Signal['k'];
+
+/**
+ * What a transport implements. It authenticates peers, then calls
+ * `node.dist.nodeUp(name, creation)`, feeds every signal received to
+ * `node.dist.handle(from, signal)`, and calls `node.dist.nodeDown(name, reason)`
+ * once the connection is gone (after the last signal from it).
+ */
+export interface Transport {
+  /**
+   * Queues `signal` for `node` behind everything sent to it before; false if
+   * there is no connection. May throw a `CodecError` when the user payload of
+   * a `send`/`send_name`/`reply`/`spawn_request` cannot be encoded (the
+   * sender's error, like `structuredClone`'s `DataCloneError`).
+   */
+  sendSignal(node: string, signal: Signal): boolean;
+  /** Called when the node shuts down: close every connection (peers then see `nodedown`). */
+  close?(): void;
+}
