@@ -4,7 +4,7 @@
  * on stdout/stderr is the case's own noise and is passed through by the runner.
  */
 import { loadSuite } from './suites/index.js';
-import { CPU_PREFIX, FIGURE_PREFIX, type CaseContext, type Figure } from './harness.js';
+import { BASELINE_PREFIX, CPU_PREFIX, FIGURE_PREFIX, median, type CaseContext, type Figure } from './harness.js';
 
 async function main(): Promise<void> {
   const [suiteName, caseName, ...flags] = process.argv.slice(2);
@@ -21,6 +21,13 @@ async function main(): Promise<void> {
       process.stdout.write(FIGURE_PREFIX + JSON.stringify(f) + '\n');
     },
   };
+  if (suite.probe !== undefined && caseName !== suite.baseline) {
+    // One warm-up, median of three: ~0.2 s, and the case's own warm-up follows anyway.
+    const n = suite.probeN ?? 1_000_000;
+    suite.probe(n);
+    const rates = [0, 1, 2].map(() => n / suite.probe!(n));
+    process.stdout.write(BASELINE_PREFIX + String(median(rates)) + '\n');
+  }
   await c.run(ctx);
   // The runner subtracts this from the machine's busy time to see what other processes took.
   const cpu = process.cpuUsage();

@@ -29,6 +29,8 @@ export function secondsPer(unit: Unit): number {
 
 /** Marks a figure line on a child's stdout. */
 export const FIGURE_PREFIX = 'BENCH_FIGURE ';
+/** Marks the baseline rate a child measured just before its case. */
+export const BASELINE_PREFIX = 'BENCH_BASELINE ';
 /** Marks the child's own CPU time (µs, user + system) on its last stdout line. */
 export const CPU_PREFIX = 'BENCH_CPU ';
 
@@ -77,6 +79,15 @@ export interface SuiteModule {
   cases: Record<string, BenchCase>;
   /** The case whose first figure is the suite's baseline (a rate). */
   baseline: string;
+  /**
+   * A short run of the baseline (seconds for n operations). If present, every
+   * child runs it just before its case and the ratio uses that figure, so the
+   * ratio compares figures taken under the same machine conditions (this box's
+   * speed drifts by ±15% within minutes, with no other load visible).
+   */
+  probe?: (n: number) => number;
+  /** Operations per probe run. */
+  probeN?: number;
   metrics: Record<string, MetricInfo>;
 }
 

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CPU_PREFIX, FIGURE_PREFIX, secondsPer, unitKind, type Figure, type MetricInfo, type Unit } from './harness.js';
+import { BASELINE_PREFIX, CPU_PREFIX, FIGURE_PREFIX, secondsPer, unitKind, type Figure, type MetricInfo, type Unit } from './harness.js';
 import { loadSuite, suites } from './suites/index.js';
 import { NoiseMeter, waitForQuiet } from './noise.js';
 
@@ -25,7 +25,11 @@ export interface Result {
   /** null if the case failed. */
   value: number | null;
   unit: Unit;
-  /** The suite's baseline figure from this run (msgs/s of the bare dispatch loop); null where no ratio applies. */
+  /**
+   * The baseline the ratio uses (msgs/s of the bare dispatch loop), measured
+   * in the same child just before the case (or the suite's baseline case);
+   * null where no ratio applies.
+   */
   baseline: number | null;
   /**
    * Machine-independent figure. Rates: value / baseline (share of the bare
@@ -100,6 +104,8 @@ interface ChildOutcome {
   error: string | null;
   /** Others' CPU in cores during the case, if known. */
   noise: number | null;
+  /** The baseline the child measured just before its case, if the suite has a probe. */
+  probe: number | null;
 }
 
 function runChild(suite: string, caseName: string, opts: RunOptions): Promise<ChildOutcome> {
@@ -116,6 +122,7 @@ function runChild(suite: string, caseName: string, opts: RunOptions): Promise<Ch
     const meter = new NoiseMeter();
     meter.start();
     let childCpu: number | null = null;
+    let probe: number | null = null;
     let buf = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
@@ -126,6 +133,7 @@ function runChild(suite: string, caseName: string, opts: RunOptions): Promise<Ch
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         if (line.startsWith(FIGURE_PREFIX)) figures.push(JSON.parse(line.slice(FIGURE_PREFIX.length)) as Figure);
+        else if (line.startsWith(BASELINE_PREFIX)) probe = Number(line.slice(BASELINE_PREFIX.length));
         else if (line.startsWith(CPU_PREFIX)) childCpu = Number(line.slice(CPU_PREFIX.length)) / 1e6;
         else if (line.length > 0) opts.log?.(`  [${suite}.${caseName}] ${line}`);
       }
@@ -147,7 +155,7 @@ function runChild(suite: string, caseName: string, opts: RunOptions): Promise<Ch
       }
       // Without the child's own CPU (it failed) others' share is unknown.
       const noise = childCpu === null ? null : meter.stop(childCpu);
-      resolvePromise({ figures, error, noise });
+      resolvePromise({ figures, error, noise, probe });
     });
   });
 }
@@ -167,14 +175,14 @@ export async function runBench(opts: RunOptions): Promise<Result[]> {
       }
       const started = performance.now();
       log(`${suite}.${c} ...`);
-      const { figures, error, noise } = await runChild(suite, c, opts);
+      const { figures, error, noise, probe } = await runChild(suite, c, opts);
       const noiseNote = noise !== null && noise >= NOISY_CORES ? `, NOISY: others used ${noise.toFixed(2)} cores` : '';
       log(`${suite}.${c} done in ${((performance.now() - started) / 1e3).toFixed(1)} s${noiseNote}${error ? ` (FAILED: ${error})` : ''}`);
       if (c === mod.baseline && figures[0] !== undefined) baseline = figures[0].value;
       const reported = new Set<string>();
       for (const f of figures) {
         reported.add(f.name);
-        const r = row(suite, f.name, f.value, f.unit, baseline, mod.metrics[f.name], f.runs);
+        const r = row(suite, f.name, f.value, f.unit, probe ?? baseline, mod.metrics[f.name], f.runs);
         if (noise !== null) r.noise = Math.round(noise * 100) / 100;
         results.push(r);
       }

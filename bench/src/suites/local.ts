@@ -308,6 +308,8 @@ async function floodLag(n: number): Promise<number> {
 // ---- cases ---------------------------------------------------------------------------------
 
 export const baseline = 'baseline';
+export const probe = bareDispatch;
+export const probeN = 5_000_000;
 
 export const cases: Record<string, BenchCase> = {
   baseline: {

@@ -128,7 +128,16 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     const url = options.advertiseUrl ?? `${tls !== undefined ? 'wss' : 'ws'}://${host}:${port}`;
     const clientTls: ClientOptions = tls === undefined ? {} : { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true };
     const t = new WsTransport(node, cookie, server, wss, url, clientTls, options);
-    node.dist.attach(t);
+    try {
+      node.dist.attach(t);
+    } catch (e) {
+      // The node already has a transport: release the port, leave the other transport alone.
+      t.closed = true;
+      clearInterval(t.ticker);
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw e;
+    }
     node.logger.info('transport-ws: listening', { node: node.name, url, hidden: o.hidden });
     return t;
   }

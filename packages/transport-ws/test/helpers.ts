@@ -105,6 +105,7 @@ export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condi
 export interface Probe {
   pid: Pid;
   ctx: ProcessContext;
+  next<T>(match: (m: unknown) => m is T, timeoutMs?: number): Promise<T>;
   next<T = unknown>(match?: (m: unknown) => boolean, timeoutMs?: number): Promise<T>;
   stop(): void;
 }

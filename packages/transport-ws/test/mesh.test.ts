@@ -156,3 +156,12 @@ describe('nodes and the mesh', () => {
     expect(a.t.nodes()).toEqual([]);
   });
 });
+
+describe('attaching', () => {
+  it('a node takes one transport; a second start fails and releases its port', async () => {
+    const a = await c.start('a@local');
+    await expect(WsTransport.start(a.node, { cookie: 'x' })).rejects.toThrow(/already has a transport/);
+    const b = await c.start('b@local');
+    expect(await b.t.connect(a.t.url)).toBe('a@local');
+  });
+});
