@@ -1,5 +1,5 @@
 import { Pid, Ref } from '../pid.js';
-import { Ring } from './ring.js';
+import { Queue } from './queue.js';
 import { ExitException, type ExitReason, reasonFromThrown } from '../exit-reason.js';
 import type {
   Behaviour,
@@ -57,7 +57,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
   /** Behaviour style: the behaviour; process style: null (see `body`). */
   beh: Behaviour<unknown, unknown> | null;
   body: ProcessBody<unknown> | null;
-  mbox: Ring<unknown> | null = null;
+  mbox: Queue<unknown> | null = null;
   throughput: number;
   handled = 0;
   name: string | null = null;
@@ -117,7 +117,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
         return;
       }
     }
-    (this.mbox ??= new Ring(4)).push(msg);
+    (this.mbox ??= new Queue(4)).push(msg);
     if (!this.queued && this.status === Status.Idle && this.beh !== null) this.node.sched.enqueue(this);
   }
 
@@ -127,14 +127,12 @@ export class Proc implements ProcessContext<unknown, unknown> {
     }
     if (this.waiter !== null) return Promise.reject(new TypeError('receive() called while another receive is pending'));
     const mbox = this.mbox;
-    if (mbox !== null) {
-      for (let i = 0; i < mbox.length; i++) {
-        const m = mbox.at(i);
-        if (match === undefined || match(m)) {
-          mbox.removeAt(i);
-          this.handled++;
-          return Promise.resolve(m);
-        }
+    if (mbox !== null && mbox.length > 0) {
+      const before = mbox.length;
+      const m = match === undefined ? mbox.shift() : mbox.removeWhere(match, true);
+      if (mbox.length < before) {
+        this.handled++;
+        return Promise.resolve(m);
       }
     }
     const timeout = opts?.timeout;
@@ -161,7 +159,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
 
   /** Removes every queued message for which `drop` is true. */
   flush(drop: (m: unknown) => boolean): number {
-    return this.mbox === null ? 0 : this.mbox.removeWhere(drop);
+    return this.mbox === null ? 0 : this.mbox.removeAll(drop);
   }
 
   // ---- exits, links, monitors ------------------------------------------

@@ -1,4 +1,4 @@
-import { Ring } from './ring.js';
+import { Queue } from './queue.js';
 import type { Proc } from './process.js';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
@@ -27,7 +27,7 @@ export interface SchedulerStats {
  * slice is used up, so timers and sockets are served while actors are flooded.
  */
 export class Scheduler {
-  private readonly queue = new Ring<Proc>(64);
+  private readonly queue = new Queue<Proc>(64);
   private scheduled = false;
   private sliceStart = 0;
   private readonly sliceMs: number;

@@ -1,0 +1,306 @@
+import { BadArgError, Pid, type Node, type ViaRegistry } from '@troupe/actor-core';
+import type { Diff, Entry } from '../crdt/types.js';
+import { NoLocalError } from '../errors.js';
+import { resolveMembership, type MembershipOptions } from '../membership/resolve.js';
+import type { MemberInfo, MembersMode } from '../membership/types.js';
+import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.js';
+import { winnerOf, type Claim, type ConflictRule } from './conflict.js';
+import { Hlc } from './hlc.js';
+
+export interface RegistryOptions extends MembershipOptions, ReplicaTiming {
+  /** The registry's name: nodes sharing it (and the partition) form one registry. */
+  name: string;
+  /** Which of two conflicting claims survives (default `first`). */
+  conflict?: ConflictRule;
+  /** Wall clock for claim timestamps (tests: skew). Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** A registered name as seen here. */
+export interface RegistryEntry {
+  name: string;
+  pid: Pid;
+  value: unknown;
+}
+
+export type RegisterResult = 'ok' | { error: 'already_registered'; pid: Pid };
+
+/** What `lookup` gives on a node whose registry has stopped (it never throws). */
+export interface Unavailable {
+  error: 'registry_unavailable';
+}
+
+/** The exit reason a losing process gets (trappable, so it can hand state to `winner`). */
+export interface NameConflict {
+  name_conflict: { name: string; value: unknown; registry: string; winner: Pid };
+}
+
+export function isNameConflict(r: unknown): r is NameConflict {
+  return typeof r === 'object' && r !== null && 'name_conflict' in r;
+}
+
+function isClaim(v: unknown, peer: string): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Claim;
+  return c.pid instanceof Pid && c.pid.node === peer && Number.isFinite(c.at) && Number.isSafeInteger(c.lc) && c.lc >= 0;
+}
+
+/**
+ * A cluster-wide registry of unique names with metadata (Horde.Registry,
+ * without its failure modes):
+ *
+ * - a name is claimed by the node hosting the process (owner-authoritative);
+ *   the claim is replicated by the delta-CRDT and dies with the process or
+ *   its node;
+ * - `lookup` reads the local replica: no network round trip;
+ * - it is AP: two nodes can claim a name concurrently (or during a split).
+ *   Every node then picks the same winner from immutable claim data
+ *   (`compareClaims`); only the loser's own node acts, exiting the loser
+ *   with `{ name_conflict: { name, value, registry, winner } }` and removing
+ *   its claim. Exactly one survivor, never zero;
+ * - it is a `via` registry for actor-core: `{ via: registry, name }` works
+ *   with `send`, `GenServer.call` and `GenServer.start(..., { name })`.
+ */
+export class Registry implements ViaRegistry<string> {
+  readonly name: string;
+  readonly conflict: ConflictRule;
+  readonly mode: MembersMode;
+  readonly partition: string | undefined;
+  private replica!: Replica<Claim>;
+  private readonly hlc: Hlc;
+  /** Own claims per local pid (for its death). */
+  private readonly byPid = new Map<string, Set<number>>();
+  private conflictsResolved = 0;
+
+  private constructor(
+    readonly node: Node,
+    opts: RegistryOptions,
+  ) {
+    this.name = opts.name;
+    this.conflict = opts.conflict ?? 'first';
+    this.mode = opts.members ?? 'participation';
+    this.partition = opts.partition;
+    this.hlc = new Hlc(opts.clock);
+  }
+
+  static async start(node: Node, opts: RegistryOptions): Promise<Registry> {
+    if (typeof opts?.name !== 'string' || opts.name.length === 0) throw new BadArgError('Registry.start: name must be a non-empty string');
+    if (opts.conflict !== undefined && opts.conflict !== 'first' && opts.conflict !== 'latest') throw new BadArgError(`Registry.start: conflict must be 'first' or 'latest'`);
+    const reg = new Registry(node, opts);
+    const timing: ReplicaTiming = {};
+    if (opts.flushDelayMs !== undefined) timing.flushDelayMs = opts.flushDelayMs;
+    if (opts.antiEntropyMs !== undefined) timing.antiEntropyMs = opts.antiEntropyMs;
+    if (opts.discoveryMs !== undefined) timing.discoveryMs = opts.discoveryMs;
+    const { service, source } = await resolveMembership(node, 'registry', opts.name, opts, timing);
+    reg.replica = await Replica.start<Claim>({
+      ...timing,
+      node,
+      service,
+      members: source,
+      acceptValue: (v, o) => isClaim(v, o.peer),
+      onDiff: (d) => reg.onDiff(d),
+      onLocalDown: (pid) => reg.dropPid(pid),
+    });
+    return reg;
+  }
+
+  // ---- writes --------------------------------------------------------------------------
+
+  /**
+   * Claims `name` for local `pid`. `already_registered` if a live claim is
+   * visible here; otherwise `ok` — and if another node claimed it
+   * concurrently, the conflict rule settles it once the claims meet.
+   */
+  register(name: string, pid: Pid, value: unknown = null): RegisterResult {
+    checkName(name);
+    if (!(pid instanceof Pid) || pid.node !== this.node.name || pid.creation !== this.node.creation) throw new NoLocalError(pid, 'register');
+    const engine = this.replica.engine;
+    const have = engine.entries(name);
+    if (have !== undefined) {
+      const w = winnerOf(this.conflict, have);
+      // A local holder that already died (its DOWN not handled yet) does not block.
+      if (w.origin.peer === this.node.name && !this.node.isAlive(w.value.pid)) this.dropPid(w.value.pid);
+      else return { error: 'already_registered', pid: w.value.pid };
+      const again = engine.entries(name);
+      if (again !== undefined) return { error: 'already_registered', pid: winnerOf(this.conflict, again).value.pid };
+    }
+    if (!this.node.isAlive(pid)) return 'ok'; // dead already: the claim would be removed at once (OTP: registering a dead pid is a no-op here)
+    const [at, lc] = this.hlc.now();
+    const e = engine.add(name, { pid, meta: value, at, lc });
+    let ids = this.byPid.get(pid.key);
+    if (ids === undefined) this.byPid.set(pid.key, (ids = new Set()));
+    ids.add(e.id);
+    this.replica.watch(pid);
+    this.replica.touch();
+    return 'ok';
+  }
+
+  /** Removes this node's claim(s) on `name`; false if it holds none. */
+  unregister(name: string): boolean {
+    const engine = this.replica.engine;
+    const es = engine.entries(name);
+    if (es === undefined) return false;
+    const mine = [...es].filter((e) => this.isOwn(e));
+    for (const e of mine) this.removeOwn(e);
+    if (mine.length > 0) this.replica.touch();
+    return mine.length > 0;
+  }
+
+  /** Replaces the metadata of a name held by a local process; false if this node does not hold it. */
+  updateValue(name: string, value: unknown): boolean {
+    const engine = this.replica.engine;
+    const es = engine.entries(name);
+    if (es === undefined) return false;
+    const w = winnerOf(this.conflict, es);
+    if (!this.isOwn(w)) return false;
+    engine.update(w.id, { pid: w.value.pid, meta: value, at: w.value.at, lc: w.value.lc });
+    this.replica.touch();
+    return true;
+  }
+
+  // ---- reads (local replica, never a round trip) -----------------------------------------
+
+  /** The holder of `name` (the conflict winner if several claims are visible). */
+  lookup(name: string): RegistryEntry | undefined | Unavailable {
+    if (!this.replica.alive) return { error: 'registry_unavailable' };
+    const es = this.replica.engine.entries(name);
+    if (es === undefined) return undefined;
+    const w = winnerOf(this.conflict, es);
+    return { name, pid: w.value.pid, value: w.value.meta };
+  }
+
+  /** Every registered name matching `pred` (all of them without one). */
+  select(pred?: (e: RegistryEntry) => boolean): RegistryEntry[] {
+    const engine = this.replica.engine;
+    const out: RegistryEntry[] = [];
+    for (const name of engine.keys()) {
+      const w = winnerOf(this.conflict, engine.entries(name)!);
+      const e: RegistryEntry = { name, pid: w.value.pid, value: w.value.meta };
+      if (pred === undefined || pred(e)) out.push(e);
+    }
+    return out;
+  }
+
+  /** Number of registered names. */
+  count(): number {
+    let n = 0;
+    for (const _ of this.replica.engine.keys()) n++;
+    return n;
+  }
+
+  /** Names held by `pid`. */
+  keysOf(pid: Pid): string[] {
+    return this.select((e) => e.pid.equals(pid)).map((e) => e.name);
+  }
+
+  // ---- ViaRegistry (actor-core names) ---------------------------------------------------------
+
+  registerName(name: string, pid: Pid): boolean {
+    return this.register(name, pid) === 'ok';
+  }
+
+  unregisterName(name: string): void {
+    this.unregister(name);
+  }
+
+  whereisName(name: string): Pid | undefined {
+    const r = this.lookup(name);
+    return r !== undefined && 'pid' in r ? r.pid : undefined;
+  }
+
+  send(name: string, msg: unknown): void {
+    const pid = this.whereisName(name);
+    if (pid === undefined) throw new BadArgError(`registry ${this.name}: no process is registered as '${name}'`);
+    this.node.send(pid, msg);
+  }
+
+  // ---- service -------------------------------------------------------------------------------------
+
+  /** Members of this registry and their status (`alive` ones are placement targets). */
+  members(): MemberInfo[] {
+    return this.replica.members();
+  }
+
+  ready(): boolean {
+    return this.replica.ready();
+  }
+
+  whenReady(timeoutMs?: number): Promise<boolean> {
+    return this.replica.whenReady(timeoutMs);
+  }
+
+  stats(): ReplicaStats & { conflictsResolved: number; names: number } {
+    return { ...this.replica.stats(), conflictsResolved: this.conflictsResolved, names: this.replica.alive ? this.count() : 0 };
+  }
+
+  get running(): boolean {
+    return this.replica.alive;
+  }
+
+  /** @internal */
+  get replicaOf(): Replica<Claim> {
+    return this.replica;
+  }
+
+  /** Stops the registry here: its claims vanish for the peers; lookups give `registry_unavailable`. */
+  async stop(): Promise<void> {
+    await this.replica.stop();
+    this.byPid.clear();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------
+
+  private isOwn(e: Entry<Claim>): boolean {
+    const self = this.replica.engine.self;
+    return e.origin.peer === self.peer && e.origin.inc === self.inc;
+  }
+
+  private removeOwn(e: Entry<Claim>): void {
+    this.replica.engine.remove(e.id);
+    const ids = this.byPid.get(e.value.pid.key);
+    ids?.delete(e.id);
+    if (ids?.size === 0) this.byPid.delete(e.value.pid.key);
+  }
+
+  /** A local holder ended: its claims go. */
+  private dropPid(pid: Pid): void {
+    const ids = this.byPid.get(pid.key);
+    if (ids === undefined || !this.replica.alive) return;
+    this.byPid.delete(pid.key);
+    const engine = this.replica.engine;
+    for (const id of ids) engine.remove(id);
+    this.replica.touch();
+  }
+
+  /**
+   * New claims arrived (or were made): where a name now has several, the
+   * node owning a loser exits it and withdraws its claim. Others only read
+   * the winner.
+   */
+  private onDiff(d: Diff<Claim>): void {
+    if (d.added.length === 0) return;
+    const engine = this.replica.engine;
+    const losers: [Entry<Claim>, Entry<Claim>][] = [];
+    for (const e of d.added) {
+      this.hlc.observe(e.value.at, e.value.lc);
+      const es = engine.entries(e.key);
+      if (es === undefined || es.size < 2) continue;
+      const w = winnerOf(this.conflict, es);
+      for (const x of es) if (x !== w && this.isOwn(x)) losers.push([x, w]);
+    }
+    if (losers.length === 0) return;
+    for (const [x, w] of losers) {
+      if (!engine.ownEntry(x.id)) continue; // already withdrawn
+      this.removeOwn(x);
+      this.conflictsResolved++;
+      const reason: NameConflict = { name_conflict: { name: x.key, value: x.value.meta, registry: this.name, winner: w.value.pid } };
+      this.node.logger.info('registry: name conflict, exiting the loser', { registry: this.name, name: x.key, loser: x.value.pid.toString(), winner: w.value.pid.toString() });
+      this.node.exit(x.value.pid, reason);
+    }
+    this.replica.touch();
+  }
+}
+
+function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) throw new BadArgError(`registry: a name must be a non-empty string, got ${String(name)}`);
+}

@@ -1,0 +1,370 @@
+import { GenServer, isDownMessage, type ExitReason, type Node, type Pid, type ProcessContext, type Ref } from '@troupe/actor-core';
+import { SyncEngine, type EngineOptions } from '../crdt/engine.js';
+import type { SyncStats } from '../crdt/stats.js';
+import type { Diff, Out } from '../crdt/types.js';
+import type { ValueCheck } from '../crdt/validate.js';
+import type { MemberEvents, MemberInfo, MemberSource } from '../membership/types.js';
+import { isEnvelope, serverName, type Envelope } from './envelope.js';
+
+/** Timing of a replica; the defaults are the reference's §5.11. */
+export interface ReplicaTiming {
+  /** Micro-batch window for pushing local changes (default 5 ms). */
+  flushDelayMs?: number;
+  /** Anti-entropy period, jittered ±20% (default 5000 ms). */
+  antiEntropyMs?: number;
+  /** How long to wait for members that do not answer before declaring ourselves ready (default 500 ms). */
+  discoveryMs?: number;
+}
+
+export interface ReplicaOptions<V> extends ReplicaTiming {
+  node: Node;
+  /** Service key (kind, name and partition): peers must use the same. */
+  service: string;
+  members: MemberSource;
+  acceptValue: ValueCheck;
+  onDiff?: (d: Diff<V>) => void;
+  /** A watched local process ended. */
+  onLocalDown?: (pid: Pid, reason: ExitReason) => void;
+  engine?: Pick<EngineOptions<V>, 'maxLogOps' | 'maxOpsPerDelta' | 'chunkSize' | 'maxQueuedDeltas'>;
+}
+
+/** Counters of a replica: the engine's, plus frames refused before reaching it. */
+export interface ReplicaStats extends SyncStats {
+  framesIn: number;
+  framesOut: number;
+}
+
+type Internal = { $rci: 'flush' } | { $rci: 'ae' } | { $rci: 'check' } | { $rci: 'watch'; pid: Pid };
+
+function isInternal(m: unknown): m is Internal {
+  return typeof m === 'object' && m !== null && typeof (m as { $rci?: unknown }).$rci === 'string';
+}
+
+const FLUSH: Internal = { $rci: 'flush' };
+const MAX_DEAD = 1024;
+
+/**
+ * One node's replica of one service: a process (a GenServer registered as
+ * `troupe.replica:<service>`) hosting a `SyncEngine`, plus the synchronous
+ * face the service objects use (they write the engine directly — only ever
+ * their own node's entries — and `touch()` to get the change pushed).
+ *
+ * The process carries frames between the engine and the peers' replica
+ * servers, runs the flush (micro-batch) and anti-entropy timers, follows the
+ * member source, monitors peer servers (pg's rule: a peer's entries go when
+ * its server goes) and watches local processes whose entries must die with
+ * them.
+ */
+export class Replica<V> {
+  readonly node: Node;
+  readonly service: string;
+  readonly name: string;
+  private engineRef: SyncEngine<V> | null = null;
+  private pidRef: Pid | null = null;
+  private ctx: ProcessContext | null = null;
+  private flushArmed = false;
+  private startedAt = 0;
+  private isReady = false;
+  private running = false;
+  private readonly waiters: (() => void)[] = [];
+  private readonly peerPids = new Map<string, { pid: Pid; ref: Ref }>();
+  private readonly watched = new Map<string, Ref>();
+  private readonly dead = new Map<string, number>();
+  private framesIn = 0;
+  private framesOut = 0;
+  private refused = { malformed: 0, stale: 0 };
+  private readonly flushDelayMs: number;
+  private readonly antiEntropyMs: number;
+  private readonly discoveryMs: number;
+  private readonly events: MemberEvents;
+
+  private constructor(private readonly opts: ReplicaOptions<V>) {
+    this.node = opts.node;
+    this.service = opts.service;
+    this.name = serverName(opts.service);
+    this.flushDelayMs = opts.flushDelayMs ?? 5;
+    this.antiEntropyMs = opts.antiEntropyMs ?? 5000;
+    this.discoveryMs = opts.discoveryMs ?? 500;
+    this.events = {
+      up: (n) => this.memberUp(n),
+      down: (n, reason) => this.memberDown(n, reason),
+    };
+  }
+
+  /** Starts the replica server; rejects if this service already runs on the node. */
+  static async start<V>(opts: ReplicaOptions<V>): Promise<Replica<V>> {
+    const r = new Replica<V>(opts);
+    const res = await GenServer.start(opts.node, server as GenServer<Replica<unknown>, never, never, null, unknown, Replica<unknown>>, r as Replica<unknown>, { name: r.name });
+    if (typeof res !== 'object' || !('ok' in res)) {
+      throw new Error(`cannot start replica of ${opts.service} on ${opts.node.name}: ${JSON.stringify(res)}`);
+    }
+    return r;
+  }
+
+  // ---- the synchronous face ----------------------------------------------------------
+
+  /** The engine; throws once the replica has stopped (services map that to `registry_unavailable`). */
+  get engine(): SyncEngine<V> {
+    if (this.engineRef === null || !this.running) throw new Error(`replica ${this.service} on ${this.node.name} is not running`);
+    return this.engineRef;
+  }
+
+  get alive(): boolean {
+    return this.running;
+  }
+
+  get pid(): Pid {
+    return this.pidRef!;
+  }
+
+  /** Local entries changed: push them within the flush window. */
+  touch(): void {
+    if (this.flushArmed || !this.running) return;
+    this.flushArmed = true;
+    if (this.flushDelayMs <= 0) this.node.send(this.pidRef!, FLUSH);
+    else this.node.sendAfter(this.flushDelayMs, this.pidRef!, FLUSH);
+  }
+
+  /** Have `onLocalDown` called when local `pid` ends (once per pid). */
+  watch(pid: Pid): void {
+    if (this.running && !this.watched.has(pid.key)) this.node.send(this.pidRef!, { $rci: 'watch', pid } satisfies Internal);
+  }
+
+  /** Initial sync done: every member that answered is synced (and the discovery window passed or all answered). */
+  ready(): boolean {
+    return this.running && this.isReady;
+  }
+
+  /** Resolves true once ready, false after `timeoutMs` or if the replica stops. */
+  whenReady(timeoutMs = 5000): Promise<boolean> {
+    if (this.ready()) return Promise.resolve(true);
+    if (!this.running) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(this.ready()), timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve(this.ready());
+      });
+    });
+  }
+
+  /** Member nodes and their status, this node first. */
+  members(): MemberInfo[] {
+    const out: MemberInfo[] = [];
+    if (!this.running) return out;
+    out.push({ node: this.node.name, status: this.isReady ? 'alive' : 'uninitialized', self: true, server: this.pidRef });
+    const seen = new Set<string>([this.node.name]);
+    for (const n of this.opts.members.nodes()) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const info = this.engineRef?.peerInfo(n);
+      out.push({ node: n, status: info?.synced === true ? 'alive' : 'uninitialized', self: false, server: this.peerPids.get(n)?.pid ?? null });
+    }
+    for (const n of this.dead.keys()) if (!seen.has(n)) out.push({ node: n, status: 'dead', self: false, server: null });
+    return out;
+  }
+
+  /** Nodes whose status is `alive` (placement targets), sorted. */
+  aliveNodes(): string[] {
+    return this.members()
+      .filter((m) => m.status === 'alive')
+      .map((m) => m.node)
+      .sort();
+  }
+
+  stats(): ReplicaStats {
+    const s = this.engineRef?.stats;
+    const base = s === undefined ? ({} as SyncStats) : { ...s };
+    base.malformed = (base.malformed ?? 0) + this.refused.malformed;
+    base.stale = (base.stale ?? 0) + this.refused.stale;
+    return { ...base, framesIn: this.framesIn, framesOut: this.framesOut };
+  }
+
+  /** Stops the server: local entries are gone for the peers (they see its DOWN). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    await GenServer.stop(this.node, this.pidRef!, 'shutdown');
+  }
+
+  // ---- the process side -----------------------------------------------------------------
+
+  /** @internal */
+  init(ctx: ProcessContext): void {
+    this.ctx = ctx;
+    this.pidRef = ctx.self;
+    this.running = true;
+    this.startedAt = Date.now();
+    this.engineRef = new SyncEngine<V>({
+      ...this.opts.engine,
+      self: { peer: this.node.name, inc: ctx.self.id },
+      acceptValue: this.opts.acceptValue,
+      onDiff: this.opts.onDiff,
+      // Routine protocol events are debug; rejected input and repairs are warnings.
+      onEvent: (e, data) => {
+        const msg = `replica ${this.service}: ${e}`;
+        if (e === 'gap' || e === 'not_a_peer') this.node.logger.debug(msg, data);
+        else this.node.logger.warn(msg, data);
+      },
+    });
+    ctx.signal.addEventListener('abort', () => this.stopped(), { once: true });
+    this.opts.members.start(ctx, this.events);
+    this.armAntiEntropy();
+    ctx.sendAfter(this.discoveryMs, ctx.self, { $rci: 'check' } satisfies Internal);
+    this.checkReady();
+  }
+
+  /** @internal */
+  info(msg: unknown): void {
+    const ctx = this.ctx!;
+    if (isEnvelope(msg)) return this.onFrame(msg);
+    if (isInternal(msg)) {
+      switch (msg.$rci) {
+        case 'flush':
+          this.flushArmed = false;
+          this.out(this.engine.flush());
+          return;
+        case 'ae':
+          this.out(this.engine.tick());
+          this.armAntiEntropy();
+          return;
+        case 'check':
+          this.checkReady();
+          return;
+        case 'watch':
+          if (!this.watched.has(msg.pid.key)) this.watched.set(msg.pid.key, ctx.monitor(msg.pid));
+          return;
+      }
+    }
+    if (isDownMessage(msg)) {
+      const obj = msg.object;
+      if (typeof obj === 'object' && obj !== null && 'id' in obj) {
+        const pid = obj as Pid;
+        const w = this.watched.get(pid.key);
+        if (w !== undefined && w.equals(msg.ref)) {
+          this.watched.delete(pid.key);
+          this.opts.onLocalDown?.(pid, msg.reason);
+          return;
+        }
+        const peer = this.peerPids.get(pid.node);
+        if (peer !== undefined && peer.ref.equals(msg.ref)) {
+          // The peer's server is gone (pg: its entries go with it); its node may start it again.
+          this.peerPids.delete(pid.node);
+          this.engine.removePeer(pid.node);
+          if (this.opts.members.nodes().includes(pid.node)) this.out(this.engine.addPeer(pid.node));
+          this.checkReady();
+        }
+      }
+      return;
+    }
+    this.opts.members.handle(msg, this.events);
+  }
+
+  private onFrame(env: Envelope): void {
+    this.framesIn++;
+    const from = env.from;
+    const n = from.node;
+    if (env.$rc !== this.service || n === this.node.name || this.node.dist.creationOf(n) !== from.creation) {
+      this.refused.stale++;
+      return;
+    }
+    const o = (env.m as { o?: { inc?: unknown } } | null)?.o;
+    if (typeof o !== 'object' || o === null || o.inc !== from.id) {
+      this.refused.malformed++;
+      return;
+    }
+    const engine = this.engine;
+    if (!engine.hasPeer(n)) {
+      this.refused.stale++; // not (yet) a member: it will be greeted when it becomes one
+      return;
+    }
+    const known = this.peerPids.get(n);
+    if (known === undefined || known.pid.id < from.id) {
+      if (known !== undefined) this.ctx!.demonitor(known.ref, { flush: true });
+      this.peerPids.set(n, { pid: from, ref: this.ctx!.monitor(from) });
+    } else if (known.pid.id > from.id) {
+      this.refused.stale++;
+      return;
+    }
+    this.out(engine.receive(n, env.m));
+    if (engine.pending) this.touch();
+    this.checkReady();
+  }
+
+  private out(outs: Out<V>[]): void {
+    const ctx = this.ctx!;
+    for (const o of outs) {
+      const dest = this.peerPids.get(o.to)?.pid ?? { name: this.name, node: o.to };
+      const env: Envelope = { $rc: this.service, from: ctx.self, m: o.msg };
+      this.framesOut++;
+      ctx.send(dest, env);
+    }
+  }
+
+  private memberUp(n: string): void {
+    if (n === this.node.name) return;
+    this.dead.delete(n);
+    this.out(this.engine.addPeer(n));
+  }
+
+  private memberDown(n: string, _reason: string): void {
+    const p = this.peerPids.get(n);
+    if (p !== undefined) {
+      this.ctx!.demonitor(p.ref, { flush: true });
+      this.peerPids.delete(n);
+    }
+    this.engine.removePeer(n);
+    this.dead.set(n, Date.now());
+    if (this.dead.size > MAX_DEAD) this.dead.delete(this.dead.keys().next().value!);
+    this.checkReady();
+  }
+
+  private armAntiEntropy(): void {
+    const jitter = 0.8 + 0.4 * Math.random();
+    this.ctx!.sendAfter(Math.max(1, Math.round(this.antiEntropyMs * jitter)), this.ctx!.self, { $rci: 'ae' } satisfies Internal);
+  }
+
+  private checkReady(): void {
+    if (this.isReady || !this.running) return;
+    const engine = this.engineRef!;
+    const nodes = this.opts.members.nodes().filter((n) => n !== this.node.name);
+    let allAnswered = true;
+    for (const n of nodes) {
+      const info = engine.peerInfo(n);
+      if (info === undefined || !info.ready) {
+        allAnswered = false;
+        continue;
+      }
+      if (!info.synced) return;
+    }
+    if (!allAnswered && Date.now() - this.startedAt < this.discoveryMs) return;
+    this.isReady = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private stopped(): void {
+    this.running = false;
+    this.isReady = false;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** @internal */
+  terminate(ctx: ProcessContext): void {
+    this.opts.members.stop?.(ctx);
+  }
+}
+
+/** The replica server's callbacks: the state is the `Replica` itself. */
+const server: GenServer<Replica<unknown>, never, never, null, unknown, Replica<unknown>> = {
+  name: 'troupe.replica',
+  init(r, ctx) {
+    r.init(ctx);
+    return { ok: r };
+  },
+  handleInfo(msg, r) {
+    r.info(msg);
+    return { noreply: r };
+  },
+  terminate(_reason, r, ctx) {
+    r.terminate(ctx);
+  },
+};
