@@ -42,7 +42,19 @@ export function isShutdown(reason: unknown): boolean {
 
 export function serializeError(err: Error): SerializedError {
   const out: SerializedError = { name: err.name, message: err.message };
-  if (err.stack !== undefined) out.stack = err.stack;
+  // V8 formats a stack only when it is read, and that is most of a crash's
+  // cost: read it when someone looks (a log line, the wire), not at every exit.
+  if ('stack' in err) {
+    Object.defineProperty(out, 'stack', {
+      enumerable: true,
+      configurable: true,
+      get(): string | undefined {
+        const stack = err.stack;
+        Object.defineProperty(out, 'stack', { value: stack, enumerable: true, writable: true, configurable: true });
+        return stack;
+      },
+    });
+  }
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') out.code = code;
   return out;

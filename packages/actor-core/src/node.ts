@@ -489,6 +489,11 @@ export class Node {
     p.hitResolve = null;
     p.mbox = null;
     if (p.abort !== null) p.abort.abort(reason);
+    const onExit = p.onExit;
+    if (onExit !== null) {
+      p.onExit = null;
+      this.guard(() => onExit(reason));
+    }
     if (p.watchers !== null) {
       const ws = p.watchers;
       p.watchers = null;

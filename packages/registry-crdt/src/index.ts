@@ -10,3 +10,16 @@ export { type MembersMode, type MemberStatus, type MemberInfo, type MemberSource
 export { AutoMembers } from './membership/auto.js';
 export { ProcessGroups, isPgEvent, type PgEvent, type ScopeOptions } from './pg/process-groups.js';
 export { NoLocalError, UnavailableError } from './errors.js';
+export { ParticipationMembers } from './membership/participation.js';
+export { resolveMembership, MEMBERSHIP_SCOPE, type MembershipOptions } from './membership/resolve.js';
+export {
+  Registry,
+  isNameConflict,
+  type RegistryOptions,
+  type RegistryEntry,
+  type RegisterResult,
+  type Unavailable,
+  type NameConflict,
+} from './registry/registry.js';
+export { compareClaims, winnerOf, type Claim, type ConflictRule } from './registry/conflict.js';
+export { Hlc } from './registry/hlc.js';

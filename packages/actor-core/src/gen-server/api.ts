@@ -72,12 +72,11 @@ function boot(origin: Origin, impl: AnyServer, args: unknown, opts: StartOptions
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let proc: Proc | null = null;
-    const onAbort = (): void => done({ error: proc!.signal.reason as ExitReason });
     const done = (r: GenStartResult): void => {
       if (settled) return;
       settled = true;
       if (timer !== null) clearTimeout(timer);
-      proc?.signal.removeEventListener('abort', onAbort);
+      if (proc !== null) proc.onExit = null;
       // The monitor is taken once init succeeded (the server is alive then), so a failed start leaves no DOWN behind.
       if (mode === Mode.Monitor && typeof r === 'object' && 'ok' in r) resolve({ ok: r.ok, monitor: starter!.monitor(r.ok) });
       else resolve(r);
@@ -96,7 +95,7 @@ function boot(origin: Origin, impl: AnyServer, args: unknown, opts: StartOptions
     }
     proc = node.lookup(pid);
     // Death before the acknowledgement (killed, an exit signal): the start fails with that reason.
-    proc!.signal.addEventListener('abort', onAbort, { once: true });
+    proc!.onExit = (reason: ExitReason) => done({ error: reason });
     if (opts?.timeout !== undefined && Number.isFinite(opts.timeout)) {
       timer = setTimeout(() => {
         if (settled) return;

@@ -73,6 +73,8 @@ export class Proc implements ProcessContext<unknown, unknown> {
   hit: unknown = undefined;
   hitResolve: ((m: unknown) => void) | null = null;
   abort: AbortController | null = null;
+  /** Internal: told the exit reason when the process ends (a starter awaiting `init`); cheaper than an AbortSignal. */
+  onExit: ((reason: ExitReason) => void) | null = null;
   exitReason: ExitReason = undefined;
 
   constructor(node: Node, pid: Pid, beh: Behaviour<unknown, unknown> | null, body: ProcessBody<unknown> | null, opts: SpawnOptions | undefined) {

@@ -1,3 +1,4 @@
+import type { Proc } from '../internal/process.js';
 import { BadArgError } from '../errors.js';
 import { reasonFromThrown } from '../exit-reason.js';
 import type { Node } from '../node.js';
@@ -27,8 +28,8 @@ export function launch(
       resolve(r);
     };
     const fn = async (ctx: ProcessContext): Promise<void> => {
-      // Touch the signal now: it is created lazily and must exist before the process can end.
-      ctx.signal.addEventListener('abort', () => ack({ error: ctx.signal.reason as unknown }), { once: true });
+      // Death before the acknowledgement (killed, a parent's exit signal): the start fails with that reason.
+      (ctx as Proc).onExit = (reason) => ack({ error: reason });
       await body(ctx, ack);
     };
     const opts = name === undefined ? { trapExit: true, label } : { trapExit: true, label, name };

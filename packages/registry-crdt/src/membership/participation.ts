@@ -1,4 +1,5 @@
 import type { ProcessContext, Ref } from '@troupe/actor-core';
+import { isNodeEvent } from './auto.js';
 import { isPgEvent, type ProcessGroups } from '../pg/process-groups.js';
 import type { MemberEvents, MemberSource } from './types.js';
 
@@ -23,6 +24,8 @@ export class ParticipationMembers implements MemberSource {
 
   start(ctx: ProcessContext, events: MemberEvents): void {
     this.self = ctx.node.name;
+    // nodedown directly too: the group's leave event comes later, through the pg scope.
+    ctx.node.dist.monitorNodes(ctx.self, true);
     this.pg.join(this.group, ctx.self);
     const { ref, members } = this.pg.monitor(ctx.self, this.group);
     this.ref = ref;
@@ -30,6 +33,10 @@ export class ParticipationMembers implements MemberSource {
   }
 
   handle(msg: unknown, events: MemberEvents): boolean {
+    if (isNodeEvent(msg)) {
+      if (msg.type === 'nodedown' && this.perNode.delete(msg.node)) events.down(msg.node, msg.reason ?? 'nodedown');
+      return true;
+    }
     if (!isPgEvent(msg) || this.ref === null || !msg.ref.equals(this.ref)) return false;
     for (const p of msg.pids) {
       if (msg.event === 'join') this.joined(p.node, events);
@@ -43,6 +50,7 @@ export class ParticipationMembers implements MemberSource {
   }
 
   stop(ctx: ProcessContext): void {
+    ctx.node.dist.monitorNodes(ctx.self, false);
     if (this.ref !== null && this.pg.running) {
       this.pg.demonitor(this.ref);
       this.pg.leave(this.group, ctx.self);

@@ -124,7 +124,6 @@ export class Registry implements ViaRegistry<string> {
       const again = engine.entries(name);
       if (again !== undefined) return { error: 'already_registered', pid: winnerOf(this.conflict, again).value.pid };
     }
-    if (!this.node.isAlive(pid)) return 'ok'; // dead already: the claim would be removed at once (OTP: registering a dead pid is a no-op here)
     const [at, lc] = this.hlc.now();
     const e = engine.add(name, { pid, meta: value, at, lc });
     let ids = this.byPid.get(pid.key);

@@ -63,13 +63,15 @@ export class Replica<V> {
   private pidRef: Pid | null = null;
   private ctx: ProcessContext | null = null;
   private flushArmed = false;
-  private startedAt = 0;
+  /** The discovery window passed: members that never answered no longer hold back readiness. */
+  private discoveryOver = false;
   private isReady = false;
   private running = false;
   private readonly waiters: (() => void)[] = [];
   private readonly peerPids = new Map<string, { pid: Pid; ref: Ref }>();
   private readonly watched = new Map<string, Ref>();
   private readonly dead = new Map<string, number>();
+  private readonly pendingHello = new Map<string, Envelope>();
   private framesIn = 0;
   private framesOut = 0;
   private refused = { malformed: 0, stale: 0 };
@@ -193,7 +195,6 @@ export class Replica<V> {
     this.ctx = ctx;
     this.pidRef = ctx.self;
     this.running = true;
-    this.startedAt = Date.now();
     this.engineRef = new SyncEngine<V>({
       ...this.opts.engine,
       self: { peer: this.node.name, inc: ctx.self.id },
@@ -228,6 +229,7 @@ export class Replica<V> {
           this.armAntiEntropy();
           return;
         case 'check':
+          this.discoveryOver = true;
           this.checkReady();
           return;
         case 'watch':
@@ -274,7 +276,10 @@ export class Replica<V> {
     }
     const engine = this.engine;
     if (!engine.hasPeer(n)) {
-      this.refused.stale++; // not (yet) a member: it will be greeted when it becomes one
+      // Not (yet) a member. A participant's HELLO can overtake the membership
+      // event announcing it: keep its latest frame and replay it on memberUp.
+      this.refused.stale++;
+      if (this.pendingHello.size < MAX_DEAD || this.pendingHello.has(n)) this.pendingHello.set(n, env);
       return;
     }
     const known = this.peerPids.get(n);
@@ -304,6 +309,15 @@ export class Replica<V> {
     if (n === this.node.name) return;
     this.dead.delete(n);
     this.out(this.engine.addPeer(n));
+    const early = this.pendingHello.get(n);
+    if (early !== undefined) {
+      this.pendingHello.delete(n);
+      if (this.node.dist.creationOf(n) === early.from.creation) {
+        this.refused.stale--;
+        this.onFrame(early);
+        this.framesIn--;
+      }
+    }
   }
 
   private memberDown(n: string, _reason: string): void {
@@ -313,6 +327,7 @@ export class Replica<V> {
       this.peerPids.delete(n);
     }
     this.engine.removePeer(n);
+    this.pendingHello.delete(n);
     this.dead.set(n, Date.now());
     if (this.dead.size > MAX_DEAD) this.dead.delete(this.dead.keys().next().value!);
     this.checkReady();
@@ -336,7 +351,7 @@ export class Replica<V> {
       }
       if (!info.synced) return;
     }
-    if (!allAnswered && Date.now() - this.startedAt < this.discoveryMs) return;
+    if (!allAnswered && !this.discoveryOver) return;
     this.isReady = true;
     for (const w of this.waiters.splice(0)) w();
   }

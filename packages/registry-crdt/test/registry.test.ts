@@ -1,0 +1,297 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { GenServer, isStarted, type GenServer as GS, type MemoryNetwork, type Node, type Pid, type Signal } from '@troupe/actor-core';
+import { Registry, isEnvelope, isNameConflict, type RegistryEntry, type RegistryOptions } from '../src/index.js';
+import { cluster, idle, probe, shutdownAll, testNode, until } from './helpers.js';
+
+const fast = { discoveryMs: 50, antiEntropyMs: 300 };
+let nodes: Node[] = [];
+afterEach(() => shutdownAll(nodes));
+
+async function startAll(ns: Node[], opts: Partial<RegistryOptions> = {}): Promise<Registry[]> {
+  return Promise.all(ns.map((n) => Registry.start(n, { name: 'agents', ...fast, ...opts })));
+}
+
+const pidOf = (r: Registry, name: string): Pid | undefined => r.whereisName(name);
+
+/** Counts registry frames (envelopes of `service`) delivered to each node. */
+function countFrames(net: MemoryNetwork, service: (s: string) => boolean): Map<string, number> {
+  const seen = new Map<string, number>();
+  net.tap = (_from: string, to: string, s: Signal) => {
+    const msg = s.k === 'send' || s.k === 'send_name' ? s.msg : undefined;
+    if (isEnvelope(msg) && service(msg.$rc)) seen.set(to, (seen.get(to) ?? 0) + 1);
+  };
+  return seen;
+}
+
+describe('Registry (reference §5.8, §6)', () => {
+  it('scenario 1 basic replication: a name registered on A resolves on B and C', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    nodes = c.nodes;
+    const regs = await startAll(c.nodes);
+    const p = idle(c.nodes[0]!);
+    const t0 = performance.now();
+    expect(regs[0]!.register('x', p, { role: 'leader' })).toBe('ok');
+    await until(() => regs.every((r) => pidOf(r, 'x')?.equals(p) === true), 2000, 'x visible everywhere');
+    const ms = performance.now() - t0;
+    expect(regs[2]!.lookup('x')).toEqual({ name: 'x', pid: p, value: { role: 'leader' } });
+    expect(regs[1]!.register('x', idle(c.nodes[1]!))).toEqual({ error: 'already_registered', pid: p });
+    console.log(`[measure] registry visibility on 3 memory nodes: ${ms.toFixed(1)} ms`);
+  });
+
+  it('register / unregister / updateValue / select / count; a claim dies with its process', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const [ra, rb] = await startAll(c.nodes);
+    const [a, b] = c.nodes as [Node, Node];
+    const p1 = idle(a);
+    const p2 = idle(a);
+    ra!.register('one', p1, 1);
+    ra!.register('two', p2, 2);
+    rb!.register('three', idle(b), 3);
+    await until(() => ra!.count() === 3 && rb!.count() === 3);
+    expect(rb!.select((e) => (e.value as number) >= 2).map((e) => e.name).sort()).toEqual(['three', 'two']);
+    expect(ra!.updateValue('one', 10)).toBe(true);
+    expect(rb!.updateValue('one', 11)).toBe(false); // not b's claim
+    await until(() => (rb!.lookup('one') as RegistryEntry).value === 10);
+    expect(rb!.unregister('one')).toBe(false);
+    expect(ra!.unregister('one')).toBe(true);
+    await until(() => rb!.lookup('one') === undefined);
+    a.send(p2, 'stop');
+    await until(() => rb!.lookup('two') === undefined, 2000, 'claim of a dead process removed');
+    expect(ra!.keysOf(p1)).toEqual([]);
+    expect(rb!.count()).toBe(1);
+  });
+
+  it('an entry dies with its node (node down) and comes back when the link heals', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const [ra, rb] = await startAll(c.nodes);
+    const [a, b] = c.nodes as [Node, Node];
+    ra!.register('x', idle(a));
+    await until(() => pidOf(rb!, 'x') !== undefined);
+    await c.net.disconnect(a, b);
+    await until(() => rb!.lookup('x') === undefined && rb!.members().find((m) => m.node === 'a@mem')?.status === 'dead', 2000, 'a down for b');
+    c.net.connect(a, b);
+    await until(() => pidOf(rb!, 'x') !== undefined, 3000, 'x back after heal');
+    await until(() => rb!.members().find((m) => m.node === 'a@mem')?.status === 'alive');
+  });
+
+  it('works as a via registry: GenServer.start by cluster name, call and send from another node', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const [ra, rb] = await startAll(c.nodes);
+    const [a, b] = c.nodes as [Node, Node];
+    const counter: GS<number, 'inc' | 'get', never, number, unknown> = {
+      init: () => ({ ok: 0 }),
+      handleCall: (req, _from, n) => (req === 'inc' ? { reply: n + 1, state: n + 1 } : { reply: n, state: n }),
+      handleInfo: (m, n) => ({ noreply: m === 'bump' ? n + 100 : n }),
+    };
+    const r = await GenServer.start(a, counter, undefined, { name: { via: ra!, name: 'counter' } });
+    expect(isStarted(r)).toBe(true);
+    await until(() => rb!.whereisName('counter') !== undefined);
+    expect(await GenServer.call(b, { via: rb!, name: 'counter' }, 'inc')).toBe(1);
+    b.send({ via: rb!, name: 'counter' }, 'bump');
+    await until(() => true);
+    expect(await GenServer.call(b, { via: rb!, name: 'counter' }, 'get')).toBe(101);
+    // The name is taken cluster-wide: a second start on b is refused.
+    const again = await GenServer.start(b, counter, undefined, { name: { via: rb!, name: 'counter' } });
+    expect(again).toEqual({ error: { already_started: (r as { ok: Pid }).ok } });
+    expect(() => b.send({ via: rb!, name: 'nobody' }, 'x')).toThrow(/no process is registered/);
+  });
+
+  it('scenario 2 concurrent same-name claim: exactly one survivor, the loser gets name_conflict', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    nodes = c.nodes;
+    const [a, b, cc] = c.nodes as [Node, Node, Node];
+    let tb = 2000;
+    const regs = [
+      await Registry.start(a, { name: 'agents', ...fast, clock: () => 1000 }),
+      await Registry.start(b, { name: 'agents', ...fast, clock: () => tb++ }),
+      await Registry.start(cc, { name: 'agents', ...fast }),
+    ];
+    // Neither has seen the other's claim: hold the a<->b links while both register.
+    c.net.pause(a, b);
+    c.net.pause(b, a);
+    c.net.pause(a, cc);
+    const pa = await probe(a, { trapExit: true });
+    const pb = await probe(b, { trapExit: true });
+    expect(regs[0]!.register('x', pa.pid)).toBe('ok');
+    expect(regs[1]!.register('x', pb.pid)).toBe('ok');
+    await until(() => pidOf(regs[2]!, 'x')?.equals(pb.pid) === true, 2000, 'c sees b first');
+    c.net.resume(a, b);
+    c.net.resume(b, a);
+    c.net.resume(a, cc);
+    // a's claim is earlier (t=1000 < 2000): b's process loses, on b, by b's own decision.
+    const exit = await pb.next<{ type: 'EXIT'; reason: unknown }>((m) => (m as { type?: string }).type === 'EXIT');
+    expect(isNameConflict(exit.reason)).toBe(true);
+    expect(exit.reason).toEqual({ name_conflict: { name: 'x', value: null, registry: 'agents', winner: pa.pid } });
+    await until(() => regs.every((r) => pidOf(r, 'x')?.equals(pa.pid) === true) && regs.every((r) => r.replicaOf.engine.entries('x')?.size === 1), 2000, 'one claim left');
+    expect(regs[1]!.stats().conflictsResolved).toBe(1);
+    expect(regs[0]!.stats().conflictsResolved).toBe(0);
+    expect(await pa.next((m) => (m as { type?: string }).type === 'EXIT', 100).catch(() => 'none')).toBe('none');
+  });
+
+  it('scenario 3 netsplit + heal with 1000 names: exactly 1000 live holders, identical everywhere', async () => {
+    const c = cluster(['a', 'b', 'c', 'd']);
+    nodes = c.nodes;
+    const regs = await startAll(c.nodes);
+    const [a, b, cc, d] = c.nodes as [Node, Node, Node, Node];
+    const N = 1000;
+    for (let i = 0; i < N; i++) regs[i % 4]!.register(`n${i}`, idle(c.nodes[i % 4]!));
+    await until(() => regs.every((r) => r.count() === N), 5000, 'all names everywhere');
+    await Promise.all([c.net.disconnect(a, cc), c.net.disconnect(a, d), c.net.disconnect(b, cc), c.net.disconnect(b, d)]);
+    await until(() => regs.every((r) => r.count() === N / 2), 2000, 'each side sees its half');
+    // Each side restarts what it lost (what a distributed supervisor would do): duplicates across sides.
+    for (const side of [[0, 1], [2, 3]]) {
+      for (let i = 0; i < N; i++) {
+        const r = regs[side[i % 2]!]!;
+        if (r.lookup(`n${i}`) === undefined) r.register(`n${i}`, idle(c.nodes[side[i % 2]!]!));
+      }
+    }
+    await until(() => regs.every((r) => r.count() === N), 5000, 'both sides complete');
+    const holders = (): Pid[] => c.nodes.flatMap((n) => n.processes().filter((p) => n.processInfo(p)?.behaviour === 'idle'));
+    expect(holders().length).toBe(2 * N);
+    c.net.connect(a, cc);
+    c.net.connect(a, d);
+    c.net.connect(b, cc);
+    c.net.connect(b, d);
+    await until(() => holders().length === N, 5000, 'losers exited');
+    await until(() => regs.every((r) => r.count() === N && r.replicaOf.engine.size === N), 5000, 'one claim per name');
+    for (let i = 0; i < N; i++) {
+      const w = pidOf(regs[0]!, `n${i}`)!;
+      for (const r of regs) expect(pidOf(r, `n${i}`)).toEqual(w);
+    }
+    expect(regs.reduce((s, r) => s + r.stats().conflictsResolved, 0)).toBe(N);
+  });
+
+  it('scenario 6 restart with the same node name: the old incarnation’s claims are purged, no stale pid', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const [ra, rb] = await startAll(c.nodes);
+    const [a, b] = c.nodes as [Node, Node];
+    const old = idle(a);
+    ra!.register('x', old);
+    await until(() => pidOf(rb!, 'x') !== undefined);
+    a.shutdown(); // the node dies; the memory network reports it down
+    await until(() => rb!.lookup('x') === undefined, 2000, 'old claims gone');
+    const a2 = testNode('a@mem', a.creation + 1);
+    nodes = [a2, b];
+    c.net.connect(a2, b);
+    const ra2 = await Registry.start(a2, { name: 'agents', ...fast });
+    const fresh = idle(a2);
+    expect(ra2.register('x', fresh)).toBe('ok');
+    await until(() => pidOf(rb!, 'x')?.equals(fresh) === true);
+    expect(pidOf(rb!, 'x')?.equals(old)).toBe(false);
+  });
+
+  it('scenario 8 join: a new node converges on 10k names from 3 owners (snapshots in parallel)', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    nodes = c.nodes;
+    const regs = await startAll(c.nodes);
+    const N = 10_000;
+    for (let i = 0; i < N; i++) regs[i % 3]!.register(`n${i}`, idle(c.nodes[i % 3]!));
+    await until(() => regs.every((r) => r.count() === N), 10_000, 'names everywhere');
+    const d = testNode('d@mem');
+    nodes = [...c.nodes, d];
+    let bytes = 0;
+    const t0 = performance.now();
+    for (const n of c.nodes) c.net.connect(n, d);
+    const rd = await Registry.start(d, { name: 'agents', ...fast });
+    await until(() => rd.count() === N, 10_000, 'joiner converged');
+    const ms = performance.now() - t0;
+    for (const n of c.nodes) bytes += c.net.stats(n, d).bytes;
+    expect(await rd.whenReady(2000)).toBe(true);
+    expect(rd.stats().snapshotsApplied).toBeGreaterThanOrEqual(3);
+    expect(rd.replicaOf.engine.stagedRows).toBe(0);
+    console.log(`[measure] join of 10k names: ${ms.toFixed(0)} ms, ${(bytes / 1024).toFixed(0)} KiB to the joiner (${(bytes / N).toFixed(0)} B/name)`);
+  });
+
+  it('scenario 13 participation: only nodes running the registry are members; others get zero registry frames', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    nodes = c.nodes;
+    const frames = countFrames(c.net, (s) => s.startsWith('registry:'));
+    const [a, b, cc] = c.nodes as [Node, Node, Node];
+    const [ra, rb] = await startAll([a, b]);
+    ra!.register('x', idle(a));
+    await until(() => pidOf(rb!, 'x') !== undefined);
+    expect(ra!.members().map((m) => [m.node, m.status])).toEqual([
+      ['a@mem', 'alive'],
+      ['b@mem', 'alive'],
+    ]);
+    expect(frames.get(cc.name) ?? 0).toBe(0);
+    expect(frames.get(b.name)).toBeGreaterThan(0);
+  });
+
+  it('auto membership: a visible node without the service stays uninitialized', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    nodes = c.nodes;
+    const [ra, rb] = await startAll(c.nodes.slice(0, 2), { members: 'auto' });
+    await until(() => ra!.members().filter((m) => m.status === 'alive').length === 2);
+    const statuses = Object.fromEntries(ra!.members().map((m) => [m.node, m.status]));
+    expect(statuses).toEqual({ 'a@mem': 'alive', 'b@mem': 'alive', 'c@mem': 'uninitialized' });
+    expect(ra!.replicaOf.aliveNodes()).toEqual(['a@mem', 'b@mem']);
+    expect(rb!.ready()).toBe(true);
+  });
+
+  it('scenario 14 partition scoping: disjoint member sets, names per partition, zero cross-partition frames', async () => {
+    const c = cluster(['ord1', 'ord2', 'cdg1', 'cdg2']);
+    nodes = c.nodes;
+    const frames = new Map<string, number>();
+    const part = (node: string): string => node.slice(0, 3);
+    c.net.tap = (from, to, s) => {
+      const msg = s.k === 'send' || s.k === 'send_name' ? s.msg : undefined;
+      if (isEnvelope(msg) && msg.$rc.startsWith('registry:') && part(from) !== part(to)) frames.set(msg.$rc, (frames.get(msg.$rc) ?? 0) + 1);
+    };
+    const regs = await Promise.all(c.nodes.map((n) => Registry.start(n, { name: 'agents', partition: part(n.name), ...fast })));
+    const [o1, o2, c1, c2] = regs as [Registry, Registry, Registry, Registry];
+    const po = idle(c.nodes[0]!);
+    const pc = idle(c.nodes[2]!);
+    expect(o1.register('same', po)).toBe('ok');
+    expect(c1.register('same', pc)).toBe('ok'); // once per partition (documented)
+    await until(() => pidOf(o2, 'same')?.equals(po) === true && pidOf(c2, 'same')?.equals(pc) === true);
+    expect(o1.members().map((m) => m.node)).toEqual(['ord1@mem', 'ord2@mem']);
+    expect(c2.members().map((m) => m.node).sort()).toEqual(['cdg1@mem', 'cdg2@mem']);
+    expect(frames.size).toBe(0);
+    await expect(Registry.start(c.nodes[0]!, { name: 'other', partition: 'x', members: 'auto' })).rejects.toThrow(/participation/);
+  });
+
+  it('scenario 17 clock skew: the winner is the same on every node; causally later claims never conflict', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    nodes = c.nodes;
+    const [a, b, cc] = c.nodes as [Node, Node, Node];
+    const ra = await Registry.start(a, { name: 'agents', ...fast });
+    const rb = await Registry.start(b, { name: 'agents', ...fast, clock: () => Date.now() + 600_000 });
+    const rc = await Registry.start(cc, { name: 'agents', ...fast });
+    for (const [x, y] of [[a, b], [b, a]] as const) c.net.pause(x, y);
+    const pa = idle(a);
+    const pb = idle(b);
+    ra.register('k', pa);
+    rb.register('k', pb);
+    for (const [x, y] of [[a, b], [b, a]] as const) c.net.resume(x, y);
+    await until(() => [ra, rb, rc].every((r) => r.replicaOf.engine.entries('k')?.size === 1), 3000, 'resolved');
+    for (const r of [ra, rb, rc]) expect(pidOf(r, 'k')).toEqual(pa); // b's clock runs ahead: its concurrent claim loses with 'first'
+    // Causal order: a releases, b (10 min ahead) observes it and claims; then a claims again: not a conflict, b holds it.
+    ra.unregister('k');
+    await until(() => rb.lookup('k') === undefined && rc.lookup('k') === undefined);
+    const pb2 = idle(b);
+    expect(rb.register('k', pb2)).toBe('ok');
+    await until(() => pidOf(ra, 'k')?.equals(pb2) === true);
+    expect(ra.register('k', idle(a))).toEqual({ error: 'already_registered', pid: pb2 });
+  });
+
+  it('scenario 21 lookup on a stopped registry gives registry_unavailable; other nodes keep serving', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const [ra, rb] = await startAll(c.nodes);
+    ra!.register('x', idle(c.nodes[0]!));
+    rb!.register('y', idle(c.nodes[1]!));
+    await until(() => ra!.count() === 2 && rb!.count() === 2);
+    await ra!.stop();
+    expect(ra!.lookup('y')).toEqual({ error: 'registry_unavailable' });
+    expect(ra!.whereisName('y')).toBeUndefined();
+    expect(ra!.ready()).toBe(false);
+    await until(() => rb!.lookup('x') === undefined, 2000, 'a’s names gone from b');
+    expect(pidOf(rb!, 'y')).toBeDefined();
+    await until(() => rb!.members().find((m) => m.node === 'a@mem')?.status === 'dead', 2000, 'a dead for b');
+  });
+});
