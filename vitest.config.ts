@@ -8,6 +8,7 @@ export default defineConfig({
       '@troupe/actor-core': new URL('./packages/actor-core/src/index.ts', import.meta.url).pathname,
       '@troupe/transport-ws': new URL('./packages/transport-ws/src/index.ts', import.meta.url).pathname,
       '@troupe/registry-crdt': new URL('./packages/registry-crdt/src/index.ts', import.meta.url).pathname,
+      '@troupe/harness': new URL('./apps/harness/src/index.ts', import.meta.url).pathname,
     },
   },
   test: {

@@ -111,3 +111,15 @@ export {
 } from './dist/distribution.js';
 export { SignalCodec, CodecError, PID_EXT, REF_EXT, KIND, signalFromTuple, type DecodeResult, type DecodeManyResult } from './dist/codec.js';
 export { MemoryNetwork, MemoryTransport, type MemoryNetworkOptions, type LaneStats, type DisconnectOptions } from './dist/memory-transport.js';
+export {
+  Rpc,
+  RPC_SERVER,
+  DEFAULT_RPC_TIMEOUT,
+  type RpcFunction,
+  type RpcCallInfo,
+  type RpcCallOptions,
+  type RpcOrigin,
+  type RpcResult,
+  type MulticallResult,
+} from './dist/rpc.js';
+export { RpcError, RpcTimeoutError, RpcNodeDownError, RpcUnknownFunctionError, RpcRemoteError, RpcExitError } from './dist/rpc-errors.js';

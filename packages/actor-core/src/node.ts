@@ -494,11 +494,7 @@ export class Node {
       p.onExit = null;
       this.guard(() => onExit(reason));
     }
-    if (p.watchers !== null) {
-      const ws = p.watchers;
-      p.watchers = null;
-      for (const pc of ws) this.calls.fail(pc, reason);
-    }
+    if (p.callers > 0) this.calls.serverExited(p, reason);
     if (p.monitors !== null) {
       for (const m of p.monitors.values()) {
         if (m.target.node === this.name) this.lookup(m.target)?.monitoredBy?.delete(m.ref.key);

@@ -23,3 +23,4 @@ export {
 } from './registry/registry.js';
 export { compareClaims, winnerOf, type Claim, type ConflictRule } from './registry/conflict.js';
 export { Hlc } from './registry/hlc.js';
+export { PubSub, type PubSubOptions } from './pubsub/pubsub.js';

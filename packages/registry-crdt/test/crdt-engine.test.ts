@@ -104,7 +104,7 @@ describe('delta-CRDT engine (reference §5.4-§5.7)', () => {
     }
     net.quiesce();
     for (const e of net.engines.values()) {
-      for (const k of keys.keys()) expect(e.entries(k)?.size, `${e.self.peer} lost ${k}`).toBe(1);
+      for (const k of keys.keys()) expect(e.entries(k)?.length, `${e.self.peer} lost ${k}`).toBe(1);
     }
   });
 
@@ -205,7 +205,7 @@ describe('delta-CRDT engine (reference §5.4-§5.7)', () => {
     net.add('b');
     net.mutate('a', (e) => e.add('old', { v: 1 }));
     net.quiesce();
-    expect(net.engines.get('b')!.entries('old')?.size).toBe(1);
+    expect(net.engines.get('b')!.entries('old')?.length).toBe(1);
     const oldA = net.engines.get('a')!;
     const stale = oldA.add('late', { v: 2 });
     const lateFrames = oldA.flush();
@@ -214,7 +214,7 @@ describe('delta-CRDT engine (reference §5.4-§5.7)', () => {
     net.quiesce();
     const b = net.engines.get('b')!;
     expect(b.entries('old')).toBeUndefined();
-    expect(b.entries('new')?.size).toBe(1);
+    expect(b.entries('new')?.length).toBe(1);
     // The old incarnation's late delta is refused.
     const staleBefore = b.stats.stale;
     for (const f of lateFrames) b.receive('a', structuredClone(f.msg));

@@ -125,7 +125,7 @@ describe('Registry (reference §5.8, §6)', () => {
     const exit = await pb.next<{ type: 'EXIT'; reason: unknown }>((m) => (m as { type?: string }).type === 'EXIT');
     expect(isNameConflict(exit.reason)).toBe(true);
     expect(exit.reason).toEqual({ name_conflict: { name: 'x', value: null, registry: 'agents', winner: pa.pid } });
-    await until(() => regs.every((r) => pidOf(r, 'x')?.equals(pa.pid) === true) && regs.every((r) => r.replicaOf.engine.entries('x')?.size === 1), 2000, 'one claim left');
+    await until(() => regs.every((r) => pidOf(r, 'x')?.equals(pa.pid) === true) && regs.every((r) => r.replicaOf.engine.entries('x')?.length === 1), 2000, 'one claim left');
     expect(regs[1]!.stats().conflictsResolved).toBe(1);
     expect(regs[0]!.stats().conflictsResolved).toBe(0);
     expect(await pa.next((m) => (m as { type?: string }).type === 'EXIT', 100).catch(() => 'none')).toBe('none');
@@ -226,11 +226,12 @@ describe('Registry (reference §5.8, §6)', () => {
     const c = cluster(['a', 'b', 'c']);
     nodes = c.nodes;
     const [ra, rb] = await startAll(c.nodes.slice(0, 2), { members: 'auto' });
+    expect(await ra!.whenReady(2000)).toBe(true);
     await until(() => ra!.members().filter((m) => m.status === 'alive').length === 2);
     const statuses = Object.fromEntries(ra!.members().map((m) => [m.node, m.status]));
     expect(statuses).toEqual({ 'a@mem': 'alive', 'b@mem': 'alive', 'c@mem': 'uninitialized' });
     expect(ra!.replicaOf.aliveNodes()).toEqual(['a@mem', 'b@mem']);
-    expect(rb!.ready()).toBe(true);
+    expect(await rb!.whenReady(2000)).toBe(true);
   });
 
   it('scenario 14 partition scoping: disjoint member sets, names per partition, zero cross-partition frames', async () => {
@@ -268,7 +269,7 @@ describe('Registry (reference §5.8, §6)', () => {
     ra.register('k', pa);
     rb.register('k', pb);
     for (const [x, y] of [[a, b], [b, a]] as const) c.net.resume(x, y);
-    await until(() => [ra, rb, rc].every((r) => r.replicaOf.engine.entries('k')?.size === 1), 3000, 'resolved');
+    await until(() => [ra, rb, rc].every((r) => r.replicaOf.engine.entries('k')?.length === 1), 3000, 'resolved');
     for (const r of [ra, rb, rc]) expect(pidOf(r, 'k')).toEqual(pa); // b's clock runs ahead: its concurrent claim loses with 'first'
     // Causal order: a releases, b (10 min ahead) observes it and claims; then a claims again: not a conflict, b holds it.
     ra.unregister('k');

@@ -47,6 +47,8 @@ export const CloseReason = {
   disconnect: 4016,
   replaced: 4017,
   shutdown: 4018,
+  /** Refused: the peer is on this node's block list (test hook `block`, the harness's partition). */
+  blocked: 4019,
 } as const;
 
 export type CloseReasonName = keyof typeof CloseReason;

@@ -22,3 +22,7 @@ export {
   TransportClosedError,
   CookieError,
 } from './errors.js';
+export { Discovery, startDiscovery, type DiscoveryHost, type DiscoveryOptions, type DiscoveryEvents } from './discovery/discovery.js';
+export { type DiscoveryStrategy, nodeUrl } from './discovery/strategy.js';
+export { StaticSeeds, type StaticSeedsOptions } from './discovery/static-seeds.js';
+export { DnsPoll, type DnsPollOptions, type DnsAnswer } from './discovery/dns-poll.js';

@@ -1,5 +1,7 @@
 import type { WireCodec } from './codec.js';
 import type { RateLimitOptions } from './rate-limiter.js';
+import type { DiscoveryOptions } from './discovery/discovery.js';
+import type { DiscoveryStrategy } from './discovery/strategy.js';
 
 /** `wss://`: the server's certificate and key (PEM); clients verify peers against `ca`. */
 export interface TlsOptions {
@@ -42,6 +44,10 @@ export interface WsTransportOptions {
   rateLimit?: RateLimitOptions;
   /** The signal codec (default actor-core's `SignalCodec`). */
   codec?: WireCodec;
+  /** Discovery strategies run from start to close (`StaticSeeds`, `DnsPoll`, your own). */
+  discovery?: readonly DiscoveryStrategy[];
+  /** Retry backoff of the discovery runner. */
+  discoveryOptions?: DiscoveryOptions;
 }
 
 export interface ResolvedOptions {

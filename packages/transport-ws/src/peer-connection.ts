@@ -52,6 +52,8 @@ export class PeerConnection {
   closed = false;
   /** @internal Test hook: this side stops reading, writing and ticking, as if its process were stopped. */
   frozen = false;
+  /** @internal Test hook (a network partition): everything sent is discarded, everything received ignored; ticks still time out. */
+  dropping = false;
   private readonly encoder: FrameEncoder;
   private flushScheduled = false;
   private readonly flushBound = (): void => {
@@ -109,6 +111,7 @@ export class PeerConnection {
   }
 
   private write(frame: Buffer): void {
+    if (this.dropping) return;
     if (this.ws.bufferedAmount + frame.length > this.host.maxBufferedBytes) {
       this.host.node.logger.error('transport-ws: outgoing buffer limit exceeded, connection closed', {
         peer: this.name,
@@ -171,7 +174,7 @@ export class PeerConnection {
   }
 
   private readonly onMessage = (data: RawData, isBinary: boolean): void => {
-    if (this.closed) return;
+    if (this.closed || this.dropping) return;
     this.liveness.received++;
     const buf = toBuffer(data);
     if (isBinary && buf.length > 0 && buf[0] === FrameType.Data) {

@@ -17,6 +17,7 @@ import { assertNodeName } from './node-name.js';
 import { resolveOptions, type ResolvedOptions, type WsTransportOptions } from './options.js';
 import { PeerConnection, type DownReason, type PeerHost } from './peer-connection.js';
 import { FailureLimiter } from './rate-limiter.js';
+import { Discovery } from './discovery/discovery.js';
 
 export interface NodeUpEvent {
   node: string;
@@ -75,8 +76,12 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   private readonly sockets = new Set<WebSocket>();
   private readonly nonces = new NonceCache();
   private readonly limiter: FailureLimiter;
+  /** Test hook: peers whose traffic is dropped and whose connections are refused (see `block`). */
+  private readonly blocked = new Set<string>();
   private readonly ticker: NodeJS.Timeout;
   private closed = false;
+  /** The runner of `options.discovery`, if any (read it to watch its events). */
+  discovery: Discovery | null = null;
 
   private constructor(
     readonly node: Node,
@@ -139,6 +144,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       throw e;
     }
     node.logger.info('transport-ws: listening', { node: node.name, url, hidden: o.hidden });
+    if (options.discovery !== undefined && options.discovery.length > 0) t.discovery = new Discovery(t, options.discovery, options.discoveryOptions).start();
     return t;
   }
 
@@ -220,6 +226,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
+    this.discovery?.stop();
     for (const c of [...this.peers.values()]) c.down('shutdown', 'shutdown', false);
     const pending = [...this.sockets].map(
       (ws) =>
@@ -256,6 +263,28 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     return true;
   }
 
+  /**
+   * @internal Test hook (the multi-process harness's partition): from now on
+   * the connection to `name`, if up, silently drops traffic in both
+   * directions on this side, so each side sees `net_tick_timeout` (or the
+   * other's close) after the tick timeout, as in a real partition; and new
+   * connections to or from `name` are refused (close code 4019 `blocked`,
+   * not counted by the rate limiter) until `unblock(name)`.
+   */
+  block(name: string): void {
+    this.blocked.add(name);
+    const c = this.peers.get(name);
+    if (c !== undefined) c.dropping = true;
+    this.node.logger.info('transport-ws: peer blocked (test hook)', { peer: name, connected: c !== undefined });
+  }
+
+  /** @internal Test hook: undoes `block(name)`; reconnecting is up to the caller (`connect`). */
+  unblock(name: string): boolean {
+    const had = this.blocked.delete(name);
+    if (had) this.node.logger.info('transport-ws: peer unblocked (test hook)', { peer: name });
+    return had;
+  }
+
   // ---- Transport ------------------------------------------------------------------
 
   /** Queues `signal` for `node`; false (nothing sent, nothing dialled) if it is not connected: fail closed. */
@@ -274,7 +303,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   onMembers(conn: PeerConnection, members: Member[]): void {
     if (conn.hidden || this.opts.hidden || this.closed) return;
     for (const m of members) {
-      if (m.name === this.node.name || this.peers.has(m.name) || this.outgoing.has(m.name)) continue;
+      if (m.name === this.node.name || this.peers.has(m.name) || this.outgoing.has(m.name) || this.blocked.has(m.name)) continue;
       // Only the smaller name dials, so mesh formation never races into a simultaneous connect;
       // the other node learns about this one from the same member and dials it.
       if (this.node.name > m.name) continue;
@@ -319,6 +348,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
    * initiated by the smaller name survives — both sides apply the same rule.
    */
   private admit(name: string, creation: number, attempt: Attempt | null): Failure | null {
+    if (this.blocked.has(name)) return { reason: 'blocked', detail: `${name} is blocked on ${this.node.name} (partition test hook)` };
     const up = this.peers.get(name);
     if (up !== undefined && up.creation === creation) {
       return { reason: 'already_connected', detail: `${name} is already connected` };
@@ -408,6 +438,11 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.node.logger.debug('transport-ws: connection attempt superseded', data);
       return;
     }
+    if (f.reason === 'blocked') {
+      // A deliberate refusal (test hook), not an attack: never rate-limited.
+      this.node.logger.info('transport-ws: connection refused, peer blocked', data);
+      return;
+    }
     this.node.logger.warn('transport-ws: handshake failed, connection closed', data);
     if (role === 'acceptor') {
       const now = Date.now();
@@ -430,7 +465,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     const conn = new PeerConnection(this, ws, info, attempt !== null, performance.now());
     this.peers.set(info.name, conn);
     this.node.logger.info('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null });
-    this.node.dist.nodeUp(info.name, info.creation);
+    this.node.dist.nodeUp(info.name, info.creation, { hidden: conn.hidden });
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
     if (conn.hidden) return;
     // Transitive mesh: tell the newcomer our members, and our members the newcomer.

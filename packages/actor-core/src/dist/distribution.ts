@@ -103,6 +103,8 @@ export class Distribution {
   private transport: Transport | null = null;
   /** Connected peers and their creation. */
   private readonly peers = new Map<string, number>();
+  /** Connected peers that are hidden: not listed by `nodes()`, not reported to `monitorNodes` (OTP). */
+  private readonly hiddenPeers = new Set<string>();
   /**
    * Local processes with a link or monitor involving each remote node (a
    * superset: entries are checked against the real tables at nodedown).
@@ -136,9 +138,11 @@ export class Distribution {
     return this.peers.has(nodeName);
   }
 
-  /** Connected (visible) nodes. */
-  nodes(): string[] {
-    return [...this.peers.keys()];
+  /** Connected nodes: `visible` (default, Erlang's `nodes()`), `hidden`, or all `connected`. */
+  nodes(kind: 'visible' | 'hidden' | 'connected' = 'visible'): string[] {
+    if (kind === 'connected') return [...this.peers.keys()];
+    const hidden = kind === 'hidden';
+    return [...this.peers.keys()].filter((n) => this.hiddenPeers.has(n) === hidden);
   }
 
   creationOf(nodeName: string): number | undefined {
@@ -166,13 +170,21 @@ export class Distribution {
     else this.nodeWatchers.set(pid.key, { pid, count: 1 });
   }
 
-  /** The transport has an authenticated connection to `name` (incarnation `creation`). */
-  nodeUp(name: string, creation: number): void {
+  /**
+   * The transport has an authenticated connection to `name` (incarnation
+   * `creation`). A `hidden` peer is listed only by `nodes('hidden')`.
+   */
+  nodeUp(name: string, creation: number, opts: { hidden?: boolean } = {}): void {
     const known = this.peers.get(name);
     if (known === creation) return;
     // A new incarnation before the old connection was reported down: nodedown first (OTP #84).
     if (known !== undefined) this.nodeDown(name, 'connection_closed');
     this.peers.set(name, creation);
+    if (opts.hidden === true) {
+      // Like `net_kernel:monitor_nodes(true)`: subscribers hear about visible nodes only.
+      this.hiddenPeers.add(name);
+      return;
+    }
     const msg: NodeUpMessage = { type: 'nodeup', node: name };
     this.notifyWatchers(msg);
   }
@@ -219,6 +231,7 @@ export class Distribution {
     for (const ps of [...this.spawns.values()]) {
       if (ps.node === name) this.settleSpawn(ps, new SpawnNodeDownError(name, ps.name));
     }
+    if (this.hiddenPeers.delete(name)) return;
     const msg: NodeDownMessage = { type: 'nodedown', node: name, reason };
     this.notifyWatchers(msg);
   }

@@ -105,7 +105,7 @@ export class Calls {
       this.pending.set(tag, pc);
       if (deadline < this.armedFor) this.arm(deadline);
       if (server !== null) {
-        (server.watchers ??= new Set()).add(pc);
+        server.callers++;
         server.deliver(envelope);
       } else {
         node.dist.monitorForCall(remoteName ?? pid!, new Ref(node.name, tag, node.creation));
@@ -120,7 +120,7 @@ export class Calls {
     const pc = this.pending.get(tag);
     if (pc === undefined) return;
     this.pending.delete(tag);
-    if (pc.server !== null) pc.server.watchers?.delete(pc);
+    if (pc.server !== null) pc.server.callers--;
     else this.node.dist.demonitorForCall(pc.serverNode, tag);
     pc.resolve(value);
   }
@@ -131,6 +131,18 @@ export class Calls {
     if (reason === 'noproc') pc.reject(new NoProcError(pc.target));
     else if (reason === 'noconnection') pc.reject(new NodeDownError(pc.target, pc.serverNode));
     else pc.reject(new CallExitError(pc.target, reason));
+  }
+
+  /**
+   * A local server exited: its callers fail with its reason. A counter on the
+   * server (not a set of calls) keeps the call path to two integer updates;
+   * the scan happens only when a server dies with calls pending.
+   */
+  serverExited(server: Proc, reason: unknown): void {
+    for (const pc of this.pending.values()) {
+      if (pc.server === server) this.fail(pc, reason);
+    }
+    server.callers = 0;
   }
 
   /** Rejects every call waiting on a node that went down. */
@@ -158,7 +170,7 @@ export class Calls {
     for (const pc of this.pending.values()) {
       if (pc.deadline <= now) {
         this.pending.delete(pc.tag);
-        if (pc.server !== null) pc.server.watchers?.delete(pc);
+        if (pc.server !== null) pc.server.callers--;
         else this.node.dist.demonitorForCall(pc.serverNode, pc.tag);
         pc.reject(new CallTimeoutError(pc.target, pc.timeoutMs));
       } else if (pc.deadline < next) {

@@ -15,7 +15,6 @@ import type {
 } from '../types.js';
 import { TIMEOUT } from '../types.js';
 import type { Node } from '../node.js';
-import type { PendingCall } from './calls.js';
 import type { TimerEntry } from './timers.js';
 
 export const enum Status {
@@ -66,7 +65,8 @@ export class Proc implements ProcessContext<unknown, unknown> {
   links: Map<string, Pid> | null = null;
   monitors: Map<string, Monitor> | null = null;
   monitoredBy: Map<string, Monitor> | null = null;
-  watchers: Set<PendingCall> | null = null;
+  /** Calls waiting on this process as their server (their slots are in `node.calls`). */
+  callers = 0;
   timers: Set<TimerEntry> | null = null;
   waiter: Waiter | null = null;
   /** A message a waiting `receive` matched, handed over on the next run. */

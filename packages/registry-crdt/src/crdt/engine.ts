@@ -105,7 +105,8 @@ export class SyncEngine<V> {
   private sid = 0;
   private readonly own: Partition<V>;
   private readonly parts = new Map<OriginKey, Partition<V>>();
-  private readonly byKey = new Map<string, Set<Entry<V>>>();
+  /** key -> its entry, or a Set once a key has several (most keys have one: no Set per key). */
+  private readonly byKey = new Map<string, Entry<V> | Set<Entry<V>>>();
   private readonly log: OutLog<V>;
   private readonly peers = new Map<string, PeerSync<V>>();
   private readonly accept: ValueCheck;
@@ -139,9 +140,22 @@ export class SyncEngine<V> {
     return this.own.digest;
   }
 
-  /** Live entries under `key`, from every origin known (do not mutate). */
-  entries(key: string): ReadonlySet<Entry<V>> | undefined {
-    return this.byKey.get(key);
+  /** Live entries under `key`, from every origin known (a fresh array). */
+  entries(key: string): Entry<V>[] | undefined {
+    const x = this.byKey.get(key);
+    if (x === undefined) return undefined;
+    return x instanceof Set ? [...x] : [x];
+  }
+
+  /** How many live entries `key` has. */
+  entryCount(key: string): number {
+    const x = this.byKey.get(key);
+    return x === undefined ? 0 : x instanceof Set ? x.size : 1;
+  }
+
+  /** Number of distinct keys with live entries. */
+  get keyCount(): number {
+    return this.byKey.size;
   }
 
   keys(): IterableIterator<string> {
@@ -612,16 +626,22 @@ export class SyncEngine<V> {
   }
 
   private index(e: Entry<V>): void {
-    let s = this.byKey.get(e.key);
-    if (s === undefined) this.byKey.set(e.key, (s = new Set()));
-    s.add(e);
+    const x = this.byKey.get(e.key);
+    if (x === undefined) this.byKey.set(e.key, e);
+    else if (x instanceof Set) x.add(e);
+    else this.byKey.set(e.key, new Set([x, e]));
   }
 
   private unindex(e: Entry<V>): void {
-    const s = this.byKey.get(e.key);
-    if (s === undefined) return;
-    s.delete(e);
-    if (s.size === 0) this.byKey.delete(e.key);
+    const x = this.byKey.get(e.key);
+    if (x === undefined) return;
+    if (!(x instanceof Set)) {
+      if (x === e) this.byKey.delete(e.key);
+      return;
+    }
+    x.delete(e);
+    if (x.size === 1) this.byKey.set(e.key, x.values().next().value!);
+    else if (x.size === 0) this.byKey.delete(e.key);
   }
 
   private emit(d: Diff<V>): void {

@@ -69,7 +69,7 @@ export class Registry implements ViaRegistry<string> {
   private replica!: Replica<Claim>;
   private readonly hlc: Hlc;
   /** Own claims per local pid (for its death). */
-  private readonly byPid = new Map<string, Set<number>>();
+  private readonly byPid = new Map<string, number[]>();
   private conflictsResolved = 0;
 
   private constructor(
@@ -126,9 +126,9 @@ export class Registry implements ViaRegistry<string> {
     }
     const [at, lc] = this.hlc.now();
     const e = engine.add(name, { pid, meta: value, at, lc });
-    let ids = this.byPid.get(pid.key);
-    if (ids === undefined) this.byPid.set(pid.key, (ids = new Set()));
-    ids.add(e.id);
+    const ids = this.byPid.get(pid.key);
+    if (ids === undefined) this.byPid.set(pid.key, [e.id]);
+    else ids.push(e.id);
     this.replica.watch(pid);
     this.replica.touch();
     return 'ok';
@@ -182,9 +182,7 @@ export class Registry implements ViaRegistry<string> {
 
   /** Number of registered names. */
   count(): number {
-    let n = 0;
-    for (const _ of this.replica.engine.keys()) n++;
-    return n;
+    return this.replica.engine.keyCount;
   }
 
   /** Names held by `pid`. */
@@ -257,8 +255,10 @@ export class Registry implements ViaRegistry<string> {
   private removeOwn(e: Entry<Claim>): void {
     this.replica.engine.remove(e.id);
     const ids = this.byPid.get(e.value.pid.key);
-    ids?.delete(e.id);
-    if (ids?.size === 0) this.byPid.delete(e.value.pid.key);
+    if (ids === undefined) return;
+    const i = ids.indexOf(e.id);
+    if (i >= 0) ids.splice(i, 1);
+    if (ids.length === 0) this.byPid.delete(e.value.pid.key);
   }
 
   /** A local holder ended: its claims go. */
@@ -282,8 +282,8 @@ export class Registry implements ViaRegistry<string> {
     const losers: [Entry<Claim>, Entry<Claim>][] = [];
     for (const e of d.added) {
       this.hlc.observe(e.value.at, e.value.lc);
-      const es = engine.entries(e.key);
-      if (es === undefined || es.size < 2) continue;
+      if (engine.entryCount(e.key) < 2) continue;
+      const es = engine.entries(e.key)!;
       const w = winnerOf(this.conflict, es);
       for (const x of es) if (x !== w && this.isOwn(x)) losers.push([x, w]);
     }

@@ -30,7 +30,8 @@ export type FailReason =
   | 'protocol_error'
   | 'already_connected'
   | 'simultaneous_connect'
-  | 'self_connect';
+  | 'self_connect'
+  | 'blocked';
 
 export interface Failure {
   reason: FailReason;
