@@ -52,6 +52,11 @@ export interface CaseContext {
   /** Timed runs after the warm-up (median of these). */
   readonly runs: number;
   report(f: Figure): void;
+  /**
+   * CPU time (µs) that helper processes of this case used (e.g. the remote
+   * suite's second node): counted as the case's own, not as noise from others.
+   */
+  addCpu(micros: number): void;
 }
 
 /** A benchmark case: one fresh child process runs it and reports one or more figures. */
@@ -71,6 +76,12 @@ export interface MetricInfo {
   /** Erlang/OTP 25 on the project machine, same unit. */
   erlang?: number;
   erlangNote?: string;
+  /**
+   * The ratio is `value / (that figure's value)` from the same run instead of
+   * the suite baseline rule, e.g. a remote call's latency against the bare
+   * ws round trip (lower is better), or a throughput against the bare pipe.
+   */
+  ratioTo?: string;
 }
 
 /** A suite module exports these. */

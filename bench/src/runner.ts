@@ -166,6 +166,7 @@ export async function runBench(opts: RunOptions): Promise<Result[]> {
   const results: Result[] = [];
   for (const { suite, cases } of await plan(opts.targets)) {
     const mod = await loadSuite(suite);
+    const first = results.length;
     let baseline: number | null = null;
     for (const c of cases) {
       if (opts.quietWaitMs) {
@@ -195,8 +196,25 @@ export async function runBench(opts: RunOptions): Promise<Result[]> {
         }
       }
     }
+    applyRatioTo(results.slice(first), mod.metrics);
   }
   return results;
+}
+
+/** Rows whose metric names a `ratioTo` figure: ratio = value / that figure (same run); baseline = that figure. */
+function applyRatioTo(rows: Result[], metrics: Record<string, MetricInfo>): void {
+  for (const r of rows) {
+    const to = metrics[r.name]?.ratioTo;
+    if (to === undefined || r.value === null) continue;
+    const base = rows.find((x) => x.name === to);
+    if (base === undefined || base.value === null || base.value === 0) {
+      r.ratio = null;
+      r.baseline = null;
+      continue;
+    }
+    r.baseline = base.value;
+    r.ratio = r.value / base.value;
+  }
 }
 
 function row(suite: string, name: string, value: number | null, unit: Unit, baseline: number | null, info: MetricInfo | undefined, runs: number[] | undefined): Result {

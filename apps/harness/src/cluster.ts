@@ -49,6 +49,8 @@ export interface ClusterOptions {
   logLevel?: NodeConfig['logLevel'];
   /** Pass node processes' stdout/stderr (and log lines) through to this process's stderr. */
   verbose?: boolean;
+  /** Extra `node` flags for the node processes (e.g. `['--cpu-prof']`). */
+  nodeArgs?: string[];
 }
 
 /** Per-node overrides for `cluster.addNode`. */
@@ -573,7 +575,8 @@ export class Cluster {
 
   private constructor(private readonly opts: ClusterOptions) {
     this.cookie = opts.cookie ?? randomBytes(24).toString('base64url');
-    this.launch = launchFor(opts.runtime ?? 'auto');
+    const launch = launchFor(opts.runtime ?? 'auto');
+    this.launch = { ...launch, execArgv: [...launch.execArgv, ...(opts.nodeArgs ?? [])] };
     this.changed.setMaxListeners(0);
   }
 

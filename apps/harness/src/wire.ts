@@ -104,6 +104,12 @@ export function errorToWire(e: unknown): WireError {
   const code = (e as { code?: unknown }).code;
   const out: WireError = { name: e.name, message: e.message };
   if (typeof code === 'string') out.code = code;
-  if (Object.keys(data).length > 0) out.data = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+  if (Object.keys(data).length > 0) {
+    try {
+      out.data = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+    } catch {
+      // A field that is not JSON (a cycle, a bigint): the name, code and message still cross.
+    }
+  }
   return out;
 }

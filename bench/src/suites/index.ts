@@ -6,6 +6,7 @@ import type { SuiteModule } from '../harness.js';
  */
 export const suites: Record<string, () => Promise<SuiteModule>> = {
   local: () => import('./local.js'),
+  remote: () => import('./remote.js'),
 };
 
 export async function loadSuite(name: string): Promise<SuiteModule> {

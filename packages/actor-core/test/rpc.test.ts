@@ -70,7 +70,7 @@ describe('rpc over the memory network (rpc_SUITE / erpc_SUITE)', () => {
     expect(e).toBeInstanceOf(RpcTimeoutError);
     expect(e).toMatchObject({ code: 'TROUPE_ERR_RPC_TIMEOUT', node: 'b@mem', fn: 'slow', reason: 'timeout', timeoutMs: 30 });
     g.open('too late');
-    await until(() => b.processes().every((p) => b.processInfo(p)?.label !== 'rpc:slow'));
+    await until(() => b.processes().every((p) => b.processInfo(p)?.behaviour !== 'rpc:slow'));
     await net.settled();
     expect(await pa.none(undefined, 30)).toBe(true);
     expect(a.mailboxOf(pa.pid)).toEqual([]);

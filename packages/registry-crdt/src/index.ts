@@ -24,3 +24,15 @@ export {
 export { compareClaims, winnerOf, type Claim, type ConflictRule } from './registry/conflict.js';
 export { Hlc } from './registry/hlc.js';
 export { PubSub, type PubSubOptions } from './pubsub/pubsub.js';
+export { DistributedSupervisor, type DrainResult } from './supervisor/distributed-supervisor.js';
+export {
+  type ChildBehaviour,
+  type StartInfo,
+  type DistChildSpec,
+  type DistributedSupervisorOptions,
+  type DistStartChildResult,
+  type DistChildInfo,
+  type DistChildCounts,
+  type PlacementStrategy,
+} from './supervisor/types.js';
+export { rendezvous, hrwScore, homeOf } from './supervisor/rendezvous.js';

@@ -80,8 +80,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   private readonly blocked = new Set<string>();
   private readonly ticker: NodeJS.Timeout;
   private closed = false;
-  /** The runner of `options.discovery`, if any (read it to watch its events). */
-  discovery: Discovery | null = null;
+  private discoveryRunner: Discovery | null = null;
 
   private constructor(
     readonly node: Node,
@@ -144,7 +143,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       throw e;
     }
     node.logger.info('transport-ws: listening', { node: node.name, url, hidden: o.hidden });
-    if (options.discovery !== undefined && options.discovery.length > 0) t.discovery = new Discovery(t, options.discovery, options.discoveryOptions).start();
+    if (options.discovery !== undefined && options.discovery.length > 0) t.discoveryRunner = new Discovery(t, options.discovery, options.discoveryOptions).start();
     return t;
   }
 
@@ -172,6 +171,11 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.dialing.set(url, p);
     }
     return p;
+  }
+
+  /** The runner of `options.discovery` (watch its `connected` / `failed` / `removed` events), or null. */
+  get discovery(): Discovery | null {
+    return this.discoveryRunner;
   }
 
   /** Connected nodes: `visible` (default, the mesh), `hidden`, or all `connected`. */
@@ -226,7 +230,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
-    this.discovery?.stop();
+    this.discoveryRunner?.stop();
     for (const c of [...this.peers.values()]) c.down('shutdown', 'shutdown', false);
     const pending = [...this.sockets].map(
       (ws) =>

@@ -37,12 +37,26 @@ export class CodecError extends TroupeError {
   }
 }
 
+/**
+ * Per node name, a reusable `[creation u32][id f64][name utf8]` buffer: a
+ * batch names the same few nodes over and over, and msgpackr copies an
+ * extension's bytes as soon as `pack` returns, so packing a pid or ref
+ * neither allocates nor UTF-8 encodes. Bounded: cleared when full.
+ */
+const packBuffers = new Map<string, Buffer>();
+const PACK_CACHE_MAX = 1024;
+
 function packId(node: string, id: number, creation: number): Buffer {
-  const name = Buffer.from(node, 'utf8');
-  const b = Buffer.allocUnsafe(12 + name.length);
+  let b = packBuffers.get(node);
+  if (b === undefined) {
+    const name = Buffer.from(node, 'utf8');
+    b = Buffer.alloc(12 + name.length);
+    name.copy(b, 12);
+    if (packBuffers.size >= PACK_CACHE_MAX) packBuffers.clear();
+    packBuffers.set(node, b);
+  }
   b.writeUInt32BE(creation >>> 0, 0);
   b.writeDoubleBE(id, 4);
-  name.copy(b, 12);
   return b;
 }
 

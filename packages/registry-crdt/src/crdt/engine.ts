@@ -592,6 +592,7 @@ export class SyncEngine<V> {
     if (p === undefined || p === this.own) return;
     this.parts.delete(k);
     const d = newDiff<V>();
+    d.dropped = p.origin;
     for (const e of p.live.values()) {
       this.unindex(e);
       d.removed.push(e);

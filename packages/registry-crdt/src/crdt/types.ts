@@ -79,6 +79,12 @@ export interface Diff<V> {
   removed: Entry<V>[];
   /** Entries whose value changed in place (same identity). */
   updated: Entry<V>[];
+  /**
+   * Set when `removed` is a whole origin dropped without its owner's ops (the
+   * peer went down or left, or a new incarnation superseded it): services
+   * that must act on a lost owner (supervisor take-over) tell it from a normal removal.
+   */
+  dropped?: Origin;
 }
 
 /** A message for one peer. */

@@ -27,8 +27,8 @@ export function compareClaims(rule: ConflictRule, a: Entry<Claim>, b: Entry<Clai
 }
 
 /** The surviving claim among `claims` (non-empty). */
-export function winnerOf(rule: ConflictRule, claims: Iterable<Entry<Claim>>): Entry<Claim> {
-  let best: Entry<Claim> | undefined;
+export function winnerOf<C extends Claim>(rule: ConflictRule, claims: Iterable<Entry<C>>): Entry<C> {
+  let best: Entry<C> | undefined;
   for (const c of claims) if (best === undefined || compareClaims(rule, c, best) < 0) best = c;
   return best!;
 }

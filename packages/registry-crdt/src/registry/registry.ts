@@ -112,6 +112,19 @@ export class Registry implements ViaRegistry<string> {
    * concurrently, the conflict rule settles it once the claims meet.
    */
   register(name: string, pid: Pid, value: unknown = null): RegisterResult {
+    return this.claim(name, pid, value, undefined);
+  }
+
+  /**
+   * @internal `register` with a given claim stamp: the DistributedSupervisor
+   * claims a child's name with its child record's stamp, so this registry
+   * and the supervisor order duplicates identically (one authority, in effect).
+   */
+  registerStamped(name: string, pid: Pid, value: unknown, stamp: { at: number; lc: number }): RegisterResult {
+    return this.claim(name, pid, value, stamp);
+  }
+
+  private claim(name: string, pid: Pid, value: unknown, stamp: { at: number; lc: number } | undefined): RegisterResult {
     checkName(name);
     if (!(pid instanceof Pid) || pid.node !== this.node.name || pid.creation !== this.node.creation) throw new NoLocalError(pid, 'register');
     const engine = this.replica.engine;
@@ -124,7 +137,13 @@ export class Registry implements ViaRegistry<string> {
       const again = engine.entries(name);
       if (again !== undefined) return { error: 'already_registered', pid: winnerOf(this.conflict, again).value.pid };
     }
-    const [at, lc] = this.hlc.now();
+    let at: number;
+    let lc: number;
+    if (stamp === undefined) [at, lc] = this.hlc.now();
+    else {
+      ({ at, lc } = stamp);
+      this.hlc.observe(at, lc);
+    }
     const e = engine.add(name, { pid, meta: value, at, lc });
     const ids = this.byPid.get(pid.key);
     if (ids === undefined) this.byPid.set(pid.key, [e.id]);

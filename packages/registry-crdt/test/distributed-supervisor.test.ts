@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BadArgError, type Node } from '@troupe/actor-core';
+import { DistributedSupervisor, homeOf } from '../src/index.js';
+import { cluster, shutdownAll, until } from './helpers.js';
+import { live, startSups } from './dsup-helpers.js';
+
+let nodes: Node[] = [];
+afterEach(() => shutdownAll(nodes));
+
+describe('DistributedSupervisor: placement and the cluster-wide API', () => {
+  it('places each child on its rendezvous home among the alive members, spread evenly, same view everywhere', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    nodes = c.nodes;
+    const sups = await startSups(c.nodes);
+    await until(() => sups.every((s) => s.targets().length === 3), 2000, 'all alive');
+    const N = 300;
+    for (let i = 0; i < N; i++) {
+      const r = await sups[i % 3]!.startChild({ behaviour: 'worker', id: `w${i}`, args: { start: i } });
+      expect(r).toMatchObject({ node: homeOf(`w${i}`, ['a@mem', 'b@mem', 'c@mem']) });
+    }
+    await until(() => sups.every((s) => s.countChildren().active === N), 3000, 'all records everywhere');
+    expect(live(c.nodes).length).toBe(N);
+    const per = c.nodes.map((n) => sups[c.nodes.indexOf(n)]!.countChildren().local);
+    for (const k of per) expect(k).toBeGreaterThan(N / 3 - 40);
+    const view = (s: DistributedSupervisor): string => JSON.stringify(s.whichChildren().map((x) => [x.id, x.node, x.pid.toString()]).sort());
+    expect(new Set(sups.map(view)).size).toBe(1);
+    expect(await sups[0]!.startChild({ behaviour: 'worker', id: 'w1' })).toMatchObject({ error: { already_started: sups[0]!.whereisName('w1') } });
+  });
+});
+
+const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+/** Ids whose home among `among` is `node`. */
+const homedOn = (node: string, among: string[], prefix: string, n: number): string[] => {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) if (homeOf(`${prefix}${i}`, among) === node) out.push(`${prefix}${i}`);
+  return out;
+};
+const ABC = ['a@mem', 'b@mem', 'c@mem'];
+
+describe('DistributedSupervisor: failures', () => {
+  it('scenario 5 node death: every child of the dead node restarts on its new home among the survivors; none lost, none duplicated; temporary ones stay dead', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    nodes = c.nodes;
+    const sups = await startSups(c.nodes);
+    const [a, b, dead] = c.nodes as [Node, Node, Node];
+    await until(() => sups.every((s) => s.targets().length === 3), 2000, 'all alive');
+    const N = 3000;
+    const t0 = performance.now();
+    await Promise.all(ids('k', N).map((id, i) => sups[i % 3]!.startChild({ behaviour: 'worker', id, args: { start: i } })));
+    const temps = homedOn('c@mem', ABC, 'tmp', 10);
+    for (const id of temps) expect(await sups[0]!.startChild({ behaviour: 'worker', id, restart: 'temporary' })).toMatchObject({ node: 'c@mem' });
+    await until(() => sups.every((s) => s.countChildren().active === N + 10), 5000, 'all records everywhere');
+    const startMs = performance.now() - t0;
+    const onDead = sups[0]!.whichChildren().filter((x) => x.node === 'c@mem' && !temps.includes(x.id));
+    expect(onDead.length).toBeGreaterThan(N / 3 - 150);
+
+    const t1 = performance.now();
+    dead.shutdown();
+    const survivors = [a, b];
+    await until(() => sups.slice(0, 2).every((s) => s.countChildren().active === N) && live(survivors).length === N, 8000, 'take-over complete');
+    const failoverMs = performance.now() - t1;
+    for (const s of sups.slice(0, 2)) {
+      const seen = s.whichChildren();
+      expect(seen.length).toBe(N);
+      expect(new Set(seen.map((x) => x.pid.key)).size).toBe(N);
+      for (const x of seen) expect(c.nodes.find((n) => n.name === x.node)!.isAlive(x.pid)).toBe(true);
+    }
+    for (const x of onDead) {
+      const now = sups[0]!.whichChildren().find((y) => y.id === x.id)!;
+      expect(now.node).toBe(homeOf(x.id, ['a@mem', 'b@mem']));
+      expect(now.generation).toBe(1);
+    }
+    for (const id of temps) expect(sups[0]!.whereisName(id)).toBeUndefined();
+    const st = sups.slice(0, 2).map((s) => s.stats());
+    expect(st[0]!.takenOver + st[1]!.takenOver).toBe(onDead.length);
+    expect(st[0]!.duplicatesStopped + st[1]!.duplicatesStopped).toBe(0);
+    console.log(`[measure] dsup: ${N} children started on 3 memory nodes in ${startMs.toFixed(0)} ms; failover of ${onDead.length} children after node death: ${failoverMs.toFixed(0)} ms`);
+  });
+
+  it('restart policies on the child’s own node: permanent restarts with the same record, transient only after a crash, temporary never', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const sups = await startSups(c.nodes);
+    await until(() => sups.every((s) => s.targets().length === 2), 2000, 'all alive');
+    for (const restart of ['permanent', 'transient', 'temporary'] as const) {
+      const r = await sups[0]!.startChild({ behaviour: 'worker', id: restart, restart });
+      expect(r).toHaveProperty('ok');
+    }
+    await until(() => sups[1]!.countChildren().active === 3);
+    const nodeOf = (id: string): Node => c.nodes.find((n) => n.name === sups[0]!.whichChildren().find((x) => x.id === id)!.node)!;
+    for (const id of ['permanent', 'transient', 'temporary']) {
+      const pid = sups[1]!.whereisName(id)!;
+      nodeOf(id).exit(pid, 'boom');
+    }
+    await until(() => {
+      const p = sups[1]!.whereisName('permanent');
+      const t = sups[1]!.whereisName('transient');
+      return p !== undefined && t !== undefined && nodeOf('permanent').isAlive(p) && nodeOf('transient').isAlive(t) && sups[1]!.whereisName('temporary') === undefined;
+    }, 3000, 'restarts seen everywhere');
+    // A normal exit of a transient child is final.
+    nodeOf('transient').exit(sups[1]!.whereisName('transient')!, 'shutdown');
+    await until(() => sups.every((s) => s.whereisName('transient') === undefined), 3000, 'transient gone');
+    expect(sups[0]!.countChildren().active).toBe(1);
+  });
+
+  it('terminateChild and countChildren are cluster-wide', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    nodes = c.nodes;
+    const sups = await startSups(c.nodes);
+    await until(() => sups.every((s) => s.targets().length === 3), 2000, 'all alive');
+    for (const id of ids('t', 30)) await sups[0]!.startChild({ behaviour: 'worker', id });
+    await until(() => sups.every((s) => s.countChildren().active === 30));
+    const far = sups[2]!.whichChildren().filter((x) => x.node !== 'c@mem');
+    for (const x of far) expect(await sups[2]!.terminateChild(x.id)).toBe('ok');
+    await until(() => sups.every((s) => s.countChildren().active === 30 - far.length), 3000, 'terminated everywhere');
+    expect(live(c.nodes).length).toBe(30 - far.length);
+    expect(await sups[0]!.terminateChild('nope')).toEqual({ error: 'not_found' });
+    expect(sups.reduce((s, x) => s + x.countChildren().local, 0)).toBe(30 - far.length);
+  });
+
+  it('bad input: an unknown behaviour, non-data args, a name without a registry, bad options → clear errors', async () => {
+    const c = cluster(['a']);
+    nodes = c.nodes;
+    const [s] = await startSups(c.nodes);
+    await expect(s!.startChild({ behaviour: 'nope' })).rejects.toThrow(/unknown behaviour 'nope'.*registerBehaviour.*worker/);
+    await expect(s!.startChild({ behaviour: 'worker', args: { f: () => 1 } })).rejects.toThrow(BadArgError);
+    await expect(s!.startChild({ behaviour: 'worker', args: new Map() })).rejects.toThrow(/plain data/);
+    await expect(s!.startChild({ behaviour: 'worker', name: 'x' })).rejects.toThrow(/registry/);
+    await expect(s!.startChild({ behaviour: 'worker', restart: 'sometimes' as 'permanent' })).rejects.toThrow(/restart/);
+    await expect(s!.startChild({ behaviour: 'worker', id: '' })).rejects.toThrow(/id/);
+    await expect(DistributedSupervisor.start(c.nodes[0]!, { name: 'x', strategy: 'one_for_all' as 'one_for_one' })).rejects.toThrow(/one_for_one/);
+    await expect(DistributedSupervisor.start(c.nodes[0]!, { name: '' })).rejects.toThrow(/name/);
+    // A behaviour registered here but not on the home node: the home reports it.
+    expect(s!.countChildren().active).toBe(0);
+  });
+});
