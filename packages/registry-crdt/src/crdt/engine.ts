@@ -214,6 +214,11 @@ export class SyncEngine<V> {
     return { peer, origin: ps.origin, ready: ps.ready, synced: ps.synced, have: p?.upTo ?? 0, advertised: ps.advertised, acked: ps.acked };
   }
 
+  /** Synced with `peer` at least once (its status is `alive`). */
+  isSynced(peer: string): boolean {
+    return this.peers.get(peer)?.synced === true;
+  }
+
   peerNames(): string[] {
     return [...this.peers.keys()];
   }

@@ -6,7 +6,7 @@ import type { Registry } from '../registry/registry.js';
 import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.js';
 import { behaviourOf, registerBehaviour } from './behaviours.js';
 import { DRAIN_KEY, acceptSupValue, isRecord, type SupValue } from './record.js';
-import { rendezvous } from './rendezvous.js';
+import { homeOf, rendezvous } from './rendezvous.js';
 import { callServer, supServerName, supervisorServer, SupervisorCore, type LocalChildView, type Redirect } from './server.js';
 import { normalizeSpec } from './spec.js';
 import type { ChildBehaviour, DistChildCounts, DistChildInfo, DistChildSpec, DistStartChildResult, DistributedSupervisorOptions, PlacementStrategy } from './types.js';
@@ -157,7 +157,7 @@ export class DistributedSupervisor implements ViaRegistry<string> {
     for (let hop = 0; hop < MAX_HOPS; hop++) {
       const have = this.core.running(id);
       if (have !== undefined) return { error: { already_started: have.value.pid, node: have.origin.peer } };
-      const home = this.strategy.rank(id, this.core.targets().filter((n) => !excluded.has(n)))[0];
+      const home = this.home(id, excluded.size === 0 ? this.core.targets() : this.core.targets().filter((n) => !excluded.has(n)));
       if (home === undefined) return { error: 'no_alive_members' };
       let r: unknown;
       try {
@@ -219,7 +219,12 @@ export class DistributedSupervisor implements ViaRegistry<string> {
 
   /** Where `id` would be placed now (the first of its ranking over the placement targets). */
   homeOf(id: string): string | undefined {
-    return this.strategy.rank(id, this.core.targets())[0];
+    return this.home(id, this.core.targets());
+  }
+
+  private home(id: string, targets: readonly string[]): string | undefined {
+    // The argmax needs no sort.
+    return this.strategy === rendezvous ? homeOf(id, targets) : this.strategy.rank(id, targets)[0];
   }
 
   /** Placement targets: `alive` members not draining. */

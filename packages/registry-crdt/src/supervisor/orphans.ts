@@ -49,8 +49,13 @@ export class Orphans {
     this.m.delete(key);
   }
 
-  /** The orphans `self` should start now; drops those `claimed` (running somewhere) or `mine` (running here). */
-  due(self: string, now: number, graceMs: number, targets: readonly string[], strategy: PlacementStrategy, claimed: (key: string) => boolean): Orphan[] {
+  /**
+   * The orphans `self` should start now; drops those `claimed` (running
+   * somewhere). `progressAt` is when a peer's new child record last arrived:
+   * while a take-over is visibly under way the lower-ranked wait longer (up
+   * to 4 more graces), so a big but slow take-over is not duplicated.
+   */
+  due(self: string, now: number, graceMs: number, progressAt: number, targets: readonly string[], strategy: PlacementStrategy, claimed: (key: string) => boolean): Orphan[] {
     const out: Orphan[] = [];
     for (const o of this.m.values()) {
       if (claimed(o.key)) {
@@ -63,7 +68,8 @@ export class Orphans {
         targets.filter((n) => n !== o.from),
       );
       const r = ranked.indexOf(self);
-      if (r === 0 || (r > 0 && now - o.since >= r * graceMs)) out.push(o);
+      const from = Math.max(o.since, Math.min(progressAt, o.since + 4 * graceMs));
+      if (r === 0 || (r > 0 && now - from >= r * graceMs)) out.push(o);
     }
     return out;
   }

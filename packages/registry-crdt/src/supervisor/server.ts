@@ -104,6 +104,8 @@ export class SupervisorCore {
   private readonly pendingRegs = new Set<string>();
   private readonly intensity: RestartIntensity;
   private kickArmed = false;
+  /** When a peer's new running record last arrived (see `Orphans.due`). */
+  private progressAt = 0;
   private tickArmed = false;
   draining = false;
   private drainWaiters: ReplyTo[] = [];
@@ -168,6 +170,7 @@ export class SupervisorCore {
           this.o.hlc.observe(v.at, v.lc);
           const own = e.origin.peer === engine.self.peer;
           if (v.st === 'run') {
+            if (!own) this.progressAt = now;
             if (engine.entryCount(e.key) >= 2) {
               this.conflictKeys.add(e.key);
               if (!own) this.adoptedKeys.add(e.key);
@@ -305,7 +308,7 @@ export class SupervisorCore {
       else this.tryRegister(c);
     }
     if (this.orphans.size > 0 && !this.draining) {
-      const due = this.orphans.due(this.node.name, Date.now(), this.o.orphanGraceMs, this.targets(), this.o.strategy, (k) => this.running(k) !== undefined || this.children.has(k));
+      const due = this.orphans.due(this.node.name, Date.now(), this.o.orphanGraceMs, this.progressAt, this.targets(), this.o.strategy, (k) => this.running(k) !== undefined || this.children.has(k));
       for (const o of due) {
         if (!this.o.replica.alive) break;
         if (this.running(o.key) !== undefined || this.children.has(o.key)) {

@@ -168,10 +168,12 @@ export class Replica<V> {
 
   /** Nodes whose status is `alive` (placement targets), sorted. */
   aliveNodes(): string[] {
-    return this.members()
-      .filter((m) => m.status === 'alive')
-      .map((m) => m.node)
-      .sort();
+    // On every placement decision: no MemberInfo objects.
+    if (!this.running) return [];
+    const engine = this.engineRef!;
+    const out = this.isReady ? [this.node.name] : [];
+    for (const n of this.opts.members.nodes()) if (n !== this.node.name && engine.isSynced(n)) out.push(n);
+    return out.sort();
   }
 
   stats(): ReplicaStats {
