@@ -9,6 +9,7 @@ export default defineConfig({
       '@troupe/transport-ws': new URL('./packages/transport-ws/src/index.ts', import.meta.url).pathname,
       '@troupe/registry-crdt': new URL('./packages/registry-crdt/src/index.ts', import.meta.url).pathname,
       '@troupe/harness': new URL('./apps/harness/src/index.ts', import.meta.url).pathname,
+      '@troupe/gateway': new URL('./apps/gateway/src/index.ts', import.meta.url).pathname,
     },
   },
   test: {

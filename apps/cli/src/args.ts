@@ -1,0 +1,275 @@
+/**
+ * The command line: `troupe <command> [options]`. A small parser of our own
+ * rather than a library: three commands with a dozen flags, and we want
+ * exact one-line errors (`troupe: --port must be an integer 0-65535, got
+ * 'x'`) and exit code 2 for every misuse, which is mostly validation anyway.
+ * Accepts `--flag value` and `--flag=value`; `--` ends the options.
+ */
+
+/** A misuse of the command line: printed as one line plus the usage, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    /** The usage text to show after the message. */
+    readonly usage: string,
+  ) {
+    super(message);
+  }
+}
+
+export const DEFAULT_HTTP_PORT = 4000;
+/** `troupe node` puts its mesh (WebSocket) listener this far above its HTTP port unless `--dist-port` says otherwise. */
+export const DIST_PORT_OFFSET = 1000;
+
+export interface NodeCliOptions {
+  /** Full node name, `name@host`. */
+  name: string;
+  host: string;
+  /** HTTP (gateway) port; 0 = ephemeral. */
+  port: number;
+  /** Mesh (WebSocket) port; 0 = ephemeral. */
+  distPort: number;
+  join: string[];
+  cookieFile: string | null;
+  partition: string | null;
+  hidden: boolean;
+}
+
+export interface ClusterCliOptions {
+  nodes: number;
+  basePort: number;
+}
+
+export interface BenchCliOptions {
+  quick: boolean;
+  prof: boolean;
+  list: boolean;
+  /** results.json path (report.md and throughput.svg go next to it); null: bench-report/ at the repository root. */
+  out: string | null;
+  /** Seconds to wait for a quiet machine before each case; null: the runner's default (60, 0 with --quick). */
+  waitS: number | null;
+  /** Suites (`local`) or cases (`local.oneway`); empty: every suite. */
+  targets: string[];
+}
+
+export type Command =
+  | { cmd: 'node'; opts: NodeCliOptions }
+  | { cmd: 'cluster'; opts: ClusterCliOptions }
+  | { cmd: 'bench'; opts: BenchCliOptions }
+  | { cmd: 'help'; text: string }
+  | { cmd: 'version' };
+
+export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--port 4000] [--dist-port P] [--join URL]...
+                   [--cookie-file FILE] [--partition KEY] [--hidden]
+  --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
+  --host HOST         interface to listen on, for HTTP and the mesh (default 127.0.0.1)
+  --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
+  --dist-port P       mesh (WebSocket) port (default --port + ${DIST_PORT_OFFSET}; 0 = any free port)
+  --join URL          a member's mesh URL (ws://host:port) to join through; repeatable; retried until reached
+  --cookie-file FILE  the cluster cookie's file (default: TROUPE_COOKIE, else ~/.troupe.cookie)
+  --partition KEY     run the cluster services in this partition only
+  --hidden            a hidden node: connects where asked, not part of the mesh
+  SIGTERM / SIGINT drain the node (its agents move to other members) and exit 0.`;
+
+export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}]
+  --nodes N           node processes to start on 127.0.0.1 (1-32, default 3)
+  --base-port P       node i serves HTTP on P + i (default ${DEFAULT_HTTP_PORT})
+  Shows a live status every second; Ctrl-C stops every node.`;
+
+export const USAGE_BENCH = `usage: troupe bench [--quick] [--prof] [--out FILE] [--wait S] [--list] [suite|suite.case ...]
+  suite, suite.case   what to run (default: every suite); a suite's baseline always runs
+  --quick             sizes scaled down ~10x, 3 runs: every suite in under a minute
+  --prof              a CPU profile per case in bench-report/prof/
+  --out FILE          results.json path (default bench-report/results.json); report.md and
+                      throughput.svg are written next to it
+  --wait S            before each case wait up to S s for a quiet machine (default 60, 0 with --quick)
+  --list              list the cases and exit`;
+
+export const USAGE = `usage: troupe <command> [options]
+commands:
+  node      run one node and join a cluster          (troupe node --help)
+  cluster   run a local cluster with a live status    (troupe cluster --help)
+  bench     run the benchmarks and write a report     (troupe bench --help)
+  help      this text;  --version  the version`;
+
+type FlagKind = 'value' | 'list' | 'bool';
+
+interface Parsed {
+  values: Map<string, string[]>;
+  bools: Set<string>;
+  positionals: string[];
+  help: boolean;
+}
+
+/** Splits argv by the flag table; unknown flags and missing values are usage errors. */
+function tokenize(argv: readonly string[], flags: Record<string, FlagKind>, usage: string, allowPositionals: boolean): Parsed {
+  const out: Parsed = { values: new Map(), bools: new Set(), positionals: [], help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      if (!allowPositionals && i + 1 < argv.length) throw new UsageError(`unexpected argument '${argv[i + 1]}'`, usage);
+      out.positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a === '-h' || a === '--help') {
+      out.help = true;
+      continue;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      if (!allowPositionals) throw new UsageError(`unexpected argument '${a}'`, usage);
+      out.positionals.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const flag = (eq < 0 ? a : a.slice(0, eq)).replace(/^--?/, '');
+    const kind = flags[flag];
+    if (kind === undefined || !a.startsWith('--')) throw new UsageError(`unknown option '${eq < 0 ? a : a.slice(0, eq)}'`, usage);
+    if (kind === 'bool') {
+      if (eq >= 0) throw new UsageError(`--${flag} takes no value`, usage);
+      out.bools.add(flag);
+      continue;
+    }
+    let v: string | undefined;
+    if (eq >= 0) v = a.slice(eq + 1);
+    else {
+      v = argv[i + 1];
+      // `--port --host x` is a missing value, not a port named '--host'.
+      if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`--${flag} needs a value`, usage);
+      i++;
+    }
+    const prev = out.values.get(flag);
+    if (prev !== undefined && kind === 'value') throw new UsageError(`--${flag} given twice`, usage);
+    out.values.set(flag, [...(prev ?? []), v]);
+  }
+  return out;
+}
+
+function one(p: Parsed, flag: string): string | undefined {
+  return p.values.get(flag)?.[0];
+}
+
+function int(p: Parsed, flag: string, dflt: number, min: number, max: number, usage: string): number {
+  const raw = one(p, flag);
+  if (raw === undefined) return dflt;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be an integer ${min}-${max}, got '${raw}'`, usage);
+  return n;
+}
+
+function nonEmpty(p: Parsed, flag: string, usage: string): string | undefined {
+  const raw = one(p, flag);
+  if (raw !== undefined && raw.trim() === '') throw new UsageError(`--${flag} must not be empty`, usage);
+  return raw;
+}
+
+const NAME_PART = /^[A-Za-z0-9_.-]+$/;
+
+function parseNode(argv: readonly string[]): Command {
+  const u = USAGE_NODE;
+  const p = tokenize(
+    argv,
+    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool' },
+    u,
+    false,
+  );
+  if (p.help) return { cmd: 'help', text: u };
+  const host = nonEmpty(p, 'host', u) ?? '127.0.0.1';
+  const rawName = one(p, 'name');
+  if (rawName === undefined) throw new UsageError('--name is required', u);
+  const [short, at, ...rest] = rawName.split('@');
+  const nameHost = at ?? host;
+  if (!NAME_PART.test(short ?? '') || rest.length > 0 || !NAME_PART.test(nameHost) || rawName.length > 255) {
+    throw new UsageError(`--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got '${rawName}'`, u);
+  }
+  const port = int(p, 'port', DEFAULT_HTTP_PORT, 0, 65535, u);
+  const distDefault = port === 0 ? 0 : port + DIST_PORT_OFFSET;
+  if (one(p, 'dist-port') === undefined && distDefault > 65535) {
+    throw new UsageError(`--port ${port} leaves no room for the default mesh port ${distDefault}: give --dist-port`, u);
+  }
+  const distPort = int(p, 'dist-port', distDefault, 0, 65535, u);
+  if (port !== 0 && distPort === port) throw new UsageError(`--dist-port must differ from --port (${port})`, u);
+  const join = p.values.get('join') ?? [];
+  for (const url of join) {
+    let ok = false;
+    try {
+      const parsed = new URL(url);
+      ok = (parsed.protocol === 'ws:' || parsed.protocol === 'wss:') && parsed.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new UsageError(`--join must be a mesh URL like ws://127.0.0.1:5000, got '${url}'`, u);
+  }
+  const partition = nonEmpty(p, 'partition', u) ?? null;
+  return {
+    cmd: 'node',
+    opts: {
+      name: `${short}@${nameHost}`,
+      host,
+      port,
+      distPort,
+      join,
+      cookieFile: nonEmpty(p, 'cookie-file', u) ?? null,
+      partition,
+      hidden: p.bools.has('hidden'),
+    },
+  };
+}
+
+export const MAX_CLUSTER_NODES = 32;
+
+function parseCluster(argv: readonly string[]): Command {
+  const u = USAGE_CLUSTER;
+  const p = tokenize(argv, { nodes: 'value', 'base-port': 'value' }, u, false);
+  if (p.help) return { cmd: 'help', text: u };
+  const nodes = int(p, 'nodes', 3, 1, MAX_CLUSTER_NODES, u);
+  const basePort = int(p, 'base-port', DEFAULT_HTTP_PORT, 1, 65535 - DIST_PORT_OFFSET - nodes + 1, u);
+  return { cmd: 'cluster', opts: { nodes, basePort } };
+}
+
+function parseBench(argv: readonly string[]): Command {
+  const u = USAGE_BENCH;
+  const p = tokenize(argv, { quick: 'bool', prof: 'bool', list: 'bool', out: 'value', wait: 'value' }, u, true);
+  if (p.help) return { cmd: 'help', text: u };
+  for (const t of p.positionals) {
+    if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_.]+)?$/.test(t)) throw new UsageError(`not a suite or suite.case: '${t}'`, u);
+  }
+  return {
+    cmd: 'bench',
+    opts: {
+      quick: p.bools.has('quick'),
+      prof: p.bools.has('prof'),
+      list: p.bools.has('list'),
+      out: nonEmpty(p, 'out', u) ?? null,
+      waitS: one(p, 'wait') === undefined ? null : int(p, 'wait', 0, 0, 3600, u),
+      targets: p.positionals,
+    },
+  };
+}
+
+/** Parses `troupe`'s arguments (without `node` and the script). Throws `UsageError`. */
+export function parseArgs(argv: readonly string[]): Command {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'node':
+      return parseNode(rest);
+    case 'cluster':
+      return parseCluster(rest);
+    case 'bench':
+      return parseBench(rest);
+    case undefined:
+      throw new UsageError('no command given', USAGE);
+    case 'help':
+    case '-h':
+    case '--help': {
+      const topic = rest[0];
+      const text = topic === 'node' ? USAGE_NODE : topic === 'cluster' ? USAGE_CLUSTER : topic === 'bench' ? USAGE_BENCH : USAGE;
+      return { cmd: 'help', text };
+    }
+    case '--version':
+    case '-V':
+      return { cmd: 'version' };
+    default:
+      throw new UsageError(cmd.startsWith('-') ? `unknown option '${cmd}'` : `unknown command '${cmd}'`, USAGE);
+  }
+}

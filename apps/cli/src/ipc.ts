@@ -1,0 +1,41 @@
+/**
+ * What `troupe cluster` and the `troupe node` processes it forks say to each
+ * other over the IPC channel. IPC rather than HTTP so the status works with
+ * or without the gateway, and so a node notices its parent going away.
+ */
+
+export interface NodeStatus {
+  name: string;
+  osPid: number;
+  /** `up` serving; `draining` between the signal and exit. */
+  state: 'up' | 'draining';
+  /** Gateway URL, or null without a gateway. */
+  http: string | null;
+  /** Mesh URL (what `--join` takes). */
+  mesh: string;
+  processes: number;
+  /** Messages handled by behaviour-style processes since start (a counter; the cluster derives msgs/s). */
+  processed: number;
+  /** Names in the cluster registry as this node sees them. */
+  registry: number;
+  /** Visible nodes connected to this one. */
+  connected: string[];
+  uptimeMs: number;
+}
+
+export type ToNode = { t: 'status'; id: number } | { t: 'stop' };
+
+export type FromNode =
+  | { t: 'ready'; status: NodeStatus; note: string | null }
+  | { t: 'status'; id: number; status: NodeStatus }
+  | { t: 'log'; line: string };
+
+export function isFromNode(m: unknown): m is FromNode {
+  const t = (m as { t?: unknown } | null)?.t;
+  return t === 'ready' || t === 'status' || t === 'log';
+}
+
+export function isToNode(m: unknown): m is ToNode {
+  const t = (m as { t?: unknown } | null)?.t;
+  return t === 'status' || t === 'stop';
+}

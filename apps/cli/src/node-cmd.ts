@@ -1,0 +1,129 @@
+/**
+ * `troupe node`: one Node + WsTransport + the cluster services and gateway,
+ * joined to the cluster through `--join` seeds (dialled again until reached,
+ * and again if a seed restarts). SIGTERM/SIGINT drain it and exit 0.
+ *
+ * Prints `ready <name> mesh=<url> http=<url|->` once serving; forked by
+ * `troupe cluster` it also answers status requests over IPC and drains when
+ * that parent goes away, so no node outlives its cluster command.
+ */
+import { Node, formatReason, type Logger } from '@troupe/actor-core';
+import { StaticSeeds, WsTransport } from '@troupe/transport-ws';
+import type { NodeCliOptions } from './args.js';
+import { isToNode, type FromNode, type NodeStatus } from './ipc.js';
+import { startServices } from './services.js';
+
+/** Upper bound on a graceful stop; past it the node exits 1 (drain incomplete). */
+export const DRAIN_LIMIT_MS = 10_000;
+
+function stamp(): string {
+  return new Date().toISOString().slice(11, 23);
+}
+
+function consoleLogger(say: (line: string) => void): Logger {
+  const fmt = (level: string, msg: string, data?: Record<string, unknown>): string => {
+    let extra = '';
+    if (data !== undefined) {
+      try {
+        extra = ' ' + JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+      } catch {
+        extra = ' ' + formatReason(data);
+      }
+    }
+    return `${level} ${msg}${extra}`;
+  };
+  return {
+    debug() {},
+    info: (msg, data) => say(fmt('info', msg, data)),
+    warn: (msg, data) => say(fmt('warn', msg, data)),
+    error: (msg, data) => say(fmt('error', msg, data)),
+  };
+}
+
+export async function runNode(o: NodeCliOptions): Promise<number> {
+  const started = Date.now();
+  const say = (line: string): void => {
+    process.stdout.write(`${stamp()} ${line}\n`);
+  };
+  const node = new Node({ name: o.name, logger: consoleLogger(say) });
+  const transport = await WsTransport.start(node, {
+    host: o.host,
+    port: o.distPort,
+    hidden: o.hidden,
+    ...(o.cookieFile === null ? {} : { cookieFile: o.cookieFile }),
+    // Seeds rather than one connect(): a seed that is not up yet (or restarts) is dialled again.
+    ...(o.join.length === 0 ? {} : { discovery: [new StaticSeeds(o.join, { intervalMs: 2000 })], discoveryOptions: { maxBackoffMs: 5000 } }),
+  });
+  transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));
+  transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));
+
+  const services = await startServices({ node, host: o.host, port: o.port, partition: o.partition, log: say });
+  let state: NodeStatus['state'] = 'up';
+  const status = (): NodeStatus => {
+    const s = node.stats();
+    return {
+      name: node.name,
+      osPid: process.pid,
+      state,
+      http: services.http,
+      mesh: transport.url,
+      processes: s.processes,
+      processed: s.processed,
+      registry: services.registrySize(),
+      connected: transport.nodes('visible'),
+      uptimeMs: Date.now() - started,
+    };
+  };
+
+  const post = (m: FromNode): void => {
+    // Once the parent is gone there is nobody to tell (the 'disconnect' handler drains).
+    if (process.send !== undefined && process.connected) process.send(m);
+  };
+
+  let stopping: Promise<number> | null = null;
+  const stop = (why: string): Promise<number> => {
+    if (stopping !== null) return stopping;
+    state = 'draining';
+    say(`${why}: draining`);
+    stopping = (async () => {
+      const hard = setTimeout(() => {
+        say(`drain did not finish in ${DRAIN_LIMIT_MS / 1000} s; exiting`);
+        process.exit(1);
+      }, DRAIN_LIMIT_MS);
+      hard.unref();
+      let summary: string;
+      try {
+        summary = await services.drain();
+      } catch (e) {
+        summary = `drain failed: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      await services.close().catch(() => {});
+      await transport.close().catch(() => {});
+      node.shutdown();
+      say(`stopped (${summary})`);
+      return 0;
+    })();
+    return stopping;
+  };
+
+  const done = new Promise<number>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      void stop(sig).then(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    if (process.send !== undefined) {
+      process.on('disconnect', () => void stop('parent gone').then(resolve));
+      process.on('message', (m: unknown) => {
+        if (!isToNode(m)) return;
+        if (m.t === 'status') post({ t: 'status', id: m.id, status: status() });
+        else void stop('stop requested').then(resolve);
+      });
+    }
+  });
+
+  if (services.note !== null) say(services.note);
+  say(`ready ${node.name} mesh=${transport.url} http=${services.http ?? '-'}${o.join.length > 0 ? ` joining ${o.join.join(' ')}` : ''}`);
+  post({ t: 'ready', status: status(), note: services.note });
+  return done;
+}

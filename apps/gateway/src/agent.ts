@@ -1,0 +1,142 @@
+/**
+ * An agent: a GenServer holding a queue of tasks. It is started by the
+ * DistributedSupervisor on whichever node the placement picks (and again on
+ * a survivor if that node dies), and claimed in the cluster Registry under
+ * its name, so `{ via: registry, name }` reaches it from any node.
+ */
+import { GenServer, isExitMessage, type ExitReason, type Node, type Pid, type ProcessContext, type StartResult } from '@troupe/actor-core';
+import type { ChildBehaviour, StartInfo } from '@troupe/registry-crdt';
+import { ACTIONS } from './actions.js';
+import type { GatewayEvent } from './events.js';
+
+export interface Task {
+  /** `<agent>#<n>`: n counts the tasks this agent (incarnation line) ever received. */
+  id: string;
+  action: string;
+  params: Record<string, unknown>;
+  receivedAt: string;
+  /** The node whose gateway took the request. */
+  via: string;
+}
+
+export interface AgentState {
+  name: string;
+  node: string;
+  queue: Task[];
+  processed: number;
+  startedAt: string;
+  /** 0 on first start; +1 each time it was restarted or handed over to another node. */
+  generation: number;
+}
+
+/** What a hand-over (graceful drain) carries to the next home. */
+interface Handoff {
+  queue: Task[];
+  processed: number;
+  seq: number;
+}
+
+interface Internal extends AgentState {
+  seq: number;
+}
+
+export type AgentCall =
+  | { op: 'enqueue'; action: string; params: Record<string, unknown>; via: string }
+  | { op: 'next' }
+  | { op: 'state' }
+  | { op: 'handoff' };
+
+export type EnqueueReply = { ok: true; task: Task; queueLength: number } | { ok: false; error: 'queue_full'; limit: number };
+export type NextReply = { status: 'processed'; task: Task; result: unknown } | { status: 'empty' };
+
+export interface AgentArgs {
+  name: string;
+}
+
+export interface AgentRuntime {
+  maxQueue: number;
+  publish(e: GatewayEvent): void;
+}
+
+function isHandoff(x: unknown): x is Handoff {
+  const h = x as Handoff | null;
+  return typeof h === 'object' && h !== null && Array.isArray(h.queue) && typeof h.processed === 'number' && typeof h.seq === 'number';
+}
+
+function agentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenServer<Internal, AgentCall, never, unknown, unknown, AgentArgs> {
+  const event = (s: Internal, type: GatewayEvent['type'], data: Record<string, unknown>): void =>
+    rt.publish({ type, at: new Date().toISOString(), node: node.name, agent: s.name, data });
+  return {
+    name: 'gateway_agent',
+    init: (args) => {
+      const ho = isHandoff(info.handoff) ? info.handoff : undefined;
+      const s: Internal = {
+        name: args.name,
+        node: node.name,
+        queue: ho?.queue ?? [],
+        processed: ho?.processed ?? 0,
+        seq: ho?.seq ?? 0,
+        startedAt: new Date().toISOString(),
+        generation: info.generation,
+      };
+      event(s, 'agent_started', { generation: info.generation, ...(info.from !== undefined ? { from: info.from } : {}), handedOver: ho !== undefined });
+      return { ok: s };
+    },
+    handleCall: async (req, _from, s) => {
+      switch (req.op) {
+        case 'enqueue': {
+          if (s.queue.length >= rt.maxQueue) return { reply: { ok: false, error: 'queue_full', limit: rt.maxQueue } satisfies EnqueueReply, state: s };
+          const task: Task = { id: `${s.name}#${++s.seq}`, action: req.action, params: req.params, receivedAt: new Date().toISOString(), via: req.via };
+          s.queue.push(task);
+          event(s, 'task_received', { task, queueLength: s.queue.length });
+          return { reply: { ok: true, task, queueLength: s.queue.length } satisfies EnqueueReply, state: s };
+        }
+        case 'next': {
+          const task = s.queue.shift();
+          if (task === undefined) return { reply: { status: 'empty' } satisfies NextReply, state: s };
+          // Params were checked when queued; a task from an older version with an unknown action is reported, not thrown.
+          const def = ACTIONS[task.action];
+          const result = def === undefined ? { error: `unknown action '${task.action}'` } : await def.run(task.params);
+          s.processed++;
+          event(s, 'task_completed', { task, result, processed: s.processed });
+          return { reply: { status: 'processed', task, result } satisfies NextReply, state: s };
+        }
+        case 'state':
+          return { reply: publicState(s), state: s };
+        case 'handoff':
+          return { reply: { queue: s.queue, processed: s.processed, seq: s.seq } satisfies Handoff, state: s };
+      }
+    },
+    // Exits are trapped so `terminate` runs when the supervisor stops the agent; other EXITs are ignored.
+    handleInfo: (msg, s) => {
+      if (!isExitMessage(msg)) node.logger.debug('gateway agent: unexpected message', { agent: s.name });
+      return { noreply: s };
+    },
+    terminate: (reason: ExitReason, s) => {
+      event(s, 'agent_stopped', { reason: describeReason(reason), processed: s.processed, queued: s.queue.length });
+    },
+  };
+}
+
+function publicState(s: Internal): AgentState {
+  return { name: s.name, node: s.node, queue: s.queue, processed: s.processed, startedAt: s.startedAt, generation: s.generation };
+}
+
+function describeReason(r: ExitReason): string {
+  if (typeof r === 'string') return r;
+  try {
+    return JSON.stringify(r);
+  } catch {
+    return String(r);
+  }
+}
+
+/** The DistributedSupervisor behaviour that (re)starts agents on this node. */
+export function agentBehaviour(node: Node, rt: AgentRuntime): ChildBehaviour<AgentArgs, Handoff> {
+  return {
+    start: (sup: ProcessContext, args: AgentArgs, info: StartInfo<Handoff>): Promise<StartResult> =>
+      GenServer.startLink(sup, agentServer(node, rt, info), args, { spawn: { trapExit: true } }),
+    // Graceful drain: the queue and counters travel to the next home.
+    handoff: (pid: Pid, n: Node) => GenServer.call<Handoff>(n, pid, { op: 'handoff' } satisfies AgentCall, 5000),
+  };
+}
