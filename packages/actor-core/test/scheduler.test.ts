@@ -142,6 +142,26 @@ describe('§3 N1/N2 the scheduler yields to the event loop', () => {
     expect(runs).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'a' : 'b')));
   });
 
+  it('N2 — a flooded process (mailbox > 10,000) gets 16× its throughput per visit, so floods stay bounded', async () => {
+    const node = testNode();
+    const log: string[] = [];
+    const mk = (tag: string): Pid =>
+      node.spawn<number>(
+        {
+          handle() {
+            log.push(tag);
+          },
+        },
+        { throughput: 10 },
+      );
+    const a = mk('a');
+    const b = mk('b');
+    for (let i = 0; i < 20_000; i++) node.send(a, i);
+    node.send(b, 0);
+    await until(() => log.length === 20_001);
+    expect(log.indexOf('b')).toBe(160); // a's first visit: 16 × 10 messages, then b's turn
+  });
+
   it('N2 — the node-wide throughput option applies to every process', async () => {
     const node = new Node({ logger: silentLogger, throughput: 3 });
     const log: string[] = [];
