@@ -1,7 +1,11 @@
-// Runs every test project with vitest and prints the whole-run totals as one
+// Type-checks, runs every test project with vitest, and prints the whole-run totals as one
 // plain line, `N passed, N failed`; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, existsSync } from 'node:fs';
+
+// Types first (sources and tests): a type error is a failure like any other.
+const types = spawnSync('node', ['scripts/typecheck.mjs'], { stdio: 'inherit' });
+const typeFailures = types.status === 0 ? 0 : 1;
 
 const out = '.vitest-results.json';
 rmSync(out, { force: true });
@@ -18,5 +22,6 @@ if (existsSync(out)) {
   failed = 1;
 }
 if (r.status !== 0 && failed === 0) failed = 1;
+failed += typeFailures;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
