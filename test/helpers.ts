@@ -12,3 +12,6 @@ export function useClusters(): (opts?: ClusterOptions) => Promise<Cluster> {
   afterEach(() => stopAllClusters());
   return (opts = {}) => startCluster({ scenarios: [SCENARIOS], ...opts });
 }
+
+/** Registry-crdt scenarios (Registry + DistributedSupervisor of `room` children) for test/registry-*.test.ts. */
+export const REG_SCENARIOS = new URL('./registry-scenarios.ts', import.meta.url).pathname;

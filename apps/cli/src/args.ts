@@ -175,13 +175,6 @@ function parseNode(argv: readonly string[]): Command {
   );
   if (p.help) return { cmd: 'help', text: u };
   const host = nonEmpty(p, 'host', u) ?? '127.0.0.1';
-  const rawName = one(p, 'name');
-  if (rawName === undefined) throw new UsageError('--name is required', u);
-  const [short, at, ...rest] = rawName.split('@');
-  const nameHost = at ?? host;
-  if (!NAME_PART.test(short ?? '') || rest.length > 0 || !NAME_PART.test(nameHost) || rawName.length > 255) {
-    throw new UsageError(`--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got '${rawName}'`, u);
-  }
   const port = int(p, 'port', DEFAULT_HTTP_PORT, 0, 65535, u);
   const distDefault = port === 0 ? 0 : port + DIST_PORT_OFFSET;
   if (one(p, 'dist-port') === undefined && distDefault > 65535) {
@@ -201,6 +194,14 @@ function parseNode(argv: readonly string[]): Command {
     if (!ok) throw new UsageError(`--join must be a mesh URL like ws://127.0.0.1:5000, got '${url}'`, u);
   }
   const partition = nonEmpty(p, 'partition', u) ?? null;
+  // The required flag last, so a bad value elsewhere is what gets reported.
+  const rawName = one(p, 'name');
+  if (rawName === undefined) throw new UsageError('--name is required', u);
+  const [short, at, ...rest] = rawName.split('@');
+  const nameHost = at ?? host;
+  if (!NAME_PART.test(short ?? '') || rest.length > 0 || !NAME_PART.test(nameHost) || rawName.length > 255) {
+    throw new UsageError(`--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got '${rawName}'`, u);
+  }
   return {
     cmd: 'node',
     opts: {

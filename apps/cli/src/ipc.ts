@@ -18,21 +18,23 @@ export interface NodeStatus {
   processed: number;
   /** Names in the cluster registry as this node sees them. */
   registry: number;
+  /** Agents hosted on this node. */
+  agents: number;
   /** Visible nodes connected to this one. */
   connected: string[];
   uptimeMs: number;
 }
 
-export type ToNode = { t: 'status'; id: number } | { t: 'stop' };
+/** `stop` with `drain: false`: the whole cluster is stopping, there is nobody to hand agents to. */
+export type ToNode = { t: 'status'; id: number } | { t: 'stop'; drain: boolean };
 
 export type FromNode =
-  | { t: 'ready'; status: NodeStatus; note: string | null }
-  | { t: 'status'; id: number; status: NodeStatus }
-  | { t: 'log'; line: string };
+  | { t: 'ready'; status: NodeStatus }
+  | { t: 'status'; id: number; status: NodeStatus };
 
 export function isFromNode(m: unknown): m is FromNode {
   const t = (m as { t?: unknown } | null)?.t;
-  return t === 'ready' || t === 'status' || t === 'log';
+  return t === 'ready' || t === 'status';
 }
 
 export function isToNode(m: unknown): m is ToNode {

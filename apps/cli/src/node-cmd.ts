@@ -42,8 +42,13 @@ function consoleLogger(say: (line: string) => void): Logger {
 
 export async function runNode(o: NodeCliOptions): Promise<number> {
   const started = Date.now();
+  // Logging must never take the node down: once nobody reads stdout (EPIPE), lines are dropped.
+  let quiet = false;
+  process.stdout.on('error', () => {
+    quiet = true;
+  });
   const say = (line: string): void => {
-    process.stdout.write(`${stamp()} ${line}\n`);
+    if (!quiet) process.stdout.write(`${stamp()} ${line}\n`);
   };
   const node = new Node({ name: o.name, logger: consoleLogger(say) });
   const transport = await WsTransport.start(node, {
@@ -57,7 +62,14 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
   transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));
   transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));
 
-  const services = await startServices({ node, host: o.host, port: o.port, partition: o.partition, log: say });
+  let services;
+  try {
+    services = await startServices({ node, host: o.host, port: o.port, partition: o.partition });
+  } catch (e) {
+    await transport.close().catch(() => {});
+    node.shutdown();
+    throw e;
+  }
   let state: NodeStatus['state'] = 'up';
   const status = (): NodeStatus => {
     const s = node.stats();
@@ -70,6 +82,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
       processes: s.processes,
       processed: s.processed,
       registry: services.registrySize(),
+      agents: services.localAgents(),
       connected: transport.nodes('visible'),
       uptimeMs: Date.now() - started,
     };
@@ -81,10 +94,10 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
   };
 
   let stopping: Promise<number> | null = null;
-  const stop = (why: string): Promise<number> => {
+  const stop = (why: string, drain = true): Promise<number> => {
     if (stopping !== null) return stopping;
     state = 'draining';
-    say(`${why}: draining`);
+    say(`${why}: ${drain ? 'draining' : 'stopping'}`);
     stopping = (async () => {
       const hard = setTimeout(() => {
         say(`drain did not finish in ${DRAIN_LIMIT_MS / 1000} s; exiting`);
@@ -93,11 +106,10 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
       hard.unref();
       let summary: string;
       try {
-        summary = await services.drain();
+        summary = await services.leave({ drain });
       } catch (e) {
-        summary = `drain failed: ${e instanceof Error ? e.message : String(e)}`;
+        summary = `leaving failed: ${e instanceof Error ? e.message : String(e)}`;
       }
-      await services.close().catch(() => {});
       await transport.close().catch(() => {});
       node.shutdown();
       say(`stopped (${summary})`);
@@ -113,17 +125,17 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     if (process.send !== undefined) {
-      process.on('disconnect', () => void stop('parent gone').then(resolve));
+      // The cluster command died: its other nodes are going too, so nobody would adopt handed-over agents.
+      process.on('disconnect', () => void stop('parent gone', false).then(resolve));
       process.on('message', (m: unknown) => {
         if (!isToNode(m)) return;
         if (m.t === 'status') post({ t: 'status', id: m.id, status: status() });
-        else void stop('stop requested').then(resolve);
+        else void stop('stop requested', m.drain !== false).then(resolve);
       });
     }
   });
 
-  if (services.note !== null) say(services.note);
   say(`ready ${node.name} mesh=${transport.url} http=${services.http ?? '-'}${o.join.length > 0 ? ` joining ${o.join.join(' ')}` : ''}`);
-  post({ t: 'ready', status: status(), note: services.note });
+  post({ t: 'ready', status: status() });
   return done;
 }

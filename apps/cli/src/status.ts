@@ -19,6 +19,12 @@ function compact(n: number | null): string {
   return Math.round(n).toString();
 }
 
+/** `http://127.0.0.1:4000` → `:4000`, so the table fits 80 columns (the start-up line has the full URLs). */
+function shortUrl(url: string | null): string {
+  if (url === null) return '-';
+  return url.replace(/^https?:\/\/(127\.0\.0\.1|localhost)(?=:)/, '').replace(/^https?:\/\//, '');
+}
+
 /** Lines of the status block: a summary line, then one row per node. */
 export function renderStatus(members: readonly MemberView[], at: Date): string[] {
   const up = members.filter((m) => m.state === 'up').length;
@@ -29,11 +35,11 @@ export function renderStatus(members: readonly MemberView[], at: Date): string[]
   const rows = members.map((m) => {
     const s = m.status;
     const peers = s === null ? '-' : `${s.connected.length}/${members.length - 1}`;
-    return [m.name, m.state, m.osPid === null ? '-' : String(m.osPid), s?.http ?? '-', s === null ? '-' : String(s.processes), compact(m.rate), s === null ? '-' : String(s.registry), peers];
+    return [m.name, m.state, m.osPid === null ? '-' : String(m.osPid), shortUrl(s?.http ?? null), s === null ? '-' : String(s.processes), compact(m.rate), s === null ? '-' : String(s.agents), s === null ? '-' : String(s.registry), peers];
   });
-  const header = ['NODE', 'STATE', 'OS PID', 'HTTP', 'PROCS', 'MSGS/S', 'REGISTRY', 'PEERS'];
+  const header = ['NODE', 'STATE', 'OS PID', 'HTTP', 'PROCS', 'MSGS/S', 'AGENTS', 'NAMES', 'PEERS'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const right = new Set([2, 4, 5, 6, 7]);
+  const right = new Set([2, 4, 5, 6, 7, 8]);
   const line = (cells: string[]): string => '  ' + cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [head, line(header), ...rows.map(line)];
 }

@@ -4,7 +4,7 @@
  * a survivor if that node dies), and claimed in the cluster Registry under
  * its name, so `{ via: registry, name }` reaches it from any node.
  */
-import { GenServer, isExitMessage, type ExitReason, type Node, type Pid, type ProcessContext, type StartResult } from '@troupe/actor-core';
+import { GenServer, isExitMessage, isShutdown, type ExitReason, type Node, type Pid, type ProcessContext, type StartResult } from '@troupe/actor-core';
 import type { ChildBehaviour, StartInfo } from '@troupe/registry-crdt';
 import { ACTIONS } from './actions.js';
 import type { GatewayEvent } from './events.js';
@@ -107,9 +107,15 @@ function agentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenServer<I
           return { reply: { queue: s.queue, processed: s.processed, seq: s.seq } satisfies Handoff, state: s };
       }
     },
-    // Exits are trapped so `terminate` runs when the supervisor stops the agent; other EXITs are ignored.
+    // Exits are trapped so `terminate` runs (agent_stopped) when the supervisor stops the agent. The
+    // DistributedSupervisor sends that `shutdown` from outside its process, not as the parent, so
+    // GenServer's parent rule does not apply: any shutdown exit stops the agent; other EXITs are ignored.
     handleInfo: (msg, s) => {
-      if (!isExitMessage(msg)) node.logger.debug('gateway agent: unexpected message', { agent: s.name });
+      if (isExitMessage(msg)) {
+        if (isShutdown(msg.reason)) return { stop: msg.reason, state: s };
+      } else {
+        node.logger.debug('gateway agent: unexpected message', { agent: s.name });
+      }
       return { noreply: s };
     },
     terminate: (reason: ExitReason, s) => {

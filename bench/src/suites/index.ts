@@ -7,6 +7,7 @@ import type { SuiteModule } from '../harness.js';
 export const suites: Record<string, () => Promise<SuiteModule>> = {
   local: () => import('./local.js'),
   remote: () => import('./remote.js'),
+  registry: () => import('./registry.js'),
 };
 
 export async function loadSuite(name: string): Promise<SuiteModule> {

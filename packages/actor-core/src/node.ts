@@ -495,6 +495,7 @@ export class Node {
       this.guard(() => onExit(reason));
     }
     if (p.callers > 0) this.calls.serverExited(p, reason);
+    if (p.remoteCallers > 0) this.dist.callServerExited(p, reason);
     if (p.monitors !== null) {
       for (const m of p.monitors.values()) {
         if (m.target.node === this.name) this.lookup(m.target)?.monitoredBy?.delete(m.ref.key);

@@ -10,9 +10,9 @@ describe('codec: cached node-name bytes for pids and refs', () => {
     const signals: Signal[] = [];
     for (let i = 0; i < 300; i++) {
       const n = nodes[i % 3]!;
-      signals.push({ k: 'send', to: new Pid(n, i + 1, i % 7), msg: [new Pid(nodes[(i + 1) % 3]!, 2 ** 40 + i, 4_000_000_000 + i), new Ref(n, i, 1)] });
+      signals.push({ k: 'send', to: new Pid('a@mem', i + 1, i % 7), msg: [new Pid(nodes[(i + 1) % 3]!, 2 ** 40 + i, 4_000_000_000 + i), new Ref(n, i, 1)] });
     }
-    const r = c.decodeMany(c.encodeMany(signals));
+    const r = c.decodeMany(c.encodeMany(signals), { local: 'a@mem', peer: 'b@mem', peerCreation: 1 });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     r.signals.forEach((s, i) => {
@@ -30,8 +30,8 @@ describe('codec: cached node-name bytes for pids and refs', () => {
     const c = new SignalCodec();
     for (let i = 0; i < 1500; i++) {
       const p = new Pid(`n${i}@mem`, i + 1, i);
-      const r = c.decode(c.encode({ k: 'send', to: p, msg: null }));
-      expect(r.ok && (r.signal as Extract<Signal, { k: 'send' }>).to.equals(p)).toBe(true);
+      const r = c.decode(c.encode({ k: 'send_name', name: 'x', msg: p }), { local: 'a@mem', peer: 'b@mem', peerCreation: 1 });
+      expect(r.ok && ((r.signal as Extract<Signal, { k: 'send_name' }>).msg as Pid).equals(p)).toBe(true);
     }
   });
 });

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { CodecError, KIND, Pid, Ref, SignalCodec, type Signal } from '../src/index.js';
+import { CALL_NAME, CodecError, KIND, Pid, Ref, SignalCodec, type Signal } from '../src/index.js';
 import { testNode } from './helpers.js';
 
 const pid = (id = 7, node = 'a@mem', creation = 42) => new Pid(node, id, creation);
 const ref = (id = 9, node = 'a@mem', creation = 42) => new Ref(node, id, creation);
+
+/** The receiving node is a@mem (creation 42); the sender b@mem (creation 3). */
+const ends = { local: 'a@mem', peer: 'b@mem', peerCreation: 3 };
 
 const samples: Signal[] = [
   { k: 'send', to: pid(), msg: { hello: [1, 'two', null] } },
@@ -18,6 +21,8 @@ const samples: Signal[] = [
   { k: 'down', to: pid(1), ref: ref(), object: { name: 'n', node: 'b@mem' }, reason: 'noproc' },
   { k: 'down', to: null, ref: ref(), object: pid(3), reason: { error: { name: 'Error', message: 'boom', stack: 's' } } },
   { k: 'reply', tag: 12345, value: [pid(), ref()] },
+  { k: 'call', to: pid(4), tag: 77, from: pid(5, 'b@mem', 3), req: { x: [1, pid(6, 'c@mem')] } },
+  { k: 'call', to: 'registered', tag: 2 ** 40, from: null, req: 'r' },
   { k: 'spawn_request', ref: ref(), from: pid(), name: 'worker', args: [1, { a: pid(5) }], link: true, monitor: false },
   { k: 'spawn_reply', ref: ref(), pid: pid(8, 'b@mem'), error: null, message: null },
   { k: 'spawn_reply', ref: ref(), pid: null, error: 'not_exposed', message: "'x' is not exposed" },
@@ -27,7 +32,7 @@ describe('codec', () => {
   it('round-trips every signal kind', () => {
     const c = new SignalCodec();
     for (const s of samples) {
-      const r = c.decode(c.encode(s));
+      const r = c.decode(c.encode(s), ends);
       expect(r.ok, s.k).toBe(true);
       if (r.ok) expect(r.signal).toEqual(s);
     }
@@ -40,7 +45,7 @@ describe('codec', () => {
     expect(live.p).not.toBeNull(); // a local pid carries its process cache
     const msg = { a: [{ b: { c: live } }], set: new Set([ref(1)]), tuple: [[[pid(3)]]], refs: { r: ref(2) } };
     const c = new SignalCodec();
-    const r = c.decode(c.encode({ k: 'send', to: live, msg }));
+    const r = c.decode(c.encode({ k: 'send', to: live, msg }), { ...ends, local: 'codec@mem' });
     expect(r.ok).toBe(true);
     if (!r.ok || r.signal.k !== 'send') return;
     const got = r.signal.msg as typeof msg;
@@ -61,7 +66,7 @@ describe('codec', () => {
     const c = new SignalCodec();
     const big = 2n ** 80n;
     const msg = { u: undefined, big, set: new Set([1, 2]), when: new Date(5), err: new TypeError('t'), p: new Pid('nœud@hôte', 2 ** 40, 2 ** 32 - 1) };
-    const r = c.decode(c.encode({ k: 'send_name', name: 'x', msg }));
+    const r = c.decode(c.encode({ k: 'send_name', name: 'x', msg }), ends);
     expect(r.ok).toBe(true);
     if (!r.ok || r.signal.k !== 'send_name') return;
     const m = r.signal.msg as typeof msg;
@@ -87,20 +92,26 @@ describe('codec', () => {
       c.encodeValue([KIND.send, 'not a pid', 1]),
       c.encodeValue([KIND.exit, pid(), pid(), 'r']), // missing field
       c.encodeValue([KIND.reply, 1.5, 1]), // non-integer tag
+      c.encodeValue([KIND.send, -1, 42, 'm']), // negative process id
+      c.encodeValue([KIND.send, 7, 42, 'm', KIND.send, 7, 43]), // second signal truncated
+      c.encodeValue([KIND.send, 7, 42, 'm', 1.5, 'x', 'y']), // non-integer kind
+      c.encodeValue([KIND.call, 7, 42, 1, 'not an id', 'req']), // caller not an id
+      c.encodeValue([CALL_NAME, 7, 1, null, 'req']), // name not a string
+      c.encodeValue([[KIND.send, 7, 42, 'm']]), // the old nested layout
       Uint8Array.from([0x93, 0x00, 0xd4, 0x20, 0x00, 0x01]), // pid extension, 1-byte payload
       Uint8Array.from([0x93, 0x00, 0xc7, 0x0d, 0x20, 0, 0, 0, 1, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0, 0x61, 0x01]), // pid with NaN id
     ];
     for (const b of bad) {
-      const r = c.decode(b);
+      const r = c.decode(b, ends);
       expect(r.ok).toBe(false);
       if (!r.ok) {
         expect(r.error).toBeInstanceOf(CodecError);
         expect(r.error.code).toBe('TROUPE_ERR_DECODE');
       }
     }
-    expect(c.decode('nope' as unknown as Uint8Array).ok).toBe(false);
+    expect(c.decode('nope' as unknown as Uint8Array, ends).ok).toBe(false);
     // and the codec still works afterwards
-    const ok = c.decode(c.encode(samples[0]!));
+    const ok = c.decode(c.encode(samples[0]!), ends);
     expect(ok.ok).toBe(true);
   });
 
@@ -118,8 +129,8 @@ describe('codec', () => {
         for (let j = 0; j < flips; j++) b[(i * 7 + j * 13) % b.length] = (i * 31 + j) & 0xff;
       }
       try {
-        c.decode(b);
-        c.decodeMany(b);
+        c.decode(b, ends);
+        c.decodeMany(b, ends);
       } catch (e) {
         throws.push(e);
       }
@@ -130,7 +141,7 @@ describe('codec', () => {
   it('__proto__ in a decoded message does not pollute prototypes', () => {
     const c = new SignalCodec();
     const evil = JSON.parse('{"__proto__": {"polluted": true}}') as unknown;
-    const r = c.decode(c.encode({ k: 'send_name', name: 'x', msg: evil }));
+    const r = c.decode(c.encode({ k: 'send_name', name: 'x', msg: evil }), ends);
     expect(r.ok).toBe(true);
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
     if (r.ok && r.signal.k === 'send_name') expect(Object.getPrototypeOf(r.signal.msg)).toBe(Object.prototype);
@@ -146,18 +157,18 @@ describe('codec', () => {
     }
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    const r = c.decode(c.encode({ k: 'exit', from: pid(1), to: pid(2), reason: cyclic, link: true }));
+    const r = c.decode(c.encode({ k: 'exit', from: pid(1), to: pid(2), reason: cyclic, link: true }), ends);
     expect(r.ok).toBe(true);
     if (r.ok && r.signal.k === 'exit') expect(r.signal.reason).toMatchObject({ error: { name: 'CodecError' } });
   });
 
   it('batches: encodeMany/decodeMany, including the per-signal fallback path', () => {
     const c = new SignalCodec();
-    const r = c.decodeMany(c.encodeMany(samples));
+    const r = c.decodeMany(c.encodeMany(samples), ends);
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.signals).toEqual(samples);
     const withBadReason: Signal[] = [samples[0]!, { k: 'down', to: pid(), ref: ref(), object: pid(2), reason: Symbol('r') }, samples[1]!];
-    const r2 = c.decodeMany(c.encodeMany(withBadReason));
+    const r2 = c.decodeMany(c.encodeMany(withBadReason), ends);
     expect(r2.ok).toBe(true);
     if (r2.ok) {
       expect(r2.signals).toHaveLength(3);
@@ -167,8 +178,28 @@ describe('codec', () => {
     const many = Array.from({ length: 70000 }, (_, i): Signal => ({ k: 'reply', tag: i + 1, value: i === 5 ? Symbol('no') : i }));
     expect(() => c.encodeMany(many)).toThrow(CodecError);
     const bigBatch = Array.from({ length: 70000 }, (_, i): Signal => ({ k: 'exit', from: pid(), to: pid(), reason: i === 5 ? Symbol('r') : i, link: false }));
-    const r3 = c.decodeMany(c.encodeMany(bigBatch));
+    const r3 = c.decodeMany(c.encodeMany(bigBatch), ends);
     expect(r3.ok && r3.signals.length).toBe(70000);
-    expect(c.decodeMany(c.encodeValue({ not: 'a batch' })).ok).toBe(false);
+    expect(c.decodeMany(c.encodeValue({ not: 'a batch' }), ends).ok).toBe(false);
+    // decode() wants exactly one signal
+    expect(c.decode(c.encodeMany([samples[0]!, samples[1]!]), ends).ok).toBe(false);
   });
+
+  it('send targets and callers travel without node names: the ends supply them', () => {
+    const c = new SignalCodec();
+    const long = 'x'.repeat(200) + '@host';
+    const frame = c.encodeMany([
+      { k: 'send', to: new Pid(long, 5, 9), msg: 1 },
+      { k: 'send', to: new Pid(long, 5, 9), msg: 2 },
+      { k: 'call', to: new Pid(long, 6, 9), tag: 3, from: new Pid('caller@h', 8, 1), req: null },
+    ]);
+    expect(frame.length).toBeLessThan(40);
+    const r = c.decodeMany(frame, { local: 'me@h', peer: 'you@h', peerCreation: 11 });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const [s1, s2, s3] = r.signals as [Extract<Signal, { k: 'send' }>, Extract<Signal, { k: 'send' }>, Extract<Signal, { k: 'call' }>];
+    expect([s1.to.node, s1.to.id, s1.to.creation, s1.msg, s2.msg]).toEqual(['me@h', 5, 9, 1, 2]);
+    expect(s2.to.equals(s1.to)).toBe(true);
+    expect(s3.to).toEqual(new Pid('me@h', 6, 9));
+    expect(s3.from).toEqual(new Pid('you@h', 8, 11));  });
 });

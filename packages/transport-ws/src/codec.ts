@@ -1,4 +1,4 @@
-import { SignalCodec, type DecodeManyResult, type Signal } from '@troupe/actor-core';
+import { SignalCodec, type CodecEnds, type DecodeManyResult, type Signal } from '@troupe/actor-core';
 
 /**
  * What the transport needs from a signal codec: one signal, a batch, and a
@@ -10,8 +10,8 @@ export interface WireCodec {
   encode(s: Signal): Uint8Array;
   /** Throws if any signal cannot be encoded. */
   encodeMany(signals: readonly Signal[]): Uint8Array;
-  /** Never throws. */
-  decodeMany(bytes: Uint8Array): DecodeManyResult;
+  /** Never throws. `ends`: this node (`local`) and the peer that sent the bytes. */
+  decodeMany(bytes: Uint8Array, ends: CodecEnds): DecodeManyResult;
 }
 
 export function defaultCodec(): WireCodec {

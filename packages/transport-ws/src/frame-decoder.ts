@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import type { Signal } from '@troupe/actor-core';
+import type { CodecEnds, Signal } from '@troupe/actor-core';
 import type { WireCodec } from './codec.js';
 import type { Member } from './frame-encoder.js';
 import { FrameType, isHandshakeFrame } from './frame-types.js';
@@ -27,7 +27,8 @@ export function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
   return Buffer.from(data);
 }
 
-export function decodeFrame(buf: Buffer, isBinary: boolean, codec: WireCodec): DecodedFrame {
+/** `ends`: who sent the frame to whom; without them (during the handshake) a Data frame is not decoded. */
+export function decodeFrame(buf: Buffer, isBinary: boolean, codec: WireCodec, ends?: CodecEnds): DecodedFrame {
   if (!isBinary) return { kind: 'error', reason: 'protocol_error', detail: 'text message (frames are binary)' };
   if (buf.length === 0) return { kind: 'error', reason: 'decode_error', detail: 'empty message' };
   const type = buf[0]!;
@@ -38,7 +39,8 @@ export function decodeFrame(buf: Buffer, isBinary: boolean, codec: WireCodec): D
   }
   switch (type) {
     case FrameType.Data: {
-      const r = codec.decodeMany(payload);
+      if (ends === undefined) return { kind: 'data', signals: [] };
+      const r = codec.decodeMany(payload, ends);
       return r.ok ? { kind: 'data', signals: r.signals } : { kind: 'error', reason: 'decode_error', detail: r.error.message };
     }
     case FrameType.Tick:

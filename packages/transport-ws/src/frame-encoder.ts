@@ -63,24 +63,18 @@ export class FrameEncoder {
   }
 
   private encodeEach(q: Signal[]): Uint8Array {
-    const parts: Uint8Array[] = [];
+    const good: Signal[] = [];
     for (const s of q) {
       try {
-        parts.push(this.codec.encode(s));
+        this.codec.encode(s);
+        good.push(s);
       } catch (e) {
         this.onUnencodable(s, e instanceof Error ? e : new Error(String(e)));
       }
     }
-    if (parts.length === 0) return new Uint8Array(0);
-    return Buffer.concat([arrayHeader(parts.length), ...parts]);
+    if (good.length === 0) return new Uint8Array(0);
+    return this.codec.encodeMany(good);
   }
-}
-
-/** A msgpack array header: a batch is its header followed by its encoded items. */
-function arrayHeader(n: number): Buffer {
-  if (n < 16) return Buffer.from([0x90 | n]);
-  if (n < 0x10000) return Buffer.from([0xdc, n >> 8, n & 0xff]);
-  return Buffer.from([0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
 }
 
 export function withType(type: number, payload: Uint8Array): Buffer {

@@ -1,5 +1,5 @@
 import type { WebSocket, RawData } from 'ws';
-import type { Node, Signal } from '@troupe/actor-core';
+import type { CodecEnds, Node, Signal } from '@troupe/actor-core';
 import type { WireCodec } from './codec.js';
 import { decodeFrame, toBuffer } from './frame-decoder.js';
 import { FrameEncoder, membersFrame, tickFrame, type Member } from './frame-encoder.js';
@@ -55,6 +55,8 @@ export class PeerConnection {
   /** @internal Test hook (a network partition): everything sent is discarded, everything received ignored; ticks still time out. */
   dropping = false;
   private readonly encoder: FrameEncoder;
+  /** This node and the peer: what the codec leaves off the wire. */
+  private readonly ends: CodecEnds;
   private flushScheduled = false;
   private readonly flushBound = (): void => {
     this.flushScheduled = false;
@@ -75,6 +77,7 @@ export class PeerConnection {
     this.url = info.url;
     this.version = info.version;
     this.liveness = new Liveness(now);
+    this.ends = { local: host.node.name, peer: info.name, peerCreation: info.creation };
     this.encoder = new FrameEncoder(host.codec, (s, err) => {
       host.node.logger.error('transport-ws: signal dropped: it cannot be encoded or is too large', { peer: this.name, kind: s.k, error: err.message });
     });
@@ -178,12 +181,12 @@ export class PeerConnection {
     this.liveness.received++;
     const buf = toBuffer(data);
     if (isBinary && buf.length > 0 && buf[0] === FrameType.Data) {
-      const r = this.host.codec.decodeMany(buf.subarray(1));
+      const r = this.host.codec.decodeMany(buf.subarray(1), this.ends);
       if (!r.ok) return this.protocolFailure('decode_error', r.error.message);
       this.deliver(r.signals);
       return;
     }
-    const f = decodeFrame(buf, isBinary, this.host.codec);
+    const f = decodeFrame(buf, isBinary, this.host.codec, this.ends);
     switch (f.kind) {
       case 'tick':
         return;

@@ -7,6 +7,7 @@ import { Cluster, probe } from './helpers.js';
 
 const codec = new SignalCodec();
 const to = new Pid('b@h', 1, 1);
+const ends = { local: 'b@h', peer: 'a@h', peerCreation: 1 };
 const send = (msg: unknown): Signal => ({ k: 'send', to, msg });
 
 describe('frame encoder / decoder', () => {
@@ -16,7 +17,7 @@ describe('frame encoder / decoder', () => {
     const frames = e.flush(1 << 20);
     expect(frames).toHaveLength(1);
     expect(frames[0]![0]).toBe(FrameType.Data);
-    const f = decodeFrame(frames[0]!, true, codec);
+    const f = decodeFrame(frames[0]!, true, codec, ends);
     expect(f.kind).toBe('data');
     expect(f.kind === 'data' && f.signals.map((s) => (s as { msg: unknown }).msg)).toEqual([...Array(100).keys()]);
     expect(e.flush(1 << 20)).toEqual([]);
@@ -31,7 +32,7 @@ describe('frame encoder / decoder', () => {
     expect(frames.length).toBeGreaterThan(3);
     for (const f of frames) expect(f.length).toBeLessThanOrEqual(8 * 1024);
     const msgs = frames.flatMap((f) => {
-      const d = decodeFrame(f, true, codec);
+      const d = decodeFrame(f, true, codec, ends);
       return d.kind === 'data' ? d.signals.map((s) => ((s as { msg: Buffer }).msg)[0]) : [];
     });
     expect(msgs).toEqual([...Array(10).keys()]);
@@ -48,7 +49,7 @@ describe('frame encoder / decoder', () => {
     e.push(send(cyclic));
     e.push(send(3));
     const frames = e.flush(1 << 20);
-    const d = decodeFrame(frames[0]!, true, codec);
+    const d = decodeFrame(frames[0]!, true, codec, ends);
     expect(d.kind === 'data' && d.signals.map((s) => (s as { msg: unknown }).msg)).toEqual([1, 3]);
     expect(dropped).toHaveLength(1);
   });

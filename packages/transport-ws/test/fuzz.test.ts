@@ -5,7 +5,7 @@ import { GenServer, Node, Pid, Ref, Rpc, SignalCodec, isStarted, type Signal } f
 import { membersFrame, tickFrame, withType } from '../src/frame-encoder.js';
 import { encodeHandshake } from '../src/handshake/messages.js';
 import { initiatorNext, initiatorStart } from '../src/handshake/initiator.js';
-import type { HandshakeContext } from '../src/handshake/types.js';
+import { PROTOCOL_MAX_VERSION, type HandshakeContext } from '../src/handshake/types.js';
 import { FrameType, WsTransport } from '../src/index.js';
 import { COOKIE, Cluster, probe, withTimeout, type TestNode } from './helpers.js';
 import { RawPeer } from './raw-peer.js';
@@ -153,8 +153,8 @@ describe('fuzz: random and mutated frames against a live node (fast-check)', () 
           const ctx: HandshakeContext = {
             self: { name, creation: 4242, hidden: true, url: null },
             cookie: COOKIE,
-            minVersion: 1,
-            maxVersion: 1,
+            minVersion: PROTOCOL_MAX_VERSION,
+            maxVersion: PROTOCOL_MAX_VERSION,
             newNonce: () => randomBytes(32),
             replayed: () => false,
             admit: () => null,

@@ -4,7 +4,7 @@ import { initiatorNext, initiatorStart } from '../src/handshake/initiator.js';
 import { decodeHandshake, encodeHandshake, type HandshakeMsg } from '../src/handshake/messages.js';
 import { handshakeDigest } from '../src/handshake/digest.js';
 import { NonceCache } from '../src/handshake/nonce-cache.js';
-import type { Failure, HandshakeContext } from '../src/handshake/types.js';
+import { PROTOCOL_MAX_VERSION, type Failure, type HandshakeContext } from '../src/handshake/types.js';
 
 let counter = 0;
 function nonce(): Uint8Array {
@@ -18,8 +18,8 @@ function ctx(name: string, cookie: string, over: Partial<HandshakeContext> = {})
   return {
     self: { name, creation: name.length * 7, hidden: false, url: `ws://127.0.0.1:${name.length}` },
     cookie,
-    minVersion: 1,
-    maxVersion: 1,
+    minVersion: PROTOCOL_MAX_VERSION,
+    maxVersion: PROTOCOL_MAX_VERSION,
     newNonce: nonce,
     replayed: (n) => cache.checkAndAdd(n),
     admit: () => null,
@@ -46,10 +46,10 @@ describe('handshake state machine, frame by frame', () => {
     expect(s2.send?.t).toBe('hello');
     const s3 = acceptorNext(s1.state, wire(s2.send!), b);
     expect(s3.fail).toBeUndefined();
-    expect(s3.up).toMatchObject({ name: 'a@h', creation: a.self.creation, url: a.self.url, version: 1, hidden: false });
+    expect(s3.up).toMatchObject({ name: 'a@h', creation: a.self.creation, url: a.self.url, version: PROTOCOL_MAX_VERSION, hidden: false });
     expect(s3.send?.t).toBe('accept');
     const s4 = initiatorNext(s2.state, wire(s3.send!), a);
-    expect(s4.up).toMatchObject({ name: 'bb@h', creation: b.self.creation, url: b.self.url, version: 1 });
+    expect(s4.up).toMatchObject({ name: 'bb@h', creation: b.self.creation, url: b.self.url, version: PROTOCOL_MAX_VERSION });
     expect(s4.state.step).toBe('up');
   });
 
@@ -120,7 +120,7 @@ describe('handshake state machine, frame by frame', () => {
     expect(initiatorNext(initiatorStart(), s1b.send!, old).fail?.reason).toBe('version_mismatch');
     // An initiator that claims a version outside the acceptor's range.
     const s1c = acceptorStart(b);
-    const s2c = initiatorNext(initiatorStart(), s1c.send!, ctx('x@h', 'c', { minVersion: 1, maxVersion: 9 }));
+    const s2c = initiatorNext(initiatorStart(), s1c.send!, ctx('x@h', 'c', { minVersion: PROTOCOL_MAX_VERSION, maxVersion: 9 }));
     const bad = { ...(s2c.send as Extract<HandshakeMsg, { t: 'hello' }>), version: 9 };
     expect(acceptorNext(s1c.state, bad, b).fail?.reason).toBe('version_mismatch');
   });
@@ -131,15 +131,15 @@ describe('handshake state machine, frame by frame', () => {
     const s1 = acceptorStart(b);
     expect(initiatorNext(initiatorStart(), s1.send!, a).fail?.reason).toBe('self_connect');
     for (const bad of ['', 'noat', 'a b@h', 'a@h\n', 'x'.repeat(300) + '@h', 'a@h;rm']) {
-      const m = encodeHandshake({ t: 'challenge', minVersion: 1, maxVersion: 1, name: 'ok@h', creation: 1, hidden: false, nonce: nonce() });
-      const evil = encodeHandshake({ t: 'challenge', minVersion: 1, maxVersion: 1, name: bad, creation: 1, hidden: false, nonce: nonce() });
+      const m = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: 'ok@h', creation: 1, hidden: false, nonce: nonce() });
+      const evil = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: bad, creation: 1, hidden: false, nonce: nonce() });
       expect(typeof decodeHandshake(m[0]!, m.subarray(1))).toBe('object');
       expect(decodeHandshake(evil[0]!, evil.subarray(1))).toMatch(/invalid node name/);
     }
   });
 
   it('short nonces, wrong digest lengths and garbage do not decode', () => {
-    const short = encodeHandshake({ t: 'challenge', minVersion: 1, maxVersion: 1, name: 'a@h', creation: 1, hidden: false, nonce: Buffer.alloc(8) });
+    const short = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: 'a@h', creation: 1, hidden: false, nonce: Buffer.alloc(8) });
     expect(decodeHandshake(short[0]!, short.subarray(1))).toMatch(/nonce/);
     const hello = encodeHandshake({ t: 'hello', version: 1, name: 'a@h', creation: 1, hidden: false, url: null, nonce: nonce(), digest: Buffer.alloc(31) });
     expect(decodeHandshake(hello[0]!, hello.subarray(1))).toMatch(/digest/);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidNodeNameError, InvalidUrlError, WsTransport } from '../src/index.js';
+import { InvalidNodeNameError, InvalidUrlError, PROTOCOL_MAX_VERSION, WsTransport } from '../src/index.js';
 import { Node, silentLogger } from '@troupe/actor-core';
 import { Cluster, nextEvent, until } from './helpers.js';
 
@@ -19,7 +19,7 @@ describe('nodes and the mesh', () => {
     expect(a.t.nodes()).toEqual(['b@local']);
     expect(b.t.nodes()).toEqual(['a@local']);
     expect(a.node.dist.creationOf('b@local')).toBe(b.node.creation);
-    expect(a.t.peer('b@local')).toMatchObject({ initiated: true, url: b.t.url, version: 1 });
+    expect(a.t.peer('b@local')).toMatchObject({ initiated: true, url: b.t.url, version: PROTOCOL_MAX_VERSION });
     expect(b.t.peer('a@local')).toMatchObject({ initiated: false, url: a.t.url });
   });
 

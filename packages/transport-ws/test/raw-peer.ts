@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { decodeHandshake, encodeHandshake, type HandshakeMsg } from '../src/handshake/messages.js';
 import { initiatorNext, initiatorStart } from '../src/handshake/initiator.js';
-import type { HandshakeContext } from '../src/handshake/types.js';
+import { PROTOCOL_MAX_VERSION, type HandshakeContext } from '../src/handshake/types.js';
 import { withTimeout } from './helpers.js';
 
 /** A hand-driven client for feeding a node bad input: every frame it sends is chosen by the test. */
@@ -60,8 +60,8 @@ export class RawPeer {
     const ctx: HandshakeContext = {
       self: { name, creation: 4242, hidden: true, url: null },
       cookie,
-      minVersion: 1,
-      maxVersion: 1,
+      minVersion: PROTOCOL_MAX_VERSION,
+      maxVersion: PROTOCOL_MAX_VERSION,
       newNonce: () => randomBytes(32),
       replayed: () => false,
       admit: () => null,

@@ -16,10 +16,13 @@ import type { Signal } from './signals.js';
  * A decoded Pid is always a fresh object (its process cache `p` is null), so
  * a pid from a peer never aliases a local process object.
  *
- * A signal is a positional array `[kind, ...fields]` (see `KIND`): no key
- * strings per frame. The codec is stateless, so a transport can use one
- * instance for every peer; `encodeMany` packs a batch into one frame (what
- * pays on the wire, node-performance.md §8).
+ * A frame is one msgpack array holding its signals back to back, each as
+ * its kind (see `KIND`) followed by a fixed number of fields: no key strings
+ * and no array per signal. A `send`/`call` target and a caller travel as
+ * integers (their nodes are the connection's ends, `CodecEnds`); other pids
+ * use the extension. The codec keeps no per-peer state, so a transport can
+ * use one instance for every peer; `encodeMany` packs a batch into one frame
+ * (what pays on the wire, node-performance.md §8).
  *
  * Differences from local sends (documented, not bugs): a `Map` arrives as a
  * plain object, functions become `undefined`, and a symbol,
@@ -89,7 +92,7 @@ addExtension({
   },
 });
 
-/** Wire numbers of the signal kinds (the first element of a frame). Never renumber. */
+/** Wire numbers of the signal kinds (the first element of each signal in a frame). Never renumber. */
 export const KIND = {
   send: 0,
   send_name: 1,
@@ -102,78 +105,148 @@ export const KIND = {
   reply: 8,
   spawn_request: 9,
   spawn_reply: 10,
+  /** A call to a pid; `call` to a registered name travels as `CALL_NAME`. */
+  call: 11,
 } as const satisfies Record<Signal['k'], number>;
+/** A `call` signal whose target is a name registered on the receiving node. */
+export const CALL_NAME = 12;
+
+/**
+ * Who is at each end of a connection: what the wire leaves out. A `send` or
+ * `call` target is always a process of the receiving node (`local`), and a
+ * caller always one of the sending node (`peer`, incarnation `peerCreation`),
+ * so their node names never travel.
+ */
+export interface CodecEnds {
+  readonly local: string;
+  readonly peer: string;
+  readonly peerCreation: number;
+}
 
 export type DecodeResult = { ok: true; signal: Signal } | { ok: false; error: CodecError };
 export type DecodeManyResult = { ok: true; signals: Signal[] } | { ok: false; error: CodecError };
 
-function toTuple(s: Signal): unknown[] {
+/**
+ * Appends `s` to the flat array `out` (kind, then its fields): a batch is one
+ * msgpack array of every signal's fields back to back, so neither encoding
+ * nor decoding allocates an array per signal. Pids in fixed positions that
+ * the ends imply travel as plain integers.
+ */
+function flatten(s: Signal, out: unknown[]): void {
   switch (s.k) {
-    case 'send': return [KIND.send, s.to, s.msg];
-    case 'send_name': return [KIND.send_name, s.name, s.msg];
-    case 'exit': return [KIND.exit, s.from, s.to, s.reason, s.link];
-    case 'link': return [KIND.link, s.from, s.to];
-    case 'unlink': return [KIND.unlink, s.from, s.to];
-    case 'monitor': return [KIND.monitor, s.from, s.to, s.ref];
-    case 'demonitor': return [KIND.demonitor, s.from, s.ref];
-    case 'down': return [KIND.down, s.to, s.ref, s.object, s.reason];
-    case 'reply': return [KIND.reply, s.tag, s.value];
-    case 'spawn_request': return [KIND.spawn_request, s.ref, s.from, s.name, s.args, s.link, s.monitor];
-    case 'spawn_reply': return [KIND.spawn_reply, s.ref, s.pid, s.error, s.message];
+    case 'send': out.push(KIND.send, s.to.id, s.to.creation, s.msg); return;
+    case 'call':
+      if (typeof s.to === 'string') out.push(CALL_NAME, s.to, s.tag, s.from === null ? null : s.from.id, s.req);
+      else out.push(KIND.call, s.to.id, s.to.creation, s.tag, s.from === null ? null : s.from.id, s.req);
+      return;
+    case 'reply': out.push(KIND.reply, s.tag, s.value); return;
+    case 'send_name': out.push(KIND.send_name, s.name, s.msg); return;
+    case 'exit': out.push(KIND.exit, s.from, s.to, s.reason, s.link); return;
+    case 'link': out.push(KIND.link, s.from, s.to); return;
+    case 'unlink': out.push(KIND.unlink, s.from, s.to); return;
+    case 'monitor': out.push(KIND.monitor, s.from, s.to, s.ref); return;
+    case 'demonitor': out.push(KIND.demonitor, s.from, s.ref); return;
+    case 'down': out.push(KIND.down, s.to, s.ref, s.object, s.reason); return;
+    case 'spawn_request': out.push(KIND.spawn_request, s.ref, s.from, s.name, s.args, s.link, s.monitor); return;
+    case 'spawn_reply': out.push(KIND.spawn_reply, s.ref, s.pid, s.error, s.message); return;
   }
 }
+
+/** Fields after the kind, by wire kind. */
+const ARITY = [3, 2, 4, 2, 2, 3, 2, 4, 2, 6, 4, 5, 4] as const;
 
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isPidOrNull = (x: unknown): x is Pid | null => x === null || x instanceof Pid;
 const isStrOrNull = (x: unknown): x is string | null => x === null || typeof x === 'string';
 const isRemoteName = (x: unknown): x is RemoteName =>
   typeof x === 'object' && x !== null && isStr((x as RemoteName).name) && isStr((x as RemoteName).node);
+/** A process id or creation as it travels: a non-negative safe integer. */
+const isId = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+const isIdOrNull = (x: unknown): x is number | null => x === null || isId(x);
 
-/** A decoded value as a `Signal`, or why it is not one. Checks every field a handler relies on. */
-export function signalFromTuple(t: unknown): Signal | string {
-  if (!Array.isArray(t) || t.length === 0 || typeof t[0] !== 'number') return 'not a signal frame';
-  const n = t.length;
-  switch (t[0]) {
-    case KIND.send:
-      if (n === 3 && t[1] instanceof Pid) return { k: 'send', to: t[1], msg: t[2] };
-      break;
-    case KIND.send_name:
-      if (n === 3 && isStr(t[1])) return { k: 'send_name', name: t[1], msg: t[2] };
-      break;
-    case KIND.exit:
-      if (n === 5 && t[1] instanceof Pid && t[2] instanceof Pid && typeof t[4] === 'boolean') return { k: 'exit', from: t[1], to: t[2], reason: t[3], link: t[4] };
-      break;
-    case KIND.link:
-    case KIND.unlink:
-      if (n === 3 && t[1] instanceof Pid && t[2] instanceof Pid) return { k: t[0] === KIND.link ? 'link' : 'unlink', from: t[1], to: t[2] };
-      break;
-    case KIND.monitor:
-      if (n === 4 && isPidOrNull(t[1]) && (t[2] instanceof Pid || isStr(t[2])) && t[3] instanceof Ref) return { k: 'monitor', from: t[1], to: t[2], ref: t[3] };
-      break;
-    case KIND.demonitor:
-      if (n === 3 && isPidOrNull(t[1]) && t[2] instanceof Ref) return { k: 'demonitor', from: t[1], ref: t[2] };
-      break;
-    case KIND.down:
-      if (n === 5 && isPidOrNull(t[1]) && t[2] instanceof Ref && (t[3] instanceof Pid || isRemoteName(t[3]))) {
-        const object = t[3] instanceof Pid ? t[3] : { name: t[3].name, node: t[3].node };
-        return { k: 'down', to: t[1], ref: t[2], object, reason: t[4] };
-      }
-      break;
-    case KIND.reply:
-      if (n === 3 && Number.isSafeInteger(t[1])) return { k: 'reply', tag: t[1] as number, value: t[2] };
-      break;
-    case KIND.spawn_request:
-      if (n === 7 && t[1] instanceof Ref && isPidOrNull(t[2]) && isStr(t[3]) && Array.isArray(t[4]) && typeof t[5] === 'boolean' && typeof t[6] === 'boolean') {
-        return { k: 'spawn_request', ref: t[1], from: t[2], name: t[3], args: t[4], link: t[5], monitor: t[6] };
-      }
-      break;
-    case KIND.spawn_reply:
-      if (n === 5 && t[1] instanceof Ref && isPidOrNull(t[2]) && isStrOrNull(t[3]) && isStrOrNull(t[4])) return { k: 'spawn_reply', ref: t[1], pid: t[2], error: t[3], message: t[4] };
-      break;
-    default:
-      return `unknown signal kind ${t[0]}`;
+/**
+ * Reads the signals of a flat batch (see `flatten`), checking every field a
+ * handler relies on. Returns the signals, or why the frame is not a batch.
+ */
+function readFlat(v: unknown, ends: CodecEnds): Signal[] | string {
+  if (!Array.isArray(v)) return 'not a batch frame';
+  const out: Signal[] = [];
+  const n = v.length;
+  const { local, peer, peerCreation } = ends;
+  // Consecutive sends to one process share one decoded pid (pids are immutable).
+  let lastTo: Pid | null = null;
+  let i = 0;
+  while (i < n) {
+    const k = v[i];
+    if (typeof k !== 'number' || !(k >= 0 && k < ARITY.length) || (k | 0) !== k) return `item ${out.length}: unknown signal kind ${String(k)}`;
+    const a = ARITY[k]!;
+    if (i + a >= n) return `item ${out.length}: truncated signal of kind ${k}`;
+    const s = readOne(k, v, i + 1, local, peer, peerCreation, lastTo);
+    if (s === null) return `item ${out.length}: malformed signal of kind ${k}`;
+    if (k === KIND.send) lastTo = (s as { to: Pid }).to;
+    out.push(s);
+    i += a + 1;
   }
-  return `malformed signal of kind ${t[0]}`;
+  return out;
+}
+
+function readOne(k: number, t: unknown[], i: number, local: string, peer: string, peerCreation: number, lastTo: Pid | null): Signal | null {
+  switch (k) {
+    case KIND.send: {
+      const id = t[i];
+      const cr = t[i + 1];
+      if (lastTo !== null && lastTo.id === id && lastTo.creation === cr) return { k: 'send', to: lastTo, msg: t[i + 2] };
+      if (!isId(id) || !isId(cr)) return null;
+      return { k: 'send', to: new Pid(local, id, cr), msg: t[i + 2] };
+    }
+    case KIND.call: {
+      const [id, cr, tag, from] = [t[i], t[i + 1], t[i + 2], t[i + 3]];
+      if (!isId(id) || !isId(cr) || !isId(tag) || !isIdOrNull(from)) return null;
+      return { k: 'call', to: new Pid(local, id, cr), tag, from: from === null ? null : new Pid(peer, from, peerCreation), req: t[i + 4] };
+    }
+    case CALL_NAME: {
+      const [name, tag, from] = [t[i], t[i + 1], t[i + 2]];
+      if (!isStr(name) || !isId(tag) || !isIdOrNull(from)) return null;
+      return { k: 'call', to: name, tag, from: from === null ? null : new Pid(peer, from, peerCreation), req: t[i + 3] };
+    }
+    case KIND.reply:
+      return isId(t[i]) ? { k: 'reply', tag: t[i] as number, value: t[i + 1] } : null;
+    case KIND.send_name:
+      return isStr(t[i]) ? { k: 'send_name', name: t[i] as string, msg: t[i + 1] } : null;
+    case KIND.exit: {
+      const [from, to, reason, link] = [t[i], t[i + 1], t[i + 2], t[i + 3]];
+      return from instanceof Pid && to instanceof Pid && typeof link === 'boolean' ? { k: 'exit', from, to, reason, link } : null;
+    }
+    case KIND.link:
+    case KIND.unlink: {
+      const [from, to] = [t[i], t[i + 1]];
+      if (!(from instanceof Pid && to instanceof Pid)) return null;
+      return { k: k === KIND.link ? 'link' : 'unlink', from, to };
+    }
+    case KIND.monitor: {
+      const [from, to, ref] = [t[i], t[i + 1], t[i + 2]];
+      return isPidOrNull(from) && (to instanceof Pid || isStr(to)) && ref instanceof Ref ? { k: 'monitor', from, to, ref } : null;
+    }
+    case KIND.demonitor: {
+      const [from, ref] = [t[i], t[i + 1]];
+      return isPidOrNull(from) && ref instanceof Ref ? { k: 'demonitor', from, ref } : null;
+    }
+    case KIND.down: {
+      const [to, ref, object, reason] = [t[i], t[i + 1], t[i + 2], t[i + 3]];
+      if (!(isPidOrNull(to) && ref instanceof Ref && (object instanceof Pid || isRemoteName(object)))) return null;
+      return { k: 'down', to, ref, object: object instanceof Pid ? object : { name: object.name, node: object.node }, reason };
+    }
+    case KIND.spawn_request: {
+      const [ref, from, name, args, link, monitor] = [t[i], t[i + 1], t[i + 2], t[i + 3], t[i + 4], t[i + 5]];
+      if (!(ref instanceof Ref && isPidOrNull(from) && isStr(name) && Array.isArray(args) && typeof link === 'boolean' && typeof monitor === 'boolean')) return null;
+      return { k: 'spawn_request', ref, from, name, args, link, monitor };
+    }
+    case KIND.spawn_reply: {
+      const [ref, pid, error, message] = [t[i], t[i + 1], t[i + 2], t[i + 3]];
+      return ref instanceof Ref && isPidOrNull(pid) && isStrOrNull(error) && isStrOrNull(message) ? { k: 'spawn_reply', ref, pid, error, message } : null;
+    }
+  }
+  return null;
 }
 
 /**
@@ -181,9 +254,13 @@ export function signalFromTuple(t: unknown): Signal | string {
  * throws `CodecError` only for an unencodable user payload; an unencodable
  * exit reason is replaced by an `{ error }` reason saying so, because exit and
  * DOWN signals come from the runtime and must not fail. Decode never throws.
+ * Decoding needs the connection's ends (`CodecEnds`): `send`/`call` targets
+ * and callers travel without their node names.
  */
 export class SignalCodec {
   private readonly packr: Packr;
+  /** Reused for every batch: cleared after each encode. */
+  private flat: unknown[] = [];
 
   constructor() {
     // No records: standalone records cost more than plain maps (node-performance.md §7), and
@@ -192,43 +269,70 @@ export class SignalCodec {
     this.packr = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true });
   }
 
+  /** One signal as a frame (a batch of one). */
   encode(s: Signal): Buffer {
-    return this.packValue(toTuple(s), s);
+    return this.encodeMany([s]);
   }
 
-  /** Several signals in one frame (for transports that coalesce per tick). */
+  /** Several signals in one frame (for transports that coalesce per tick). Throws `CodecError` if a payload cannot be encoded. */
   encodeMany(signals: readonly Signal[]): Buffer {
-    const tuples = signals.map(toTuple);
+    const flat = this.flat;
+    this.flat = [];
     try {
-      return this.packr.pack(tuples);
+      for (let i = 0; i < signals.length; i++) flatten(signals[i]!, flat);
+      return this.packr.pack(flat);
     } catch {
-      // One by one, so a bad reason gets its fallback and a bad payload its error;
-      // a msgpack array is its header followed by its encoded items.
-      const parts = signals.map((s) => this.encode(s));
-      const n = parts.length;
-      const head = n < 16 ? Buffer.from([0x90 | n]) : n < 0x10000 ? Buffer.from([0xdc, n >> 8, n & 0xff]) : Buffer.from([0xdd, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-      return Buffer.concat([head, ...parts]);
+      return this.encodeChecked(signals);
+    } finally {
+      flat.length = 0;
+      this.flat = flat;
     }
   }
 
-  decode(bytes: Uint8Array): DecodeResult {
-    const v = this.unpack(bytes);
-    if (v instanceof CodecError) return { ok: false, error: v };
-    const s = signalFromTuple(v);
-    return typeof s === 'string' ? { ok: false, error: new CodecError('TROUPE_ERR_DECODE', s) } : { ok: true, signal: s };
+  /** The slow path: each signal packed alone first, so a bad reason gets its fallback and a bad payload its error. */
+  private encodeChecked(signals: readonly Signal[]): Buffer {
+    const out: unknown[] = [];
+    const one: unknown[] = [];
+    for (const s0 of signals) {
+      let s = s0;
+      one.length = 0;
+      flatten(s, one);
+      try {
+        this.packr.pack(one);
+      } catch (e) {
+        if (s.k !== 'exit' && s.k !== 'down') {
+          const what = s.k === 'call' ? 'call' : s.k;
+          throw new CodecError('TROUPE_ERR_ENCODE', `cannot encode ${what} signal: ${errText(e)} (messages must be msgpack-serializable)`);
+        }
+        s = { ...s, reason: { error: { name: 'CodecError', message: `exit reason could not be encoded: ${errText(e)}` } } };
+      }
+      flatten(s, out);
+    }
+    try {
+      return this.packr.pack(out);
+    } catch (e) {
+      throw new CodecError('TROUPE_ERR_ENCODE', `cannot encode batch: ${errText(e)}`);
+    }
   }
 
-  decodeMany(bytes: Uint8Array): DecodeManyResult {
+  /** One signal (a frame of exactly one). */
+  decode(bytes: Uint8Array, ends: CodecEnds): DecodeResult {
+    const r = this.decodeMany(bytes, ends);
+    if (!r.ok) return r;
+    if (r.signals.length !== 1) return { ok: false, error: new CodecError('TROUPE_ERR_DECODE', `expected one signal, got ${r.signals.length}`) };
+    return { ok: true, signal: r.signals[0]! };
+  }
+
+  decodeMany(bytes: Uint8Array, ends: CodecEnds): DecodeManyResult {
     const v = this.unpack(bytes);
     if (v instanceof CodecError) return { ok: false, error: v };
-    if (!Array.isArray(v)) return { ok: false, error: new CodecError('TROUPE_ERR_DECODE', 'not a batch frame') };
-    const out: Signal[] = new Array(v.length);
-    for (let i = 0; i < v.length; i++) {
-      const s = signalFromTuple(v[i]);
-      if (typeof s === 'string') return { ok: false, error: new CodecError('TROUPE_ERR_DECODE', `batch item ${i}: ${s}`) };
-      out[i] = s;
+    let r: Signal[] | string;
+    try {
+      r = readFlat(v, ends);
+    } catch (e) {
+      r = `malformed batch: ${errText(e)}`;
     }
-    return { ok: true, signals: out };
+    return typeof r === 'string' ? { ok: false, error: new CodecError('TROUPE_ERR_DECODE', r) } : { ok: true, signals: r };
   }
 
   /** Any value with Pids/Refs (a message alone, for other uses of the same format). */
@@ -243,18 +347,6 @@ export class SignalCodec {
   decodeValue(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false; error: CodecError } {
     const v = this.unpack(bytes);
     return v instanceof CodecError ? { ok: false, error: v } : { ok: true, value: v };
-  }
-
-  private packValue(tuple: unknown[], s: Signal): Buffer {
-    try {
-      return this.packr.pack(tuple);
-    } catch (e) {
-      if (s.k === 'exit' || s.k === 'down') {
-        const reason = { error: { name: 'CodecError', message: `exit reason could not be encoded: ${errText(e)}` } };
-        return this.packr.pack(toTuple({ ...s, reason }));
-      }
-      throw new CodecError('TROUPE_ERR_ENCODE', `cannot encode ${s.k} signal: ${errText(e)} (messages must be msgpack-serializable)`);
-    }
   }
 
   private unpack(bytes: Uint8Array): unknown {

@@ -14,7 +14,7 @@ import type {
 } from '../types.js';
 import type { Node } from '../node.js';
 import { Status, type Monitor, type Proc } from '../internal/process.js';
-import type { From } from '../internal/calls.js';
+import type { CallEnvelope, From } from '../internal/calls.js';
 import type { Signal, Transport } from './signals.js';
 
 /** What an exposed factory returns: a body or behaviour, optionally with spawn options. */
@@ -117,6 +117,12 @@ export class Distribution {
   /** The remote-spawn allow-list. */
   private readonly exposedFactories = new Map<string, SpawnFactory>();
   private readonly spawns = new Map<string, PendingSpawn>();
+  /**
+   * Calls from each peer waiting on a local server, by call tag: the monitor
+   * a `call` signal carries. Removed when this node sends the reply (or the
+   * caller demonitors); a server's `remoteCallers` counts its entries.
+   */
+  private readonly callWatch = new Map<string, Map<number, Proc>>();
 
   constructor(private readonly node: Node) {}
 
@@ -226,6 +232,11 @@ export class Distribution {
           }
         }
       }
+    }
+    const watched = this.callWatch.get(name);
+    if (watched !== undefined) {
+      this.callWatch.delete(name);
+      for (const p of watched.values()) p.remoteCallers--;
     }
     node.calls.nodeDown(name);
     for (const ps of [...this.spawns.values()]) {
@@ -345,28 +356,53 @@ export class Distribution {
     this.out(owner.node, { k: 'down', to: owner, ref: d.ref, object: d.object, reason: d.reason });
   }
 
-  /** @internal A call's watch on a remote server: a monitor owned by the call slot. */
-  monitorForCall(server: Pid | RemoteName, ref: Ref): void {
+  /**
+   * @internal A call to a remote server: one `call` signal, which also
+   * monitors the server for the call. A pid of a node that is not connected
+   * (or of an old incarnation) fails the call on the next microtask.
+   */
+  call(server: Pid | RemoteName, tag: number, caller: Pid | null, req: unknown): void {
     if (!(server instanceof Pid)) {
-      this.out(server.node, { k: 'monitor', from: null, to: server.name, ref });
+      this.out(server.node, { k: 'call', to: server.name, tag, from: caller, req });
       return;
     }
     if (!this.current(server)) {
-      const pc = this.node.calls.pending.get(ref.id);
+      const pc = this.node.calls.pending.get(tag);
       if (pc !== undefined) queueMicrotask(() => this.node.calls.fail(pc, this.peers.has(server.node) ? 'noproc' : 'noconnection'));
       return;
     }
-    this.out(server.node, { k: 'monitor', from: null, to: server, ref });
+    this.out(server.node, { k: 'call', to: server, tag, from: caller, req });
   }
 
-  /** @internal */
+  /** @internal A remote call ended without a reply from its server's node: end its monitor there. */
   demonitorForCall(serverNode: string, tag: number): void {
     this.out(serverNode, { k: 'demonitor', from: null, ref: new Ref(this.node.name, tag, this.node.creation) });
   }
 
-  /** @internal */
+  /** @internal A reply to a caller on another node; it also ends the call's monitor here, if any. */
   reply(from: From, value: unknown): void {
+    const watched = this.callWatch.get(from.node);
+    if (watched !== undefined) {
+      const p = watched.get(from.tag);
+      if (p !== undefined) {
+        watched.delete(from.tag);
+        p.remoteCallers--;
+      }
+    }
     this.out(from.node, { k: 'reply', tag: from.tag, value });
+  }
+
+  /** @internal A local server with calls from other nodes pending ended: each caller gets a DOWN for its call. */
+  callServerExited(p: Proc, reason: ExitReason): void {
+    p.remoteCallers = 0;
+    for (const [peer, watched] of this.callWatch) {
+      const creation = this.peers.get(peer);
+      for (const [tag, q] of watched) {
+        if (q !== p) continue;
+        watched.delete(tag);
+        if (creation !== undefined) this.out(peer, { k: 'down', to: null, ref: new Ref(peer, tag, creation), object: p.self, reason });
+      }
+    }
   }
 
   // ---- remote spawn ------------------------------------------------------------
@@ -626,7 +662,38 @@ export class Distribution {
         this.tie(fromNode, p);
         return;
       }
+      case 'call': {
+        if (s.from !== null && !this.ofPeer(s.from, fromNode)) return;
+        let p: Proc | null;
+        if (typeof s.to === 'string') {
+          const pid = node.whereis(s.to);
+          p = pid === undefined ? null : node.lookup(pid);
+        } else {
+          p = this.local(s.to);
+        }
+        if (p === null) {
+          const object = typeof s.to === 'string' ? { name: s.to, node: node.name } : s.to;
+          this.out(fromNode, { k: 'down', to: null, ref: new Ref(fromNode, s.tag, this.peers.get(fromNode)!), object, reason: 'noproc' });
+          return;
+        }
+        let watched = this.callWatch.get(fromNode);
+        if (watched === undefined) this.callWatch.set(fromNode, (watched = new Map()));
+        if (!watched.has(s.tag)) p.remoteCallers++;
+        watched.set(s.tag, p);
+        p.deliver({ $gen: 'call', from: { node: fromNode, tag: s.tag, pid: s.from }, req: s.req } satisfies CallEnvelope);
+        return;
+      }
       case 'demonitor': {
+        if (s.from === null && s.ref.node === fromNode) {
+          // A call's monitor (ref id = call tag).
+          const watched = this.callWatch.get(fromNode);
+          const p = watched?.get(s.ref.id);
+          if (p !== undefined) {
+            watched!.delete(s.ref.id);
+            p.remoteCallers--;
+            return;
+          }
+        }
         const p = this.remoteMonitors.get(s.ref.key);
         if (p === undefined) return;
         const m = p.monitoredBy?.get(s.ref.key);
@@ -652,7 +719,7 @@ export class Distribution {
       }
       case 'reply': {
         // Any node may answer: a server can hand `from` to a process elsewhere (OTP).
-        node.calls.settle(s.tag, s.value);
+        node.calls.settle(s.tag, s.value, fromNode);
         return;
       }
       case 'spawn_request':

@@ -259,7 +259,7 @@ export class MemoryNetwork {
       lane.q[lane.head++] = undefined as unknown as Signal; // let it be collected
       let s: Signal;
       if (frame instanceof Uint8Array) {
-        const r = this.codec!.decode(frame);
+        const r = this.codec!.decode(frame, { local: to.name, peer: from, peerCreation: lane.from.creation });
         if (!r.ok) {
           to.logger.warn('memory network: undecodable frame dropped', { from, error: r.error.message });
           continue;

@@ -20,6 +20,15 @@ export type Signal =
   | { k: 'down'; to: Pid | null; ref: Ref; object: Pid | RemoteName; reason: ExitReason }
   | { k: 'reply'; tag: number; value: unknown }
   /**
+   * A `GenServer.call` to a process (or a name registered) on the receiving
+   * node. It also monitors the server for the call (ref: the caller node's
+   * `#tag`): a `down` with `to: null` fails the call. The server node drops
+   * that monitor when it sends a `reply` for the tag; the caller sends a
+   * `demonitor` only when the call ends some other way (timeout, a reply
+   * from elsewhere). `from`: the calling process (of the sending node), or null.
+   */
+  | { k: 'call'; to: Pid | string; tag: number; from: Pid | null; req: unknown }
+  /**
    * Spawn a behaviour the receiving node exposed under `name`. `ref` names the
    * request and, with `monitor`, is also the monitor's ref (as in Erlang's
    * `spawn_request`). With `link`/`monitor` the child is linked/monitored

@@ -1,4 +1,4 @@
-import { Pid, Ref } from '../pid.js';
+import { Pid } from '../pid.js';
 import {
   CallExitError,
   CallTimeoutError,
@@ -97,31 +97,34 @@ export class Calls {
       return Promise.reject(new NodeDownError(target, serverNode));
     }
     const tag = node.nextId();
-    const from: From = { node: node.name, tag, pid: caller === null ? null : caller.self };
-    const envelope: CallEnvelope = { $gen: 'call', from, req };
     return new Promise((resolve, reject) => {
       const deadline = Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Infinity;
       const pc = new PendingCall(tag, resolve, reject, deadline, timeoutMs, target, server, serverNode);
       this.pending.set(tag, pc);
       if (deadline < this.armedFor) this.arm(deadline);
+      const self = caller === null ? null : caller.self;
       if (server !== null) {
         server.callers++;
-        server.deliver(envelope);
+        server.deliver({ $gen: 'call', from: { node: node.name, tag, pid: self }, req } satisfies CallEnvelope);
       } else {
-        node.dist.monitorForCall(remoteName ?? pid!, new Ref(node.name, tag, node.creation));
-        if (remoteName !== null) node.dist.sendName(remoteName, envelope);
-        else node.dist.send(pid!, envelope);
+        // One signal: the server's node builds the envelope and monitors the server for the call.
+        node.dist.call(remoteName ?? pid!, tag, self, req);
       }
     });
   }
 
-  /** Delivers a reply to its slot; dropped if the caller gave up or is gone. */
-  settle(tag: number, value: unknown): void {
+  /**
+   * Delivers a reply to its slot; dropped if the caller gave up or is gone.
+   * `fromNode`: the node the reply came from (absent: this one). A reply from
+   * the server's node ended the call's monitor there; from anywhere else, the
+   * monitor is ended with a demonitor.
+   */
+  settle(tag: number, value: unknown, fromNode?: string): void {
     const pc = this.pending.get(tag);
     if (pc === undefined) return;
     this.pending.delete(tag);
     if (pc.server !== null) pc.server.callers--;
-    else this.node.dist.demonitorForCall(pc.serverNode, tag);
+    else if (fromNode !== pc.serverNode) this.node.dist.demonitorForCall(pc.serverNode, tag);
     pc.resolve(value);
   }
 

@@ -70,6 +70,8 @@ export class Proc implements ProcessContext<unknown, unknown> {
   monitoredBy: Map<string, Monitor> | null = null;
   /** Calls waiting on this process as their server (their slots are in `node.calls`). */
   callers = 0;
+  /** Calls from other nodes waiting on this process (their monitors are in `node.dist`). */
+  remoteCallers = 0;
   timers: Set<TimerEntry> | null = null;
   waiter: Waiter | null = null;
   /** A message a waiting `receive` matched, handed over on the next run. */

@@ -1,4 +1,4 @@
-import { entryHash } from './hash.js';
+import { entryHash, entryShare } from './hash.js';
 import { OutLog } from './out-log.js';
 import { Partition } from './partition.js';
 import { emptyStats, type SyncStats } from './stats.js';
@@ -31,6 +31,12 @@ export interface EngineOptions<V> {
   chunkSize?: number;
   /** Deltas held while a snapshot of the same origin is staged (default 1000). */
   maxQueuedDeltas?: number;
+  /**
+   * Turns a value a peer sent (already checked by `acceptValue`) into the
+   * form this replica stores, e.g. a compact one (fields its origin implies
+   * dropped). Only peers' entries pass here; own values are stored as given.
+   */
+  adopt?: (value: V, origin: Origin) => V;
   /** Called after each state change with what changed (synchronously). */
   onDiff?: (diff: Diff<V>) => void;
   /** Rejections, repairs and aborts, for logging. */
@@ -110,6 +116,7 @@ export class SyncEngine<V> {
   private readonly log: OutLog<V>;
   private readonly peers = new Map<string, PeerSync<V>>();
   private readonly accept: ValueCheck;
+  private readonly adopt: ((v: V, o: Origin) => V) | undefined;
   private readonly maxOpsPerDelta: number;
   private readonly chunkSize: number;
   private readonly maxQueued: number;
@@ -122,6 +129,7 @@ export class SyncEngine<V> {
     this.parts.set(originKey(this.self), this.own);
     this.log = new OutLog<V>(opts.maxLogOps ?? 10_000);
     this.accept = opts.acceptValue ?? (() => true);
+    this.adopt = opts.adopt;
     this.maxOpsPerDelta = opts.maxOpsPerDelta ?? 500;
     this.chunkSize = opts.chunkSize ?? 1000;
     this.maxQueued = opts.maxQueuedDeltas ?? 1000;
@@ -412,6 +420,15 @@ export class SyncEngine<V> {
       this.ship(ps, have, out);
     } else {
       ps.sent = this.seq;
+      // They know nothing of us and we have nothing to ship: they learn our
+      // position only from a HELLO, and ours may have been lost (sent before
+      // their replica existed), so answer now instead of at our next tick.
+      // Our answer carries a view of them (the partition exists), so it
+      // never draws another answer.
+      if (seen === null && ps.staging === null) {
+        this.partition(m.o);
+        out.push(this.hello(ps));
+      }
     }
   }
 
@@ -444,6 +461,8 @@ export class SyncEngine<V> {
       return;
     }
     for (const op of ops) this.applyOp(p, op, d);
+    // What a peer ships tells its log position as well as a HELLO does (its HELLO may have been lost).
+    if (m.to > ps.advertised) ps.advertised = m.to;
     this.stats.deltasApplied++;
     this.stats.opsApplied += ops.length;
     ps.ackDue = true;
@@ -512,21 +531,22 @@ export class SyncEngine<V> {
         this.unindex(e);
         d.removed.push(e);
       } else if (r[3] !== e.ver) {
-        e.value = r[2];
+        e.value = this.adopted(r[2], p.origin);
         e.ver = r[3];
-        e.h = entryHash(e.id, e.key, e.ver);
+        e.h = entryShare(e.id, e.key, e.ver);
         d.updated.push(e);
       }
     }
     for (const [id, r] of rows) {
       if (p.live.has(id)) continue;
-      const e: Entry<V> = { origin: p.origin, id, key: r[1], value: r[2], ver: r[3], h: entryHash(id, r[1], r[3]) };
+      const e: Entry<V> = { origin: p.origin, id, key: r[1], value: this.adopted(r[2], p.origin), ver: r[3], h: entryShare(id, r[1], r[3]) };
       p.live.set(id, e);
       this.index(e);
       d.added.push(e);
     }
     p.upTo = st.up;
     p.digest = digest >>> 0;
+    if (st.up > ps.advertised) ps.advertised = st.up;
     this.stats.snapshotsApplied++;
     ps.ackDue = true;
     ps.lastNack = NO_NACK;
@@ -608,7 +628,7 @@ export class SyncEngine<V> {
   private applyOp(p: Partition<V>, op: WireOp<V>, d: Diff<V>): void {
     const seq = op[0];
     if (op[1] === OP_ADD) {
-      const e: Entry<V> = { origin: p.origin, id: seq, key: op[2], value: op[3], ver: seq, h: entryHash(seq, op[2], seq) };
+      const e: Entry<V> = { origin: p.origin, id: seq, key: op[2], value: p === this.own ? op[3] : this.adopted(op[3], p.origin), ver: seq, h: entryShare(seq, op[2], seq) };
       p.live.set(seq, e);
       p.digest = (p.digest ^ e.h) >>> 0;
       this.index(e);
@@ -622,13 +642,17 @@ export class SyncEngine<V> {
     } else {
       const e = p.live.get(op[2])!;
       p.digest = (p.digest ^ e.h) >>> 0;
-      e.value = op[3];
+      e.value = p === this.own ? op[3] : this.adopted(op[3], p.origin);
       e.ver = seq;
-      e.h = entryHash(e.id, e.key, seq);
+      e.h = entryShare(e.id, e.key, seq);
       p.digest = (p.digest ^ e.h) >>> 0;
       d.updated.push(e);
     }
     p.upTo = seq;
+  }
+
+  private adopted(v: V, o: Origin): V {
+    return this.adopt === undefined ? v : this.adopt(v, o);
   }
 
   private index(e: Entry<V>): void {

@@ -1,4 +1,4 @@
-import type { Pid } from '@troupe/actor-core';
+import { Pid } from '@troupe/actor-core';
 import type { Entry } from '../crdt/types.js';
 
 /** One registration as replicated: written once by the pid's node; only `meta` can change (by that node). */
@@ -8,6 +8,52 @@ export interface Claim {
   /** HLC of the claim: wall ms and logical counter. Immutable. */
   readonly at: number;
   readonly lc: number;
+}
+
+/**
+ * `n` as V8 stores a small integer (unboxed) when it fits in an int32: a
+ * decoded integer can arrive as a boxed double, and one such value in a
+ * field makes that field a boxed double (16 B more) in every object of the shape.
+ */
+export function smallInt(n: number): number {
+  return n <= 0x7fffffff && n >= -0x80000000 ? n | 0 : n;
+}
+
+/**
+ * How a peer's claim is stored here. A decoded claim holds its own Pid
+ * object (plus a fresh node-name string and a boxed creation): ~110 B per
+ * name. The pid's node is implied by the claim's origin (`acceptValue`
+ * checks it), so only its id and creation are kept, and `pid` is rebuilt on
+ * read (a short-lived object). Never shipped: only an origin ships its own
+ * claims, which are plain objects.
+ */
+export class PeerClaim implements Claim {
+  /** Creation as a signed int32 (a small integer for V8, not a boxed double). */
+  private readonly cr: number;
+  private readonly pidId: number;
+  readonly lc: number;
+  constructor(
+    private readonly node: string,
+    pidId: number,
+    creation: number,
+    public meta: unknown,
+    readonly at: number,
+    lc: number,
+  ) {
+    this.cr = creation | 0;
+    // A decoded id can be a boxed double even when small: store it as an int where it fits.
+    this.pidId = smallInt(pidId);
+    this.lc = smallInt(lc);
+  }
+
+  get pid(): Pid {
+    return new Pid(this.node, this.pidId, this.cr >>> 0);
+  }
+}
+
+/** `adopt` for registry claims: the compact stored form, sharing the origin's node-name string. */
+export function adoptClaim(c: Claim, node: string): Claim {
+  return new PeerClaim(node, c.pid.id, c.pid.creation, c.meta, c.at, c.lc);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { smallInt } from './conflict.js';
+
 /**
  * A hybrid logical clock: wall time, plus a counter that orders events
  * within one millisecond and after observing a claim from a node whose
@@ -24,7 +26,7 @@ export class Hlc {
   observe(wall: number, logical: number): void {
     if (wall > this.wall || (wall === this.wall && logical > this.lc)) {
       this.wall = wall;
-      this.lc = logical;
+      this.lc = smallInt(logical);
     }
   }
 }

@@ -4,7 +4,7 @@ import { NoLocalError } from '../errors.js';
 import { resolveMembership, type MembershipOptions } from '../membership/resolve.js';
 import type { MemberInfo, MembersMode } from '../membership/types.js';
 import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.js';
-import { winnerOf, type Claim, type ConflictRule } from './conflict.js';
+import { adoptClaim, smallInt, winnerOf, type Claim, type ConflictRule } from './conflict.js';
 import { Hlc } from './hlc.js';
 
 export interface RegistryOptions extends MembershipOptions, ReplicaTiming {
@@ -68,8 +68,11 @@ export class Registry implements ViaRegistry<string> {
   readonly partition: string | undefined;
   private replica!: Replica<Claim>;
   private readonly hlc: Hlc;
-  /** Own claims per local pid (for its death). */
-  private readonly byPid = new Map<string, number[]>();
+  /**
+   * Own claim ids per local pid id (node and creation are ours): number keys
+   * and, for the usual one name per pid, a bare number rather than an array.
+   */
+  private readonly byPid = new Map<number, number | number[]>();
   private conflictsResolved = 0;
 
   private constructor(
@@ -98,7 +101,9 @@ export class Registry implements ViaRegistry<string> {
       service,
       members: source,
       acceptValue: (v, o) => isClaim(v, o.peer),
+      adopt: (c, o) => adoptClaim(c, o.peer),
       onDiff: (d) => reg.onDiff(d),
+      tracks: (pid) => reg.byPid.has(pid.id),
       onLocalDown: (pid) => reg.dropPid(pid),
     });
     return reg;
@@ -142,11 +147,13 @@ export class Registry implements ViaRegistry<string> {
     if (stamp === undefined) [at, lc] = this.hlc.now();
     else {
       ({ at, lc } = stamp);
+      lc = smallInt(lc);
       this.hlc.observe(at, lc);
     }
     const e = engine.add(name, { pid, meta: value, at, lc });
-    const ids = this.byPid.get(pid.key);
-    if (ids === undefined) this.byPid.set(pid.key, [e.id]);
+    const ids = this.byPid.get(pid.id);
+    if (ids === undefined) this.byPid.set(pid.id, e.id);
+    else if (typeof ids === 'number') this.byPid.set(pid.id, [ids, e.id]);
     else ids.push(e.id);
     this.replica.watch(pid);
     this.replica.touch();
@@ -273,20 +280,27 @@ export class Registry implements ViaRegistry<string> {
 
   private removeOwn(e: Entry<Claim>): void {
     this.replica.engine.remove(e.id);
-    const ids = this.byPid.get(e.value.pid.key);
+    const k = e.value.pid.id;
+    const ids = this.byPid.get(k);
     if (ids === undefined) return;
+    if (typeof ids === 'number') {
+      if (ids === e.id) this.byPid.delete(k);
+      return;
+    }
     const i = ids.indexOf(e.id);
     if (i >= 0) ids.splice(i, 1);
-    if (ids.length === 0) this.byPid.delete(e.value.pid.key);
+    if (ids.length === 0) this.byPid.delete(k);
   }
 
   /** A local holder ended: its claims go. */
   private dropPid(pid: Pid): void {
-    const ids = this.byPid.get(pid.key);
+    if (pid.node !== this.node.name || pid.creation !== this.node.creation) return;
+    const ids = this.byPid.get(pid.id);
     if (ids === undefined || !this.replica.alive) return;
-    this.byPid.delete(pid.key);
+    this.byPid.delete(pid.id);
     const engine = this.replica.engine;
-    for (const id of ids) engine.remove(id);
+    if (typeof ids === 'number') engine.remove(ids);
+    else for (const id of ids) engine.remove(id);
     this.replica.touch();
   }
 

@@ -270,7 +270,7 @@ export class SupervisorCore {
       }
       case 'kill': {
         const c = this.byPid.get(msg.pid.key);
-        if (c !== undefined && c.stopping !== null) this.node.exit(msg.pid, 'kill');
+        if (c !== undefined && c.stopping !== null) this.exitSignal(msg.pid, 'kill');
         return undefined;
       }
       case 'drain_timeout':
@@ -281,7 +281,7 @@ export class SupervisorCore {
 
   /** Best effort when the server ends without `stop_all` (crash): linked children get the exit signal anyway unless it is normal. */
   terminate(): void {
-    for (const c of this.children.values()) if (c.pid !== null) this.node.exit(c.pid, 'shutdown');
+    for (const c of this.children.values()) if (c.pid !== null) this.exitSignal(c.pid, 'shutdown');
   }
 
   // ---- work: duplicates, adoptions, orphans, pending registrations -------------------------------
@@ -375,7 +375,7 @@ export class SupervisorCore {
     }
     const pid = r.ok;
     if (pid.node !== self || !this.o.replica.alive) {
-      this.node.exit(pid, 'kill');
+      this.exitSignal(pid, 'kill');
       return { error: { start_failed: 'child_not_local', node: self } };
     }
     this.ctx!.link(pid);
@@ -399,7 +399,7 @@ export class SupervisorCore {
     }
     const r = await this.spawnChild(c.key, c.rec.meta, { id: c.key, handoff: undefined, generation: c.rec.gen, from: undefined });
     if (this.children.get(c.key) !== c || c.stopping !== null) {
-      if (isStarted(r)) this.node.exit(r.ok, 'kill');
+      if (isStarted(r)) this.exitSignal(r.ok, 'kill');
       return undefined;
     }
     if (r === 'ignore') {
@@ -425,13 +425,23 @@ export class SupervisorCore {
     return undefined;
   }
 
+  /**
+   * Exit signals to children come from this supervisor process (a trapping
+   * child GenServer then runs `terminate`, as OTP's parent rule says), not
+   * from outside any process.
+   */
+  private exitSignal(pid: Pid, reason: ExitReason): void {
+    if (this.ctx !== null) this.ctx.exit(pid, reason);
+    else this.node.exit(pid, reason);
+  }
+
   private stopChild(c: LocalChild, why: StopWhy, from: ReplyTo | null, ho: unknown, reason: ExitReason = why === 'handoff' ? { shutdown: 'handoff' } : 'shutdown'): void {
     const pid = c.pid!;
     c.stopping = { why, from, ho };
     const sd = c.rec.meta.shutdown;
-    if (sd === 'brutal_kill') this.node.exit(pid, 'kill');
+    if (sd === 'brutal_kill') this.exitSignal(pid, 'kill');
     else {
-      this.node.exit(pid, reason);
+      this.exitSignal(pid, reason);
       this.ctx!.sendAfter(sd, this.ctx!.self, { $dsi: 'kill', key: c.key, pid } satisfies Info);
     }
   }

@@ -1,7 +1,7 @@
 import { GenServer, isDownMessage, type ExitReason, type Node, type Pid, type ProcessContext, type Ref } from '@troupe/actor-core';
 import { SyncEngine, type EngineOptions } from '../crdt/engine.js';
 import type { SyncStats } from '../crdt/stats.js';
-import type { Diff, Out } from '../crdt/types.js';
+import type { Diff, Origin, Out } from '../crdt/types.js';
 import type { ValueCheck } from '../crdt/validate.js';
 import type { MemberEvents, MemberInfo, MemberSource } from '../membership/types.js';
 import { isEnvelope, serverName, type Envelope } from './envelope.js';
@@ -22,7 +22,15 @@ export interface ReplicaOptions<V> extends ReplicaTiming {
   service: string;
   members: MemberSource;
   acceptValue: ValueCheck;
+  /** Stored form of a peer's value (see `EngineOptions.adopt`). */
+  adopt?: (value: V, origin: Origin) => V;
   onDiff?: (d: Diff<V>) => void;
+  /**
+   * Whether a local pid is one the service watches, for services that index
+   * their pids anyway (the Registry): the replica then keeps no set of its
+   * own (one hash-table slot less per name).
+   */
+  tracks?: (pid: Pid) => boolean;
   /** A watched local process ended. */
   onLocalDown?: (pid: Pid, reason: ExitReason) => void;
   engine?: Pick<EngineOptions<V>, 'maxLogOps' | 'maxOpsPerDelta' | 'chunkSize' | 'maxQueuedDeltas'>;
@@ -34,7 +42,7 @@ export interface ReplicaStats extends SyncStats {
   framesOut: number;
 }
 
-type Internal = { $rci: 'flush' } | { $rci: 'ae' } | { $rci: 'check' } | { $rci: 'watch'; pid: Pid };
+type Internal = { $rci: 'flush' } | { $rci: 'ae' } | { $rci: 'check' } | { $rci: 'down'; pid: Pid; reason: ExitReason };
 
 function isInternal(m: unknown): m is Internal {
   return typeof m === 'object' && m !== null && typeof (m as { $rci?: unknown }).$rci === 'string';
@@ -69,7 +77,17 @@ export class Replica<V> {
   private running = false;
   private readonly waiters: (() => void)[] = [];
   private readonly peerPids = new Map<string, { pid: Pid; ref: Ref }>();
-  private readonly watched = new Map<string, Ref>();
+  /**
+   * Ids of watched local processes (their node and creation are ours). One
+   * node-wide exit listener instead of a monitor per process: a monitor
+   * costs ~500 B of heap per registered name (Ref, Monitor, two map slots).
+   */
+  private readonly watched = new Set<number>();
+  private readonly onExit = (e: { pid: Pid; reason: ExitReason }): void => {
+    if (e.pid.node !== this.node.name || e.pid.creation !== this.node.creation) return;
+    const tracks = this.opts.tracks;
+    if (tracks === undefined ? this.watched.delete(e.pid.id) : tracks(e.pid)) this.localDown(e.pid, e.reason);
+  };
   private readonly dead = new Map<string, number>();
   private readonly pendingHello = new Map<string, Envelope>();
   private framesIn = 0;
@@ -129,7 +147,14 @@ export class Replica<V> {
 
   /** Have `onLocalDown` called when local `pid` ends (once per pid). */
   watch(pid: Pid): void {
-    if (this.running && !this.watched.has(pid.key)) this.node.send(this.pidRef!, { $rci: 'watch', pid } satisfies Internal);
+    if (!this.running) return;
+    if (!this.node.isAlive(pid)) this.localDown(pid, 'noproc');
+    else if (this.opts.tracks === undefined) this.watched.add(pid.id);
+  }
+
+  /** Runs `onLocalDown` in the replica process (as a monitor's DOWN would), never inside the exiting process's termination. */
+  private localDown(pid: Pid, reason: ExitReason): void {
+    this.node.send(this.pidRef!, { $rci: 'down', pid, reason } satisfies Internal);
   }
 
   /** Initial sync done: every member that answered is synced (and the discovery window passed or all answered). */
@@ -201,6 +226,7 @@ export class Replica<V> {
       ...this.opts.engine,
       self: { peer: this.node.name, inc: ctx.self.id },
       acceptValue: this.opts.acceptValue,
+      ...(this.opts.adopt === undefined ? {} : { adopt: this.opts.adopt }),
       onDiff: this.opts.onDiff,
       // Routine protocol events are debug; rejected input and repairs are warnings.
       onEvent: (e, data) => {
@@ -210,6 +236,7 @@ export class Replica<V> {
       },
     });
     ctx.signal.addEventListener('abort', () => this.stopped(), { once: true });
+    this.node.events.on('exit', this.onExit);
     this.opts.members.start(ctx, this.events);
     this.armAntiEntropy();
     ctx.sendAfter(this.discoveryMs, ctx.self, { $rci: 'check' } satisfies Internal);
@@ -234,8 +261,8 @@ export class Replica<V> {
           this.discoveryOver = true;
           this.checkReady();
           return;
-        case 'watch':
-          if (!this.watched.has(msg.pid.key)) this.watched.set(msg.pid.key, ctx.monitor(msg.pid));
+        case 'down':
+          this.opts.onLocalDown?.(msg.pid, msg.reason);
           return;
       }
     }
@@ -243,12 +270,6 @@ export class Replica<V> {
       const obj = msg.object;
       if (typeof obj === 'object' && obj !== null && 'id' in obj) {
         const pid = obj as Pid;
-        const w = this.watched.get(pid.key);
-        if (w !== undefined && w.equals(msg.ref)) {
-          this.watched.delete(pid.key);
-          this.opts.onLocalDown?.(pid, msg.reason);
-          return;
-        }
         const peer = this.peerPids.get(pid.node);
         if (peer !== undefined && peer.ref.equals(msg.ref)) {
           // The peer's server is gone (pg: its entries go with it); its node may start it again.
@@ -360,6 +381,8 @@ export class Replica<V> {
 
   private stopped(): void {
     this.running = false;
+    this.node.events.off('exit', this.onExit);
+    this.watched.clear();
     this.isReady = false;
     for (const w of this.waiters.splice(0)) w();
   }

@@ -1,8 +1,10 @@
 import type { HandshakeMsg } from './messages.js';
 
 /** Protocol versions this build speaks. Bump `MAX` for a new wire format, keep `MIN` while the old one is still served. */
-export const PROTOCOL_MIN_VERSION = 1;
-export const PROTOCOL_MAX_VERSION = 1;
+// 2: a Data frame is one flat array of signals (kind, then fields), `send`/`call` targets and
+// callers as integers, and a `call` signal that carries its monitor (actor-core's SignalCodec).
+export const PROTOCOL_MIN_VERSION = 2;
+export const PROTOCOL_MAX_VERSION = 2;
 
 export interface LocalIdentity {
   name: string;

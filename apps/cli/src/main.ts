@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * `troupe <command>`: node, cluster, bench. Usage errors print one line and
+ * the usage and exit 2; other failures print one line and exit 1.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs, UsageError, type Command } from './args.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+async function run(c: Command): Promise<number> {
+  switch (c.cmd) {
+    case 'help':
+      console.log(c.text);
+      return 0;
+    case 'version':
+      console.log(`troupe ${version()}`);
+      return 0;
+    // Each command is loaded on demand: `troupe bench` needs the bench package, the others do not.
+    case 'node':
+      return (await import('./node-cmd.js')).runNode(c.opts);
+    case 'cluster':
+      return (await import('./cluster-cmd.js')).runCluster(c.opts);
+    case 'bench':
+      return (await import('./bench-cmd.js')).runBenchCommand(c.opts);
+  }
+}
+
+function fail(e: unknown): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`troupe: ${e.message}\n${e.usage}\n`);
+    return 2;
+  }
+  process.stderr.write(`troupe: ${e instanceof Error ? e.message : String(e)}\n`);
+  return 1;
+}
+
+// `troupe bench --list | head`: a closed pipe ends the command quietly, not with a stack trace.
+// (`troupe node` handles it itself: a node whose reader went away keeps serving.)
+const onStdoutError = (e: NodeJS.ErrnoException): void => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+};
+if (process.argv[2] !== 'node') process.stdout.on('error', onStdoutError);
+
+let command: Command | null = null;
+try {
+  command = parseArgs(process.argv.slice(2));
+} catch (e) {
+  process.exitCode = fail(e);
+}
+if (command !== null) {
+  run(command).then(
+    (code) => process.exit(code),
+    (e: unknown) => process.exit(fail(e)),
+  );
+}

@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_HTTP_PORT, parseArgs, UsageError, USAGE_NODE, type Command } from '../src/args.js';
+import { killAll, startCli, within } from './cli-process.js';
+
+afterEach(() => killAll());
+
+function usageError(argv: string[]): UsageError {
+  try {
+    parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return e;
+    throw e;
+  }
+  throw new Error(`no usage error for ${argv.join(' ')}`);
+}
+
+function ok<C extends Command['cmd']>(argv: string[], cmd: C): Extract<Command, { cmd: C }> {
+  const c = parseArgs(argv);
+  expect(c.cmd).toBe(cmd);
+  return c as Extract<Command, { cmd: C }>;
+}
+
+describe('parseArgs', () => {
+  it('troupe node: defaults, NAME@HOST, repeated --join, = syntax', () => {
+    const a = ok(['node', '--name', 'a'], 'node').opts;
+    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, join: [], cookieFile: null, partition: null, hidden: false });
+    const b = ok(
+      ['node', '--name=b@box1', '--host', '0.0.0.0', '--port', '0', '--join', 'ws://10.0.0.1:5000', '--join=wss://h:5001', '--cookie-file', '/tmp/c', '--partition', 'eu', '--hidden'],
+      'node',
+    ).opts;
+    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], cookieFile: '/tmp/c', partition: 'eu', hidden: true });
+    expect(ok(['node', '--name', 'c', '--port', '8080', '--dist-port', '9000'], 'node').opts.distPort).toBe(9000);
+  });
+
+  it('troupe cluster and troupe bench', () => {
+    expect(ok(['cluster'], 'cluster').opts).toEqual({ nodes: 3, basePort: 4000 });
+    expect(ok(['cluster', '--nodes', '5', '--base-port=4500'], 'cluster').opts).toEqual({ nodes: 5, basePort: 4500 });
+    expect(ok(['bench', '--quick', 'local', 'remote.call'], 'bench').opts).toEqual({ quick: true, prof: false, list: false, out: null, waitS: null, targets: ['local', 'remote.call'] });
+    expect(ok(['bench', '--wait', '0', '--out', 'x/r.json', '--prof'], 'bench').opts).toMatchObject({ waitS: 0, out: 'x/r.json', prof: true, targets: [] });
+  });
+
+  it('help and version', () => {
+    expect(ok(['node', '--help'], 'help').text).toBe(USAGE_NODE);
+    expect(ok(['help', 'node'], 'help').text).toBe(USAGE_NODE);
+    expect(parseArgs(['--version']).cmd).toBe('version');
+  });
+
+  it.each([
+    [['frobnicate'], "unknown command 'frobnicate'"],
+    [[], 'no command given'],
+    [['node'], '--name is required'],
+    [['node', '--name', 'a', '--bogus'], "unknown option '--bogus'"],
+    [['node', '--name', 'a', '-x'], "unknown option '-x'"],
+    [['node', '--name', 'a', '--port', 'http'], "--port must be an integer 0-65535, got 'http'"],
+    [['node', '--name', 'a', '--port', '70000'], "--port must be an integer 0-65535, got '70000'"],
+    [['node', '--name', 'a', '--port', '-1'], "--port must be an integer 0-65535, got '-1'"],
+    [['node', '--name', 'a', '--port'], '--port needs a value'],
+    [['node', '--name', 'a', '--port', '--hidden'], '--port needs a value'],
+    [['node', '--name', 'a', '--port', '1', '--port', '2'], '--port given twice'],
+    [['node', '--name', 'a b'], "--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got 'a b'"],
+    [['node', '--name', 'a@b@c'], "--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got 'a@b@c'"],
+    [['node', '--name', 'a', '--join', 'http://x:1'], "--join must be a mesh URL like ws://127.0.0.1:5000, got 'http://x:1'"],
+    [['node', '--name', 'a', '--hidden=yes'], '--hidden takes no value'],
+    [['node', '--name', 'a', 'extra'], "unexpected argument 'extra'"],
+    [['node', '--name', 'a', '--partition', ''], '--partition must not be empty'],
+    [['node', '--name', 'a', '--port', '65000'], '--port 65000 leaves no room for the default mesh port 66000: give --dist-port'],
+    [['node', '--name', 'a', '--port', '5000', '--dist-port', '5000'], '--dist-port must differ from --port (5000)'],
+    [['cluster', '--nodes', '0'], "--nodes must be an integer 1-32, got '0'"],
+    [['cluster', '--nodes', '2.5'], "--nodes must be an integer 1-32, got '2.5'"],
+    [['cluster', '--base-port', '65530'], "--base-port must be an integer 1-64533, got '65530'"],
+    [['bench', '--wait', 'soon'], "--wait must be an integer 0-3600, got 'soon'"],
+    [['bench', 'local/oneway'], "not a suite or suite.case: 'local/oneway'"],
+  ])('%j → %s', (argv, message) => {
+    const e = usageError(argv);
+    expect(e.message).toBe(message);
+    expect(e.message).not.toContain('\n');
+    expect(e.usage).toMatch(/^usage: troupe/);
+  });
+});
+
+describe('the troupe process on bad input', () => {
+  it('bad value: one line, the usage, exit code 2', async () => {
+    const p = startCli(['node', '--name', 'a', '--port', 'http']);
+    const { code } = await within(p.exited, 15_000, 'exit');
+    expect(code).toBe(2);
+    expect(p.stderr[0]).toBe("troupe: --port must be an integer 0-65535, got 'http'");
+    expect(p.stderr[1]).toMatch(/^usage: troupe node --name NAME/);
+  });
+
+  it('unknown command, bad cluster value: exit code 2', async () => {
+    const a = startCli(['deploy']);
+    const b = startCli(['cluster', '--nodes', 'many']);
+    expect((await within(a.exited, 15_000, 'exit')).code).toBe(2);
+    expect(a.stderr[0]).toBe("troupe: unknown command 'deploy'");
+    expect((await within(b.exited, 15_000, 'exit')).code).toBe(2);
+    expect(b.stderr[0]).toBe("troupe: --nodes must be an integer 1-32, got 'many'");
+  });
+});

@@ -1,0 +1,40 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XMLValidator } from 'fast-xml-parser';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { killAll, startCli, within } from './cli-process.js';
+
+// The bench runner starts its cases from bench/dist (built by `npm test`'s setup step).
+const benchBuilt = existsSync(fileURLToPath(new URL('../../../bench/dist/child.js', import.meta.url)));
+const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
+afterEach(() => killAll());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it.skipIf(!benchBuilt)('troupe bench --quick local.oneway: progress, then results.json, report.md and throughput.svg', async () => {
+  const out = join(dir, 'results.json');
+  const p = startCli(['bench', '--quick', 'local.oneway', '--out', out]);
+  const { code } = await within(p.exited, 60_000, 'bench exit');
+  expect(code, p.lines.join('\n')).toBe(0);
+  // Progress (not a terminal here: one line per case start and end).
+  expect(p.stderr).toContain('[1/2] local.baseline ...');
+  expect(p.stderr.some((l) => /^\[2\/2\] local\.oneway [\d.]+ s/.test(l))).toBe(true);
+  const results = JSON.parse(readFileSync(out, 'utf8')) as { name: string; value: number | null }[];
+  expect(results.map((r) => r.name)).toEqual(['local.baseline', 'local.oneway']);
+  expect(results.every((r) => typeof r.value === 'number' && r.value > 0)).toBe(true);
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  expect(md).toMatch(/^\| local\.oneway \| [\d.]+[kM]? \| msgs\/s \| [\d.]+ \|/m);
+  const svg = readFileSync(join(dir, 'throughput.svg'), 'utf8');
+  expect(XMLValidator.validate(svg)).toBe(true);
+  expect(svg).toContain('local.oneway (msgs/s)');
+});
+
+it.skipIf(!benchBuilt)('troupe bench with an unknown suite or case: one line, exit 2, nothing run', async () => {
+  const a = startCli(['bench', 'nosuch']);
+  const b = startCli(['bench', 'local.nosuch']);
+  expect((await within(a.exited, 15_000, 'exit')).code).toBe(2);
+  expect(a.stderr[0]).toMatch(/^troupe: unknown suite 'nosuch' \(known: .*local/);
+  expect((await within(b.exited, 15_000, 'exit')).code).toBe(2);
+  expect(b.stderr[0]).toMatch(/^troupe: suite 'local' has no case 'nosuch' \(cases: baseline, /);
+});

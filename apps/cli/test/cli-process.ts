@@ -1,0 +1,141 @@
+/**
+ * Runs `troupe` as a real process from its TypeScript sources (tsx, with
+ * tsconfig.src.json mapping @troupe/* to their src, like the root vitest
+ * aliases), so the tests need no build. Output lines are collected; waits
+ * are on lines with bounded timeouts, never sleeps.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const cliDir = fileURLToPath(new URL('..', import.meta.url));
+const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+// Absolute, so processes the CLI itself starts (cluster → nodes) find tsx from any cwd.
+const tsx = createRequire(import.meta.url).resolve('tsx');
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** stdout and stderr lines, in arrival order. */
+  lines: string[];
+  stderr: string[];
+  waitLine(pred: RegExp | ((line: string) => boolean), timeoutMs: number, from?: number): Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+
+export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, ['--import', tsx, entry, ...args], {
+    cwd: cliDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TSX_TSCONFIG_PATH: `${cliDir}tsconfig.src.json`, FORCE_COLOR: '0', ...env },
+  });
+  running.add(child);
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<() => void>();
+  for (const [stream, isErr] of [
+    [child.stdout!, false],
+    [child.stderr!, true],
+  ] as const) {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        if (isErr) stderr.push(line);
+        for (const w of waiters) w();
+      }
+    });
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      for (const w of waiters) w();
+      resolve({ code, signal });
+    });
+  });
+  const waitLine = (pred: RegExp | ((line: string) => boolean), timeoutMs: number, from = 0): Promise<string> => {
+    const test = typeof pred === 'function' ? pred : (l: string) => pred.test(l);
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const hit = lines.slice(from).find(test);
+        if (hit !== undefined) {
+          done();
+          resolve(hit);
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          done();
+          reject(new Error(`process exited (${child.exitCode ?? child.signalCode}) before ${String(pred)}; output:\n${lines.slice(-30).join('\n')}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no line matching ${String(pred)} within ${timeoutMs} ms; output:\n${lines.slice(-30).join('\n')}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  };
+  return { child, lines, stderr, waitLine, exited };
+}
+
+/** SIGKILLs whatever a test left running (afterEach). */
+export function killAll(): void {
+  for (const c of running) c.kill('SIGKILL');
+  running.clear();
+}
+
+/** Resolves with the result, or rejects after `ms`. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A base port with `n` free consecutive ports, picked at random in 20000-40000 so parallel runs rarely meet. */
+export async function freePortRange(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
+    if (ok) return base;
+  }
+  throw new Error(`no ${n} free consecutive ports found`);
+}
+
+/** True if an OS process with this pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,62 @@
+import { afterEach, expect, it } from 'vitest';
+import { alive, freePortRange, killAll, startCli, within } from './cli-process.js';
+
+const leftovers: number[] = [];
+afterEach(() => {
+  killAll();
+  // Safety net: node processes of a failed run (they also stop by themselves when the cluster process dies).
+  for (const pid of leftovers.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+it('troupe cluster --nodes 2: status shows both nodes up and meshed; SIGINT stops every node', async () => {
+  const base = await freePortRange(2);
+  const p = startCli(['cluster', '--nodes', '2', '--base-port', String(base)]);
+  await p.waitLine(/^cluster up: /, 40_000);
+  // A status block whose rows show both nodes up, each connected to the other.
+  const row = (name: string) => new RegExp(`^\\s+${name}@127\\.0\\.0\\.1\\s+up\\s+(\\d+)\\s+:${base + Number(name.slice(1)) - 1}\\s.*\\s1/1$`);
+  const head = await p.waitLine(/^status \d\d:\d\d:\d\d\s+2\/2 nodes up/, 15_000);
+  const from = p.lines.indexOf(head);
+  const r1 = await p.waitLine(row('n1'), 15_000, from);
+  const r2 = await p.waitLine(row('n2'), 15_000, from);
+  const pids = [r1, r2].map((l) => Number(/\s+up\s+(\d+)/.exec(l)![1]));
+  leftovers.push(...pids);
+  for (const pid of pids) expect(alive(pid)).toBe(true);
+
+  // The gateways answer on base-port + i.
+  for (let i = 0; i < 2; i++) {
+    const h = (await (await fetch(`http://127.0.0.1:${base + i}/health`)).json()) as { status: string; node: string; nodes: string[] };
+    expect(h).toMatchObject({ status: 'ok', node: `n${i + 1}@127.0.0.1` });
+  }
+
+  p.child.kill('SIGINT');
+  const { code } = await within(p.exited, 20_000, 'cluster exit after SIGINT');
+  expect(code).toBe(0);
+  expect(p.lines.filter((l) => /^\s+n\d@127\.0\.0\.1 \(os pid \d+\) stopped: exit 0$/.test(l))).toHaveLength(2);
+  for (const pid of pids) expect(alive(pid), `node process ${pid} left behind`).toBe(false);
+  for (let i = 0; i < 2; i++) await expect(fetch(`http://127.0.0.1:${base + i}/health`)).rejects.toThrow();
+});
+
+it('troupe cluster on a taken base port: one line, exit 1, nothing started', async () => {
+  const a = startCli(['node', '--name', 'holder', '--port', '0', '--dist-port', '0']);
+  const port = /http=http:\/\/127\.0\.0\.1:(\d+)/.exec(await a.waitLine(/ ready holder@/, 20_000))![1]!;
+  const p = startCli(['cluster', '--nodes', '2', '--base-port', port]);
+  expect((await within(p.exited, 15_000, 'exit')).code).toBe(1);
+  expect(p.stderr).toEqual([`troupe: port ${port} on 127.0.0.1 is in use: pick another --base-port`]);
+  a.child.kill('SIGTERM');
+  await within(a.exited, 12_000, 'holder exit');
+});
+
+it('a cluster process that is SIGKILLed leaves no node behind (each node stops when its parent goes)', async () => {
+  const base = await freePortRange(2);
+  const p = startCli(['cluster', '--nodes', '2', '--base-port', String(base)]);
+  await p.waitLine(/^cluster up: /, 40_000);
+  const rows = await Promise.all(['n1', 'n2'].map((n) => p.waitLine(new RegExp(`^\\s+${n}@127\\.0\\.0\\.1\\s+up\\s+\\d+`), 15_000)));
+  const pids = rows.map((l) => Number(/\s+up\s+(\d+)/.exec(l)![1]));
+  leftovers.push(...pids);
+  p.child.kill('SIGKILL');
+  await within(p.exited, 5000, 'cluster exit');
+  // Bounded wait for the nodes to notice (IPC channel closed) and stop.
+  const deadline = Date.now() + 15_000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const pid of pids) expect(alive(pid), `node process ${pid} left behind`).toBe(false);
+});

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, expect, it } from 'vitest';
+import { alive, killAll, startCli, within } from './cli-process.js';
+
+afterEach(() => killAll());
+
+const env = { TROUPE_COOKIE: randomBytes(16).toString('hex') };
+
+it('troupe node: ready line, GET /health, SIGTERM drains and exits 0', async () => {
+  // Port 0 for HTTP and mesh: nothing to collide with parallel tests.
+  const p = startCli(['node', '--name', 'solo', '--port', '0', '--dist-port', '0'], env);
+  const ready = await p.waitLine(/ ready solo@127\.0\.0\.1 /, 20_000);
+  const m = /mesh=(ws:\/\/\S+) http=(http:\/\/\S+)/.exec(ready);
+  expect(m).not.toBeNull();
+  const health = (await (await fetch(`${m![2]}/health`)).json()) as { status: string; node: string };
+  expect(health).toMatchObject({ status: 'ok', node: 'solo@127.0.0.1' });
+
+  p.child.kill('SIGTERM');
+  const { code, signal } = await within(p.exited, 12_000, 'exit after SIGTERM');
+  expect({ code, signal }).toEqual({ code: 0, signal: null });
+  expect(p.lines.some((l) => / SIGTERM: draining$/.test(l))).toBe(true);
+  expect(p.lines.some((l) => / stopped \(.*left the registry\)$/.test(l))).toBe(true);
+  expect(alive(p.child.pid!)).toBe(false);
+  await expect(fetch(`${m![2]}/health`)).rejects.toThrow(); // its HTTP port is closed
+});
+
+async function rpc<T>(http: string, method: string, params: Record<string, unknown>): Promise<T> {
+  const res = await fetch(`${http}/a2a`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.result === undefined) throw new Error(`${method}: ${body.error?.message ?? 'no result'}`);
+  return body.result;
+}
+
+it('troupe node --join, then SIGTERM: the node drains, its agent moves to the other node with its queue', async () => {
+  const a = startCli(['node', '--name', 'ja', '--port', '0', '--dist-port', '0'], env);
+  const readyA = await a.waitLine(/ ready ja@/, 20_000);
+  const mesh = /mesh=(ws:\/\/\S+)/.exec(readyA)![1]!;
+  const b = startCli(['node', '--name', 'jb', '--port', '0', '--dist-port', '0', '--join', mesh], env);
+  const httpB = /http=(http:\/\/\S+)/.exec(await b.waitLine(/ ready jb@/, 20_000))![1]!;
+  await b.waitLine(/ nodeup ja@127\.0\.0\.1$/, 10_000);
+  await a.waitLine(/ nodeup jb@127\.0\.0\.1$/, 10_000);
+
+  // ja must be a placement target in jb's view (its supervisor synced) before agents can land there.
+  const deadline = Date.now() + 10_000;
+  const jaAlive = async (): Promise<boolean> => {
+    const info = await rpc<{ members: { supervisor: { node: string; status: string }[] } }>(httpB, 'GetClusterInfo', {});
+    return info.members.supervisor.some((m) => m.node === 'ja@127.0.0.1' && m.status === 'alive');
+  };
+  while (!(await jaAlive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // Placement is by hash of the name: start agents until one lands on ja (each name has even odds).
+  let onA: string | null = null;
+  for (let i = 0; i < 20 && onA === null; i++) {
+    const started = await rpc<{ name: string; node: string }>(httpB, 'StartAgent', { name: `agent${i}` });
+    if (started.node === 'ja@127.0.0.1') onA = started.name;
+  }
+  expect(onA).not.toBeNull();
+  await rpc(httpB, 'SendMessage', { agent: onA, action: 'echo', params: { text: 'kept' } });
+
+  a.child.kill('SIGTERM');
+  expect((await within(a.exited, 12_000, 'a exit')).code).toBe(0);
+  expect(a.lines.some((l) => / stopped \([1-9]\d* agent\(s\) handed over/.test(l))).toBe(true);
+  const state = await rpc<{ node: string; queue: unknown[] }>(httpB, 'GetAgentState', { agent: onA });
+  expect(state.node).toBe('jb@127.0.0.1');
+  expect(state.queue).toHaveLength(1);
+
+  b.child.kill('SIGINT');
+  expect((await within(b.exited, 12_000, 'b exit')).code).toBe(0);
+});
+
+it('troupe node on a taken port: one line, exit 1', async () => {
+  const a = startCli(['node', '--name', 'pa', '--port', '0', '--dist-port', '0'], env);
+  const port = /http=http:\/\/127\.0\.0\.1:(\d+)/.exec(await a.waitLine(/ ready pa@/, 20_000))![1]!;
+  const b = startCli(['node', '--name', 'pb', '--port', port, '--dist-port', '0'], env);
+  const { code } = await within(b.exited, 20_000, 'b exit');
+  expect(code).toBe(1);
+  expect(b.stderr.at(-1)).toMatch(/^troupe: .*(in use|EADDRINUSE)/);
+  a.child.kill('SIGTERM');
+  expect((await within(a.exited, 12_000, 'a exit')).code).toBe(0);
+});

@@ -1,0 +1,285 @@
+/**
+ * The cluster services behind the gateway, one instance per node: a
+ * Registry (agent names), a DistributedSupervisor (agent placement and
+ * fail-over) and a PubSub (events), all sharing one name. `AgentServices`
+ * is also the programmatic API the JSON-RPC methods call.
+ */
+import {
+  CallExitError,
+  CallTimeoutError,
+  GenServer,
+  NodeDownError,
+  NoProcError,
+  TroupeError,
+  formatReason,
+  type Node,
+} from '@troupe/actor-core';
+import { DistributedSupervisor, PubSub, Registry, type DistStartChildResult, type MemberInfo, type MemberStatus } from '@troupe/registry-crdt';
+import { agentBehaviour, type AgentCall, type AgentState, type EnqueueReply, type NextReply, type Task } from './agent.js';
+import { ErrorCode, GatewayError, agentNotFound } from './errors.js';
+import { EventHub, eventTopic } from './events.js';
+
+export interface AgentServicesOptions {
+  /** Name shared by the Registry, DistributedSupervisor and PubSub (nodes with the same name form one cluster of agents). Default `agents`. */
+  name?: string;
+  /** Only nodes started with the same partition share agents (see registry-crdt membership). */
+  partition?: string;
+  /** Tasks an agent holds at most; SendMessage beyond it fails with -32005. Default 1000. */
+  maxQueue?: number;
+  /** Timeout of each call to an agent, ms. Default 5000. */
+  callTimeoutMs?: number;
+  /** Level at which every node logs the events it receives. Default `info`. */
+  logEvents?: 'debug' | 'info' | 'silent';
+  /** How long StartAgent waits for the new name to be visible on this node before answering (read-your-writes), ms. Default 2000. */
+  visibleWithinMs?: number;
+  /** A dead node's agents are restarted at once by the first survivor of their ranking; later ones step in after this (DistributedSupervisor). Default 2000. */
+  orphanGraceMs?: number;
+}
+
+export interface AgentStarted {
+  name: string;
+  node: string;
+  status: 'started';
+}
+
+export interface AgentQueued {
+  status: 'queued';
+  queueLength: number;
+  task: Task;
+}
+
+export interface AgentListEntry {
+  name: string;
+  node: string;
+  generation: number;
+}
+
+export interface MemberView {
+  node: string;
+  status: MemberStatus;
+}
+
+export interface ClusterInfo {
+  self: string;
+  connected: string[];
+  totalNodes: number;
+  members: { registry: MemberView[]; supervisor: MemberView[]; pubsub: MemberView[] };
+  /** Agents cluster-wide and on this node, as this node sees them. */
+  agents: { total: number; local: number };
+}
+
+/** The name of the supervisor behaviour that starts agents (one per services name). */
+const behaviourName = (service: string): string => `troupe_gateway_agent:${service}`;
+
+export class AgentServices {
+  readonly name: string;
+  readonly events: EventHub;
+  private readonly behaviour: string;
+  private readonly callTimeoutMs: number;
+  private readonly visibleWithinMs: number;
+  private stopped = false;
+
+  private constructor(
+    readonly node: Node,
+    readonly registry: Registry,
+    readonly supervisor: DistributedSupervisor,
+    readonly pubsub: PubSub,
+    events: EventHub,
+    opts: AgentServicesOptions,
+  ) {
+    this.name = opts.name ?? 'agents';
+    this.events = events;
+    this.behaviour = behaviourName(this.name);
+    this.callTimeoutMs = opts.callTimeoutMs ?? 5000;
+    this.visibleWithinMs = opts.visibleWithinMs ?? 2000;
+  }
+
+  /** Starts the services on `node`; resolves once they synced with the members that answered. */
+  static async start(node: Node, opts: AgentServicesOptions = {}): Promise<AgentServices> {
+    const name = opts.name ?? 'agents';
+    const maxQueue = opts.maxQueue ?? 1000;
+    if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new TypeError('startAgentServices: maxQueue must be an integer >= 1');
+    const part = opts.partition !== undefined ? { partition: opts.partition } : {};
+    let pubsub: PubSub;
+    try {
+      pubsub = await PubSub.start(node, { name, ...part });
+    } catch (e) {
+      throw new Error(`startAgentServices: cannot start the '${name}' services on ${node.name} (already running there?): ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const events = new EventHub(node, pubsub, eventTopic(name), opts.logEvents ?? 'info');
+    let registry: Registry | undefined;
+    let supervisor: DistributedSupervisor;
+    try {
+      events.start();
+      // Registered before the supervisor starts: a peer may place an agent here as soon as we are a member.
+      DistributedSupervisor.registerBehaviour(node, behaviourName(name), agentBehaviour(node, { maxQueue, publish: (e) => events.publish(e) }));
+      registry = await Registry.start(node, { name, ...part });
+      supervisor = await DistributedSupervisor.start(node, {
+        name,
+        registry,
+        ...part,
+        ...(opts.orphanGraceMs !== undefined ? { orphanGraceMs: opts.orphanGraceMs } : {}),
+      });
+      await registry.whenReady();
+    } catch (e) {
+      // Half-started (e.g. these services already run on this node): leave nothing behind.
+      events.stop();
+      await pubsub.stop();
+      await registry?.stop();
+      throw e;
+    }
+    return new AgentServices(node, registry, supervisor, pubsub, events, opts);
+  }
+
+  // ---- the methods behind JSON-RPC ------------------------------------------------------------
+
+  /** Places a new agent on a member (rendezvous hash of its name); a taken name is `-32002`. */
+  async startAgent(name: string): Promise<AgentStarted> {
+    this.check();
+    const holder = this.registry.whereisName(name);
+    if (holder !== undefined) throw exists(name, holder.node);
+    let r: DistStartChildResult;
+    try {
+      r = await this.supervisor.startChild({ behaviour: this.behaviour, name, args: { name }, restart: 'permanent', shutdown: 2000 });
+    } catch (e) {
+      throw mapCallError(e, name, this.node.name);
+    }
+    if (r === 'ignore') throw new GatewayError(ErrorCode.InternalError, `agent '${name}' was not started (ignored)`);
+    if ('error' in r) {
+      const err = r.error;
+      if (err === 'no_alive_members' || err === 'not_running') {
+        throw new GatewayError(ErrorCode.NodeUnavailable, `no node can host agents right now (${err}); check GetClusterInfo`, { reason: err });
+      }
+      if ('already_started' in err) throw exists(name, err.node);
+      if ('start_failed' in err) throw new GatewayError(ErrorCode.InternalError, `agent '${name}' failed to start on ${err.node}: ${formatReason(err.start_failed)}`, { node: err.node });
+      throw new GatewayError(ErrorCode.InternalError, `agent '${name}': ${formatReason(err)}`);
+    }
+    await this.waitVisible(name);
+    return { name, node: r.node, status: 'started' };
+  }
+
+  async sendMessage(agent: string, action: string, params: Record<string, unknown>): Promise<AgentQueued> {
+    const r = await this.call<EnqueueReply>(agent, { op: 'enqueue', action, params, via: this.node.name });
+    if (!r.ok) throw new GatewayError(ErrorCode.QueueFull, `agent '${agent}' has ${r.limit} tasks queued (the limit); call ProcessNext first`, { agent, limit: r.limit });
+    return { status: 'queued', queueLength: r.queueLength, task: r.task };
+  }
+
+  processNext(agent: string): Promise<NextReply> {
+    return this.call<NextReply>(agent, { op: 'next' });
+  }
+
+  getAgentState(agent: string): Promise<AgentState> {
+    return this.call<AgentState>(agent, { op: 'state' });
+  }
+
+  /** Every agent in the cluster with its node (this node's replica: eventually consistent), sorted by name. */
+  listAgents(): AgentListEntry[] {
+    this.check();
+    return this.supervisor
+      .whichChildren()
+      .filter((c) => c.behaviour === this.behaviour)
+      .map((c) => ({ name: c.id, node: c.node, generation: c.generation }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Stops the agent wherever it runs; it is not restarted. */
+  async stopAgent(agent: string): Promise<{ name: string; node: string; status: 'stopped' }> {
+    this.check();
+    const where = this.listAgents().find((a) => a.name === agent);
+    if (where === undefined) throw agentNotFound(agent, this.node.name);
+    let r: 'ok' | { error: 'not_found' };
+    try {
+      r = await this.supervisor.terminateChild(agent);
+    } catch (e) {
+      throw mapCallError(e, agent, this.node.name);
+    }
+    if (r !== 'ok') throw agentNotFound(agent, this.node.name);
+    return { name: agent, node: where.node, status: 'stopped' };
+  }
+
+  clusterInfo(): ClusterInfo {
+    const connected = this.node.dist.nodes();
+    const view = (ms: MemberInfo[]): MemberView[] => ms.map((m) => ({ node: m.node, status: m.status })).sort((a, b) => (a.node < b.node ? -1 : 1));
+    const agents = this.stopped ? [] : this.listAgents();
+    return {
+      self: this.node.name,
+      connected,
+      totalNodes: connected.length + 1,
+      members: { registry: view(this.registry.members()), supervisor: view(this.supervisor.members()), pubsub: view(this.pubsub.members()) },
+      agents: { total: agents.length, local: agents.filter((a) => a.node === this.node.name).length },
+    };
+  }
+
+  // ---- life cycle ------------------------------------------------------------------------------
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  /**
+   * Leaves the cluster of agents. `drain` (default): this node's agents are
+   * handed over with their queues to the nodes that take them next, before
+   * the services stop. Without it they stop here and survivors restart them
+   * empty (as after a crash).
+   */
+  async stop(opts: { drain?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (opts.drain ?? true) await this.supervisor.drain();
+    else await this.supervisor.stop();
+    this.events.stop();
+    await this.pubsub.stop();
+    await this.registry.stop();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private check(): void {
+    if (this.stopped) throw new GatewayError(ErrorCode.NodeUnavailable, `the agent services on ${this.node.name} are stopped`);
+  }
+
+  private async call<R>(agent: string, req: AgentCall): Promise<R> {
+    this.check();
+    if (this.registry.whereisName(agent) === undefined) throw agentNotFound(agent, this.node.name);
+    try {
+      return await GenServer.call<R>(this.node, { via: this.registry, name: agent }, req, this.callTimeoutMs);
+    } catch (e) {
+      throw mapCallError(e, agent, this.node.name);
+    }
+  }
+
+  /** Bounded: the registry replica learns the claim from the agent's node a few ms after the start returned. */
+  private async waitVisible(name: string): Promise<void> {
+    const deadline = Date.now() + this.visibleWithinMs;
+    let delay = 1;
+    while (this.registry.whereisName(name) === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 20);
+    }
+  }
+}
+
+function exists(name: string, node: string): GatewayError {
+  return new GatewayError(ErrorCode.AgentExists, `agent '${name}' already exists (on ${node}); pick another name or StopAgent it first`, { agent: name, node });
+}
+
+/** Call failures as the JSON-RPC errors a client can act on. */
+function mapCallError(e: unknown, agent: string, self: string): GatewayError {
+  if (e instanceof GatewayError) return e;
+  if (e instanceof NoProcError) return agentNotFound(agent, self);
+  if (e instanceof NodeDownError) {
+    return new GatewayError(ErrorCode.NodeUnavailable, `node ${e.node} hosting agent '${agent}' is unavailable; it will be restarted on a survivor, retry shortly`, { agent, node: e.node });
+  }
+  if (e instanceof CallTimeoutError) return new GatewayError(ErrorCode.Timeout, `agent '${agent}' did not answer within ${e.timeoutMs} ms`, { agent, timeoutMs: e.timeoutMs });
+  if (e instanceof CallExitError) {
+    if (e.reason === 'noconnection') return new GatewayError(ErrorCode.NodeUnavailable, `the node hosting agent '${agent}' went down during the call; retry shortly`, { agent });
+    return new GatewayError(ErrorCode.InternalError, `agent '${agent}' exited during the call: ${formatReason(e.reason)}`, { agent });
+  }
+  if (e instanceof TroupeError) return new GatewayError(ErrorCode.InternalError, `agent '${agent}': ${e.message}`, { agent, code: e.code });
+  return new GatewayError(ErrorCode.InternalError, `agent '${agent}': ${e instanceof Error ? e.message : String(e)}`, { agent });
+}
+
+/** Starts Registry, DistributedSupervisor and PubSub for agents on `node` (do it on every node that serves a gateway). */
+export function startAgentServices(node: Node, opts: AgentServicesOptions = {}): Promise<AgentServices> {
+  return AgentServices.start(node, opts);
+}
