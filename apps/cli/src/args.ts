@@ -31,6 +31,8 @@ export interface NodeCliOptions {
   /** Mesh (WebSocket) port; 0 = ephemeral. */
   distPort: number;
   join: string[];
+  /** DNS names whose A records are members (a headless service), each with the mesh port to dial. */
+  joinDns: { name: string; port: number }[];
   cookieFile: string | null;
   partition: string | null;
   hidden: boolean;
@@ -61,12 +63,14 @@ export type Command =
   | { cmd: 'version' };
 
 export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--port 4000] [--dist-port P] [--join URL]...
-                   [--cookie-file FILE] [--partition KEY] [--hidden]
+                   [--join-dns NAME[:PORT]]... [--cookie-file FILE] [--partition KEY] [--hidden]
   --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
   --host HOST         interface to listen on, for HTTP and the mesh (default 127.0.0.1)
   --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
   --dist-port P       mesh (WebSocket) port (default --port + ${DIST_PORT_OFFSET}; 0 = any free port)
   --join URL          a member's mesh URL (ws://host:port) to join through; repeatable; retried until reached
+  --join-dns NAME[:P] poll NAME's A records (e.g. a Kubernetes headless service) and join every address
+                      on mesh port P (default: this node's mesh port); repeatable
   --cookie-file FILE  the cluster cookie's file (default: TROUPE_COOKIE, else ~/.troupe.cookie)
   --partition KEY     run the cluster services in this partition only
   --hidden            a hidden node: connects where asked, not part of the mesh
@@ -169,7 +173,7 @@ function parseNode(argv: readonly string[]): Command {
   const u = USAGE_NODE;
   const p = tokenize(
     argv,
-    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool' },
+    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool' },
     u,
     false,
   );
@@ -193,6 +197,15 @@ function parseNode(argv: readonly string[]): Command {
     }
     if (!ok) throw new UsageError(`--join must be a mesh URL like ws://127.0.0.1:5000, got '${url}'`, u);
   }
+  const joinDns = (p.values.get('join-dns') ?? []).map((raw) => {
+    const m = /^([A-Za-z0-9.-]+)(?::(\d+))?$/.exec(raw);
+    const explicit = m?.[2] === undefined ? undefined : Number(m[2]);
+    if (m === null || (explicit !== undefined && (explicit < 1 || explicit > 65535))) {
+      throw new UsageError(`--join-dns must be a DNS name with an optional :PORT, like troupe.default.svc.cluster.local:5000, got '${raw}'`, u);
+    }
+    if (explicit === undefined && distPort === 0) throw new UsageError('--join-dns needs a :PORT when --dist-port is 0', u);
+    return { name: m[1]!, port: explicit ?? distPort };
+  });
   const partition = nonEmpty(p, 'partition', u) ?? null;
   // The required flag last, so a bad value elsewhere is what gets reported.
   const rawName = one(p, 'name');
@@ -210,6 +223,7 @@ function parseNode(argv: readonly string[]): Command {
       port,
       distPort,
       join,
+      joinDns,
       cookieFile: nonEmpty(p, 'cookie-file', u) ?? null,
       partition,
       hidden: p.bools.has('hidden'),

@@ -25,7 +25,6 @@ const HOST = '127.0.0.1';
 interface Member {
   short: string;
   name: string;
-  httpPort: number;
   child: ChildProcess;
   ready: boolean;
   status: NodeStatus | null;
@@ -118,7 +117,6 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
     const m: Member = {
       short,
       name: `${short}@${HOST}`,
-      httpPort: o.basePort + i,
       child,
       ready: false,
       status: null,

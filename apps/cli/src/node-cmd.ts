@@ -8,7 +8,7 @@
  * that parent goes away, so no node outlives its cluster command.
  */
 import { Node, formatReason, type Logger } from '@troupe/actor-core';
-import { StaticSeeds, WsTransport } from '@troupe/transport-ws';
+import { DnsPoll, StaticSeeds, WsTransport } from '@troupe/transport-ws';
 import type { NodeCliOptions } from './args.js';
 import { isToNode, type FromNode, type NodeStatus } from './ipc.js';
 import { startServices } from './services.js';
@@ -57,7 +57,15 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
     hidden: o.hidden,
     ...(o.cookieFile === null ? {} : { cookieFile: o.cookieFile }),
     // Seeds rather than one connect(): a seed that is not up yet (or restarts) is dialled again.
-    ...(o.join.length === 0 ? {} : { discovery: [new StaticSeeds(o.join, { intervalMs: 2000 })], discoveryOptions: { maxBackoffMs: 5000 } }),
+    ...(o.join.length === 0 && o.joinDns.length === 0
+      ? {}
+      : {
+          discovery: [
+            ...(o.join.length === 0 ? [] : [new StaticSeeds(o.join, { intervalMs: 2000 })]),
+            ...o.joinDns.map((d) => new DnsPoll({ name: d.name, port: d.port, intervalMs: 5000 })),
+          ],
+          discoveryOptions: { maxBackoffMs: 5000 },
+        }),
   });
   transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));
   transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));

@@ -23,13 +23,21 @@ function ok<C extends Command['cmd']>(argv: string[], cmd: C): Extract<Command, 
 describe('parseArgs', () => {
   it('troupe node: defaults, NAME@HOST, repeated --join, = syntax', () => {
     const a = ok(['node', '--name', 'a'], 'node').opts;
-    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, join: [], cookieFile: null, partition: null, hidden: false });
+    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, join: [], joinDns: [], cookieFile: null, partition: null, hidden: false });
     const b = ok(
       ['node', '--name=b@box1', '--host', '0.0.0.0', '--port', '0', '--join', 'ws://10.0.0.1:5000', '--join=wss://h:5001', '--cookie-file', '/tmp/c', '--partition', 'eu', '--hidden'],
       'node',
     ).opts;
-    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], cookieFile: '/tmp/c', partition: 'eu', hidden: true });
+    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true });
     expect(ok(['node', '--name', 'c', '--port', '8080', '--dist-port', '9000'], 'node').opts.distPort).toBe(9000);
+  });
+
+  it('troupe node: --join-dns NAME[:PORT] (a headless service), the port defaulting to the mesh port', () => {
+    const o = ok(['node', '--name', 'a', '--join-dns', 'troupe.default.svc.cluster.local', '--join-dns', 'other.svc:6000'], 'node').opts as { joinDns: unknown };
+    expect(o.joinDns).toEqual([
+      { name: 'troupe.default.svc.cluster.local', port: DEFAULT_HTTP_PORT + 1000 },
+      { name: 'other.svc', port: 6000 },
+    ]);
   });
 
   it('troupe cluster and troupe bench', () => {
@@ -60,6 +68,8 @@ describe('parseArgs', () => {
     [['node', '--name', 'a b'], "--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got 'a b'"],
     [['node', '--name', 'a@b@c'], "--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got 'a@b@c'"],
     [['node', '--name', 'a', '--join', 'http://x:1'], "--join must be a mesh URL like ws://127.0.0.1:5000, got 'http://x:1'"],
+    [['node', '--name', 'a', '--join-dns', 'bad name'], "--join-dns must be a DNS name with an optional :PORT, like troupe.default.svc.cluster.local:5000, got 'bad name'"],
+    [['node', '--name', 'a', '--dist-port', '0', '--join-dns', 'svc.local'], '--join-dns needs a :PORT when --dist-port is 0'],
     [['node', '--name', 'a', '--hidden=yes'], '--hidden takes no value'],
     [['node', '--name', 'a', 'extra'], "unexpected argument 'extra'"],
     [['node', '--name', 'a', '--partition', ''], '--partition must not be empty'],
