@@ -7,6 +7,8 @@ import {
   Pid,
   isDownMessage,
   isExitMessage,
+  isCall,
+  type From,
   MemoryNetwork,
   type DownMessage,
   type ExitMessage,
@@ -393,6 +395,35 @@ describe('distribution: calls', () => {
     expect(r.echo.p.equals(pa.pid)).toBe(true);
     expect(a.stats().pendingCalls).toBe(0);
     await until(() => b.processInfo(srv)?.monitoredBy.length === 0); // the call's monitor was removed
+  });
+
+  it('a remote call is one call signal carrying its monitor: a reply from the server node ends it, a timeout demonitors', async () => {
+    const { net, a, b } = two();
+    const srv = b.spawn(callServer);
+    const kinds: string[] = [];
+    net.tap = (_from, _to, s) => kinds.push(s.k);
+    expect(await a.call(srv, 'hi')).toMatchObject({ echo: 'hi' });
+    await net.settled();
+    expect(kinds).toEqual(['call', 'reply']);
+    expect(b.lookup(srv)!.remoteCallers).toBe(0);
+    kinds.length = 0;
+    await expect(a.call(srv, 'ignore', 20)).rejects.toBeInstanceOf(CallTimeoutError);
+    await net.settled();
+    expect(kinds).toEqual(['call', 'demonitor']);
+    expect(b.lookup(srv)!.remoteCallers).toBe(0);
+  });
+
+  it('a remote call answered from a third node: the caller demonitors the server node; server death after that sends no DOWN', async () => {
+    const { net, nodes } = cluster(['a', 'b', 'c']);
+    const [a, b, c] = nodes as [Node, Node, Node];
+    const helper = c.spawn({ handle: (m, ctx) => ctx.node.reply((m as { from: From }).from, 'from c') });
+    const srv = b.spawn({ handle: (m, ctx) => { if (isCall(m)) ctx.send(helper, { from: m.from }); } });
+    expect(await a.call(srv, 'x')).toBe('from c');
+    await net.settled();
+    expect(b.lookup(srv)!.remoteCallers).toBe(0);
+    b.exit(srv, 'kill');
+    await net.settled();
+    expect(a.stats().pendingCalls).toBe(0);
   });
 
   it('remote call: the server dies → CallExitError with its reason; a dead server → NoProcError', async () => {
