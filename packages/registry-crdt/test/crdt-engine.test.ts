@@ -147,6 +147,35 @@ describe('delta-CRDT engine (reference §5.4-§5.7)', () => {
     expect(b.peerInfo('a')?.synced).toBe(true);
   });
 
+  it('scenario 8: a join costs one snapshot (HELLOs crossing it or due while it arrives do not restart it); a stalled one is asked for again', () => {
+    const [a, b] = pair({ chunkSize: 100, maxLogOps: 10 });
+    for (let i = 0; i < 300; i++) a.add(`k${i}`, { v: i });
+    const hb = b.addPeer('a');
+    const ha = a.addPeer('b');
+    const snaps = deliver(a, 'b', hb).filter((o) => o.msg.t === 'snap');
+    expect(snaps.length).toBe(3);
+    // a's HELLO reaches b before the snapshot; b's answer (it has nothing of a yet) crosses the snapshot.
+    const answer = deliver(b, 'a', ha);
+    expect(answer.map((o) => o.msg.t)).toContain('hello');
+    expect(deliver(a, 'b', answer).filter((o) => o.msg.t === 'snap')).toEqual([]);
+    // Chunks keep coming: b's anti-entropy tick stays quiet towards a (its HELLO would say `seen: null`).
+    b.receive('a', structuredClone(snaps[0]!.msg));
+    expect(b.tick().filter((o) => o.to === 'a')).toEqual([]);
+    expect(a.stats.snapshotsSent).toBe(1);
+    // No chunk since the last tick: stalled; b drops it and asks again (NACK), a sends a new one.
+    const again = b.tick();
+    expect(b.stats.snapshotsAborted).toBe(1);
+    expect(b.stagedRows).toBe(0);
+    expect(again.map((o) => o.msg)).toContainEqual({ t: 'nack', o: b.self, have: -1 });
+    pump(a, b, again, b);
+    expect(a.stats.snapshotsSent).toBe(2);
+    expect(b.partitionInfo(a.self)).toEqual({ up: 300, dg: a.digest, count: 300 });
+    // The old chunks arriving late are not mistaken for the new snapshot's.
+    for (const o of snaps.slice(1)) b.receive('a', structuredClone(o.msg));
+    expect(b.size).toBe(300);
+    expect(b.stagedRows).toBe(0);
+  });
+
   it('scenario 11: a snapshot cut off mid-way is discarded; the next HELLO restarts it', () => {
     const [a, b] = pair({ chunkSize: 100, maxLogOps: 10 });
     for (let i = 0; i < 300; i++) a.add(`k${i}`, { v: i });

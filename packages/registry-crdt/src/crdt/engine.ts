@@ -49,6 +49,8 @@ interface Staging<V> {
   readonly up: number;
   readonly n: number;
   next: number;
+  /** `next` at the last anti-entropy tick: no progress since means the snapshot stalled. */
+  tickNext: number;
   rows: WireEntry<V>[];
   queued: Extract<SyncMsg<V>, { t: 'delta' }>[];
 }
@@ -71,6 +73,9 @@ interface PeerSync<V> {
   /** `have` of the last NACK sent, so a burst of out-of-order deltas costs one NACK. */
   lastNack: number;
   staging: Staging<V> | null;
+  /** Our seq of a snapshot sent to it and not acknowledged yet (-1: none), and our tick count then. */
+  snapAt: number;
+  snapTick: number;
 }
 
 /** Per-peer view, for diagnostics and membership status. */
@@ -109,6 +114,7 @@ export class SyncEngine<V> {
   readonly stats: SyncStats = emptyStats();
   private seq = 0;
   private sid = 0;
+  private ticks = 0;
   private readonly own: Partition<V>;
   private readonly parts = new Map<OriginKey, Partition<V>>();
   /** key -> its entry, or a Set once a key has several (most keys have one: no Set per key). */
@@ -317,8 +323,20 @@ export class SyncEngine<V> {
   /** Anti-entropy: a HELLO (version + digest, and our view of the peer) to every peer. */
   tick(): Out<V>[] {
     const out: Out<V>[] = [];
+    this.ticks++;
     for (const ps of this.peers.values()) {
       ps.lastNack = NO_NACK;
+      // A snapshot of the peer is arriving: our HELLO would say `seen: null` and make the peer
+      // start another whole one. While chunks keep coming (since the last tick) we stay quiet; a
+      // snapshot that stalled is dropped and asked for again (NACK).
+      const st = ps.staging;
+      if (st !== null) {
+        if (st.next > st.tickNext) {
+          st.tickNext = st.next;
+          continue;
+        }
+        this.abortStaging(ps, 'stalled', out);
+      }
       out.push(this.hello(ps));
     }
     return out;
@@ -357,6 +375,7 @@ export class SyncEngine<V> {
       ps.synced = false;
       ps.staging = null;
       ps.lastNack = NO_NACK;
+      ps.snapAt = -1;
     } else if (m.o.inc < ps.origin.inc) {
       this.stats.stale++;
       this.event('stale_incarnation', { peer, origin: originKey(m.o), current: originKey(ps.origin) });
@@ -373,6 +392,7 @@ export class SyncEngine<V> {
         break;
       case 'ack':
         if (m.up <= this.seq && m.up > ps.acked) ps.acked = m.up;
+        if (ps.snapAt >= 0 && m.up >= ps.snapAt) ps.snapAt = -1;
         break;
       case 'nack':
         if (m.have < 0 || m.have > this.seq) this.snapshot(ps, out);
@@ -416,6 +436,10 @@ export class SyncEngine<V> {
       this.stats.repairs++;
       this.event('peer_copy_diverged', { peer: ps.peer, up: seen.up });
       this.snapshot(ps, out);
+    } else if (ps.snapAt >= 0 && have < ps.snapAt && this.ticks - ps.snapTick < 2) {
+      // Our snapshot is on its way (their HELLO crossed it, e.g. the one answering ours): another
+      // would double the traffic of a join. Deltas past it go with `flush`; a lost snapshot is
+      // sent again on their NACK, or on a HELLO after two of our ticks.
     } else if (have < this.seq) {
       this.ship(ps, have, out);
     } else {
@@ -476,7 +500,7 @@ export class SyncEngine<V> {
         this.stats.snapshotsAborted++;
         this.event('snapshot_superseded', { peer: ps.peer, sid: st.sid });
       }
-      st = ps.staging = { sid: m.sid, up: m.up, n: m.n, next: 1, rows: m.rows.slice(), queued: st?.queued ?? [] };
+      st = ps.staging = { sid: m.sid, up: m.up, n: m.n, next: 1, tickNext: 0, rows: m.rows.slice(), queued: st?.queued ?? [] };
     } else {
       if (st === null || st.sid !== m.sid || st.up !== m.up || st.n !== m.n || st.next !== m.i) {
         if (st === null) {
@@ -596,6 +620,8 @@ export class SyncEngine<V> {
     }
     this.stats.snapshotsSent++;
     ps.sent = this.seq;
+    ps.snapAt = this.seq;
+    ps.snapTick = this.ticks;
   }
 
   private markSynced(ps: PeerSync<V>): void {
@@ -689,7 +715,7 @@ function newDiff<V>(): Diff<V> {
 }
 
 function newPeer<V>(peer: string): PeerSync<V> {
-  return { peer, origin: null, ready: false, sent: 0, acked: 0, advertised: -1, synced: false, ackDue: false, lastNack: NO_NACK, staging: null };
+  return { peer, origin: null, ready: false, sent: 0, acked: 0, advertised: -1, synced: false, ackDue: false, lastNack: NO_NACK, staging: null, snapAt: -1, snapTick: 0 };
 }
 
 /** Every remove/update names an entry live at that point of the interval (adds never collide: ids are fresh seqs). */
