@@ -109,7 +109,7 @@ export {
   SpawnTimeoutError,
   SpawnFailedError,
 } from './dist/distribution.js';
-export { SignalCodec, CodecError, PID_EXT, REF_EXT, KIND, CALL_NAME, type CodecEnds, type DecodeResult, type DecodeManyResult } from './dist/codec.js';
+export { SignalCodec, CodecError, PID_EXT, REF_EXT, KIND, CALL_NAME, type CodecEnds, type DecodeResult, type DecodeManyResult, DecodedFrame, type FrameSink, type DecodeFrameResult } from './dist/codec.js';
 export { MemoryNetwork, MemoryTransport, type MemoryNetworkOptions, type LaneStats, type DisconnectOptions } from './dist/memory-transport.js';
 export {
   Rpc,

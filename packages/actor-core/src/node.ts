@@ -168,6 +168,11 @@ export class Node {
     return this.procs.get(pid.id) ?? null;
   }
 
+  /** @internal The live local process with this id, if `creation` is this node's; else null. */
+  lookupLocal(id: number, creation: number): Proc | null {
+    return creation === this.creation ? (this.procs.get(id) ?? null) : null;
+  }
+
   /** @internal A destination as a pid (undefined: no such name). Throws on a malformed destination. */
   resolve(dest: Dest): Pid | undefined {
     if (dest instanceof Pid) return dest;

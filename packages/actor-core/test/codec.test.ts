@@ -203,3 +203,86 @@ describe('codec', () => {
     expect(s3.to).toEqual(new Pid('me@h', 6, 9));
     expect(s3.from).toEqual(new Pid('you@h', 8, 11));  });
 });
+
+/** What `DecodedFrame.forEach` handed over, as the equivalent signals. */
+function collect(c: SignalCodec, bytes: Uint8Array, stopAfter = Infinity): Signal[] | null {
+  const r = c.decodeFrame(bytes, ends);
+  if (!r.ok) return null;
+  const out: Signal[] = [];
+  r.frame.forEach({
+    send: (id, creation, msg) => out.push({ k: 'send', to: new Pid(ends.local, id, creation), msg }) < stopAfter,
+    reply: (tag, value) => out.push({ k: 'reply', tag, value }) < stopAfter,
+    signal: (s) => out.push(s) < stopAfter,
+  });
+  return out;
+}
+
+describe('codec: decodeFrame (the receive fast path)', () => {
+  it('hands every signal over in frame order, sends and replies without Signal objects', () => {
+    const c = new SignalCodec();
+    const mixed: Signal[] = [
+      { k: 'send', to: pid(1), msg: 'a' },
+      { k: 'send', to: pid(1), msg: 'b' },
+      { k: 'link', from: pid(2, 'b@mem', 3), to: pid(1) },
+      { k: 'send', to: pid(2), msg: 'c' },
+      { k: 'reply', tag: 5, value: { v: 1 } },
+      ...samples,
+      { k: 'send', to: pid(1), msg: 'd' },
+      { k: 'exit', from: pid(2, 'b@mem', 3), to: pid(1), reason: 'kill', link: false },
+      { k: 'send', to: pid(1), msg: 'e' },
+    ];
+    const bytes = c.encodeMany(mixed);
+    const slow = c.decodeMany(bytes, ends);
+    expect(slow.ok).toBe(true);
+    expect(collect(c, bytes)).toEqual(slow.ok ? slow.signals : null);
+    // A sink returning false ends the frame there.
+    expect(collect(c, bytes, 3)).toEqual(slow.ok ? slow.signals.slice(0, 3) : null);
+  });
+
+  it('a frame with one malformed signal is refused whole: nothing of it is delivered', () => {
+    const c = new SignalCodec();
+    const good = [KIND.send, 1, 42, 'a', KIND.reply, 3, 'r', KIND.send, 1, 42, 'b'];
+    for (const bad of [
+      [KIND.send, -1, 42, 'x'],
+      [KIND.send, 1, 1.5, 'x'],
+      [KIND.send, 'one', 42, 'x'],
+      [KIND.reply, 'tag', 'x'],
+      [KIND.reply, -3, 'x'],
+      [KIND.link, 'not a pid', pid()],
+      [KIND.send, 1, 42],
+      [99],
+    ]) {
+      const bytes = c.encodeValue([...good, ...bad]);
+      expect(c.decodeFrame(bytes, ends).ok, JSON.stringify(bad)).toBe(false);
+      expect(c.decodeMany(bytes, ends).ok).toBe(false);
+    }
+    // The checked-once shortcut for a run of sends to one pid still checks the first of the run.
+    expect(c.decodeFrame(c.encodeValue([KIND.send, -1, -1, 'x', KIND.send, -1, -1, 'y']), ends).ok).toBe(false);
+    expect(c.decodeFrame(c.encodeValue([KIND.send, NaN, NaN, 'x']), ends).ok).toBe(false);
+  });
+
+  it('never throws on random or mutated bytes (fuzz), and agrees with decodeMany', () => {
+    const c = new SignalCodec();
+    const valid = [c.encodeMany(samples), ...samples.map((s) => c.encode(s))];
+    const throws: unknown[] = [];
+    for (let i = 0; i < 3000; i++) {
+      let b: Uint8Array;
+      if (i % 2 === 0) {
+        b = randomBytes(1 + (i % 64));
+      } else {
+        b = Uint8Array.from(valid[i % valid.length]!);
+        const flips = 1 + (i % 4);
+        for (let j = 0; j < flips; j++) b[(i * 7 + j * 13) % b.length] = (i * 31 + j) & 0xff;
+      }
+      try {
+        const fast = collect(c, b);
+        const slow = c.decodeMany(b, ends);
+        expect(fast === null).toBe(!slow.ok);
+        if (slow.ok) expect(fast).toEqual(slow.signals);
+      } catch (e) {
+        throws.push(e);
+      }
+    }
+    expect(throws).toEqual([]);
+  });
+});

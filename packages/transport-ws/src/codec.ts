@@ -1,4 +1,4 @@
-import { SignalCodec, type CodecEnds, type DecodeManyResult, type Signal } from '@troupe/actor-core';
+import { SignalCodec, type CodecEnds, type DecodeFrameResult, type DecodeManyResult, type Signal } from '@troupe/actor-core';
 
 /**
  * What the transport needs from a signal codec: one signal, a batch, and a
@@ -12,6 +12,8 @@ export interface WireCodec {
   encodeMany(signals: readonly Signal[]): Uint8Array;
   /** Never throws. `ends`: this node (`local`) and the peer that sent the bytes. */
   decodeMany(bytes: Uint8Array, ends: CodecEnds): DecodeManyResult;
+  /** Optional fast path (never throws): a checked frame whose sends reach processes without Signal objects. */
+  decodeFrame?(bytes: Uint8Array, ends: CodecEnds): DecodeFrameResult;
 }
 
 export function defaultCodec(): WireCodec {

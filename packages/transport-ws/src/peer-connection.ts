@@ -181,7 +181,14 @@ export class PeerConnection {
     this.liveness.received++;
     const buf = toBuffer(data);
     if (isBinary && buf.length > 0 && buf[0] === FrameType.Data) {
-      const r = this.host.codec.decodeMany(buf.subarray(1), this.ends);
+      const codec = this.host.codec;
+      if (codec.decodeFrame !== undefined) {
+        const r = codec.decodeFrame(buf.subarray(1), this.ends);
+        if (!r.ok) return this.protocolFailure('decode_error', r.error.message);
+        this.host.node.dist.handleFrame(this.name, r.frame, this);
+        return;
+      }
+      const r = codec.decodeMany(buf.subarray(1), this.ends);
       if (!r.ok) return this.protocolFailure('decode_error', r.error.message);
       this.deliver(r.signals);
       return;

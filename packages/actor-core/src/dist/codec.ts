@@ -166,29 +166,97 @@ const isIdOrNull = (x: unknown): x is number | null => x === null || isId(x);
 
 /**
  * Reads the signals of a flat batch (see `flatten`), checking every field a
- * handler relies on. Returns the signals, or why the frame is not a batch.
+ * handler relies on, into `out`. With `sends` false, a `send` or `reply` is
+ * checked but not built (a `DecodedFrame` hands it over without a Signal object).
+ * Returns null, or why the frame is not a batch.
  */
-function readFlat(v: unknown, ends: CodecEnds): Signal[] | string {
+function readFlat(v: unknown, ends: CodecEnds, out: Signal[], sends: boolean): string | null {
   if (!Array.isArray(v)) return 'not a batch frame';
-  const out: Signal[] = [];
   const n = v.length;
   const { local, peer, peerCreation } = ends;
   // Consecutive sends to one process share one decoded pid (pids are immutable).
   let lastTo: Pid | null = null;
+  // NaN never equals anything: the first send is always checked.
+  let lastId: unknown = NaN;
+  let lastCr: unknown = NaN;
+  let item = 0;
   let i = 0;
   while (i < n) {
     const k = v[i];
-    if (typeof k !== 'number' || !(k >= 0 && k < ARITY.length) || (k | 0) !== k) return `item ${out.length}: unknown signal kind ${String(k)}`;
+    if (typeof k !== 'number' || !(k >= 0 && k < ARITY.length) || (k | 0) !== k) return `item ${item}: unknown signal kind ${String(k)}`;
     const a = ARITY[k]!;
-    if (i + a >= n) return `item ${out.length}: truncated signal of kind ${k}`;
-    const s = readOne(k, v, i + 1, local, peer, peerCreation, lastTo);
-    if (s === null) return `item ${out.length}: malformed signal of kind ${k}`;
-    if (k === KIND.send) lastTo = (s as { to: Pid }).to;
-    out.push(s);
+    if (i + a >= n) return `item ${item}: truncated signal of kind ${k}`;
+    if (k === KIND.send && !sends) {
+      const id = v[i + 1];
+      const cr = v[i + 2];
+      if (id !== lastId || cr !== lastCr) {
+        if (!isId(id) || !isId(cr)) return `item ${item}: malformed signal of kind ${k}`;
+        lastId = id;
+        lastCr = cr;
+      }
+    } else if (k === KIND.reply && !sends) {
+      if (!isId(v[i + 1])) return `item ${item}: malformed signal of kind ${k}`;
+    } else {
+      const s = readOne(k, v, i + 1, local, peer, peerCreation, lastTo);
+      if (s === null) return `item ${item}: malformed signal of kind ${k}`;
+      if (k === KIND.send) lastTo = (s as { to: Pid }).to;
+      out.push(s);
+    }
+    item++;
     i += a + 1;
   }
-  return out;
+  return null;
 }
+
+/**
+ * What a `DecodedFrame` hands its signals to, in order. Either returns false
+ * to stop the frame (the rest is dropped).
+ */
+export interface FrameSink {
+  /** A `send` to the process `(id, creation)` of the receiving node (`CodecEnds.local`). */
+  send(id: number, creation: number, msg: unknown): boolean;
+  /** A `reply` to the call `tag` of the receiving node. */
+  reply(tag: number, value: unknown): boolean;
+  /** Any other signal. */
+  signal(s: Signal): boolean;
+}
+
+/**
+ * A checked frame whose `send` and `reply` signals are kept as they came off
+ * the wire: `forEach` hands a send over as `(id, creation, msg)` and a reply
+ * as `(tag, value)`, without building a Signal or a Pid, in order with the
+ * frame's other signals (per-pair FIFO).
+ */
+export class DecodedFrame {
+  /** @internal */
+  constructor(
+    private readonly flat: unknown[],
+    private readonly others: Signal[],
+  ) {}
+
+  forEach(sink: FrameSink): void {
+    const t = this.flat;
+    const others = this.others;
+    const n = t.length;
+    let j = 0;
+    let i = 0;
+    while (i < n) {
+      const k = t[i] as number;
+      if (k === KIND.send) {
+        if (!sink.send(t[i + 1] as number, t[i + 2] as number, t[i + 3])) return;
+        i += 4;
+      } else if (k === KIND.reply) {
+        if (!sink.reply(t[i + 1] as number, t[i + 2])) return;
+        i += 3;
+      } else {
+        if (!sink.signal(others[j++]!)) return;
+        i += ARITY[k]! + 1;
+      }
+    }
+  }
+}
+
+export type DecodeFrameResult = { ok: true; frame: DecodedFrame } | { ok: false; error: CodecError };
 
 function readOne(k: number, t: unknown[], i: number, local: string, peer: string, peerCreation: number, lastTo: Pid | null): Signal | null {
   switch (k) {
@@ -326,13 +394,30 @@ export class SignalCodec {
   decodeMany(bytes: Uint8Array, ends: CodecEnds): DecodeManyResult {
     const v = this.unpack(bytes);
     if (v instanceof CodecError) return { ok: false, error: v };
-    let r: Signal[] | string;
+    const out: Signal[] = [];
+    const err = this.read(v, ends, out, true);
+    return err === null ? { ok: true, signals: out } : { ok: false, error: new CodecError('TROUPE_ERR_DECODE', err) };
+  }
+
+  /**
+   * As `decodeMany`, but `send` and `reply` signals are not built as objects (the
+   * receive fast path): the whole frame is checked first, so a malformed
+   * frame delivers nothing. Never throws.
+   */
+  decodeFrame(bytes: Uint8Array, ends: CodecEnds): DecodeFrameResult {
+    const v = this.unpack(bytes);
+    if (v instanceof CodecError) return { ok: false, error: v };
+    const others: Signal[] = [];
+    const err = this.read(v, ends, others, false);
+    return err === null ? { ok: true, frame: new DecodedFrame(v as unknown[], others) } : { ok: false, error: new CodecError('TROUPE_ERR_DECODE', err) };
+  }
+
+  private read(v: unknown, ends: CodecEnds, out: Signal[], sends: boolean): string | null {
     try {
-      r = readFlat(v, ends);
+      return readFlat(v, ends, out, sends);
     } catch (e) {
-      r = `malformed batch: ${errText(e)}`;
+      return `malformed batch: ${errText(e)}`;
     }
-    return typeof r === 'string' ? { ok: false, error: new CodecError('TROUPE_ERR_DECODE', r) } : { ok: true, signals: r };
   }
 
   /** Any value with Pids/Refs (a message alone, for other uses of the same format). */

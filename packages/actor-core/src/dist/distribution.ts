@@ -16,6 +16,7 @@ import type { Node } from '../node.js';
 import { Status, type Monitor, type Proc } from '../internal/process.js';
 import type { CallEnvelope, From } from '../internal/calls.js';
 import type { Signal, Transport } from './signals.js';
+import type { DecodedFrame } from './codec.js';
 
 /** What an exposed factory returns: a body or behaviour, optionally with spawn options. */
 export type SpawnSpec =
@@ -124,6 +125,9 @@ export class Distribution {
    */
   private readonly callWatch = new Map<string, Map<number, Proc>>();
 
+  /** Bumped whenever a peer goes up or down (`handleFrame` then re-checks its sender). */
+  private epoch = 0;
+
   constructor(private readonly node: Node) {}
 
   /** Plugs a transport in. One per node. */
@@ -185,6 +189,7 @@ export class Distribution {
     if (known === creation) return;
     // A new incarnation before the old connection was reported down: nodedown first (OTP #84).
     if (known !== undefined) this.nodeDown(name, 'connection_closed');
+    this.epoch++;
     this.peers.set(name, creation);
     if (opts.hidden === true) {
       // Like `net_kernel:monitor_nodes(true)`: subscribers hear about visible nodes only.
@@ -203,6 +208,7 @@ export class Distribution {
    */
   nodeDown(name: string, reason: string): void {
     if (!this.peers.delete(name)) return;
+    this.epoch++;
     const node = this.node;
     const procs = this.ties.get(name);
     this.ties.delete(name);
@@ -596,6 +602,58 @@ export class Distribution {
     } catch (e) {
       this.node.logger.warn('distribution: signal failed', { from: fromNode, kind: String((s as { k?: unknown }).k), error: formatReason(reasonFromThrown(e)) });
     }
+  }
+
+  /**
+   * A decoded frame from `fromNode`: as `handle` for each of its signals in
+   * order, but a `send` goes straight to its process and a `reply` to its
+   * call (no Signal object).
+   * Stops when `conn.closed` becomes true or `fromNode` is no longer
+   * connected. Nothing in the frame can throw out of here.
+   */
+  handleFrame(fromNode: string, frame: DecodedFrame, conn: { readonly closed: boolean } | null = null): void {
+    if (!this.peers.has(fromNode)) return;
+    const node = this.node;
+    const epoch = this.epoch;
+    let lastId = -1;
+    let lastCr = -1;
+    let last: Proc | null = null;
+    // Peers change rarely: look the sender up again only once some node went up or down.
+    const open = (): boolean => (conn === null || !conn.closed) && (this.epoch === epoch || this.peers.has(fromNode));
+    frame.forEach({
+      send: (id, creation, msg) => {
+        if (!open()) return false;
+        if (id !== lastId || creation !== lastCr) {
+          lastId = id;
+          lastCr = creation;
+          last = node.lookupLocal(id, creation);
+        }
+        if (last !== null) {
+          try {
+            last.deliver(msg);
+          } catch (e) {
+            // A selective receive's match function threw.
+            this.node.logger.warn('distribution: signal failed', { from: fromNode, kind: 'send', error: formatReason(reasonFromThrown(e)) });
+          }
+        }
+        return true;
+      },
+      reply: (tag, value) => {
+        if (!open()) return false;
+        // As `dispatch` of a reply: any node may answer.
+        try {
+          node.calls.settle(tag, value, fromNode);
+        } catch (e) {
+          this.node.logger.warn('distribution: signal failed', { from: fromNode, kind: 'reply', error: formatReason(reasonFromThrown(e)) });
+        }
+        return true;
+      },
+      signal: (s) => {
+        if (!open()) return false;
+        this.handle(fromNode, s);
+        return true;
+      },
+    });
   }
 
   /** A pid that can be the sender of a signal from `fromNode` (its current incarnation). */

@@ -39,17 +39,33 @@ export function isCast(m: unknown): m is CastEnvelope {
   return typeof m === 'object' && m !== null && (m as CastEnvelope).$gen === 'cast';
 }
 
+const noop = (): void => {};
+
+/** The call whose promise is being made: `capture` (one function for every call, no closure) fills in its settle functions. */
+let making: PendingCall | null = null;
+function capture(resolve: (v: unknown) => void, reject: (e: Error) => void): void {
+  making!.resolve = resolve;
+  making!.reject = reject;
+}
+
 export class PendingCall {
+  resolve: (v: unknown) => void = noop;
+  reject: (e: Error) => void = noop;
+  /**
+   * When the call times out (`performance.now()` ms): Infinity without a
+   * timeout; NaN until `Calls.stamp` reads the clock, after the call was made.
+   */
+  deadline: number;
+
   constructor(
     readonly tag: number,
-    readonly resolve: (v: unknown) => void,
-    readonly reject: (e: Error) => void,
-    readonly deadline: number,
     readonly timeoutMs: number,
     readonly target: CallTarget,
     readonly server: Proc | null,
     readonly serverNode: string,
-  ) {}
+  ) {
+    this.deadline = Number.isFinite(timeoutMs) ? NaN : Infinity;
+  }
 }
 
 export const DEFAULT_CALL_TIMEOUT = 5000;
@@ -70,6 +86,9 @@ export class Calls {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private armedFor = Infinity;
   private readonly sweepBound = (): void => this.sweep();
+  /** Calls made since the last `stamp` (which a queued microtask runs). */
+  private readonly unstamped: PendingCall[] = [];
+  private readonly stampBound = (): void => this.stamp();
 
   constructor(private readonly node: Node) {}
 
@@ -97,12 +116,17 @@ export class Calls {
       return Promise.reject(new NodeDownError(target, serverNode));
     }
     const tag = node.nextId();
-    return new Promise((resolve, reject) => {
-      const deadline = Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Infinity;
-      const pc = new PendingCall(tag, resolve, reject, deadline, timeoutMs, target, server, serverNode);
-      this.pending.set(tag, pc);
-      if (deadline < this.armedFor) this.arm(deadline);
-      const self = caller === null ? null : caller.self;
+    const pc = new PendingCall(tag, timeoutMs, target, server, serverNode);
+    making = pc;
+    const promise = new Promise(capture);
+    making = null;
+    this.pending.set(tag, pc);
+    if (pc.deadline !== Infinity) {
+      // No clock read per call: calls are stamped together right after (see `stamp`).
+      if (this.unstamped.push(pc) === 1) queueMicrotask(this.stampBound);
+    }
+    const self = caller === null ? null : caller.self;
+    try {
       if (server !== null) {
         server.callers++;
         server.deliver({ $gen: 'call', from: { node: node.name, tag, pid: self }, req } satisfies CallEnvelope);
@@ -110,7 +134,33 @@ export class Calls {
         // One signal: the server's node builds the envelope and monitors the server for the call.
         node.dist.call(remoteName ?? pid!, tag, self, req);
       }
-    });
+    } catch (e) {
+      // Not sent (an unencodable request, a throwing receive filter): the caller's error.
+      if (this.pending.delete(tag) && server !== null) server.callers--;
+      pc.reject(e as Error);
+    }
+    return promise;
+  }
+
+  /**
+   * Gives the calls made since the last stamp their deadline. The clock is
+   * read after every one of them was made, so a deadline is never earlier
+   * than `timeoutMs` after its call (a timeout never fires early); it can be
+   * later by the rest of the synchronous run that made the call.
+   */
+  private stamp(): void {
+    const list = this.unstamped;
+    if (list.length === 0) return;
+    const now = performance.now();
+    let first = Infinity;
+    for (let i = 0; i < list.length; i++) {
+      const pc = list[i]!;
+      const d = now + pc.timeoutMs;
+      pc.deadline = d;
+      if (d < first && this.pending.get(pc.tag) === pc) first = d;
+    }
+    list.length = 0;
+    if (first < this.armedFor) this.arm(first);
   }
 
   /**
@@ -168,6 +218,12 @@ export class Calls {
   private sweep(): void {
     this.timer = null;
     this.armedFor = Infinity;
+    this.stamp(); // calls not stamped yet get their deadline now (none is due)
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.armedFor = Infinity;
+    }
     const now = performance.now();
     let next = Infinity;
     for (const pc of this.pending.values()) {
