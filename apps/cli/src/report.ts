@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { Result } from '@troupe/bench';
+import { fmt, type Result } from '@troupe/bench';
 
 export type { Result };
 
@@ -29,17 +29,7 @@ export function currentMeta(quick: boolean, durationS: number | null): ReportMet
 /** Others' CPU (cores) at or above which a figure counts as disturbed (as the bench runner). */
 const NOISY = 0.3;
 
-/** 36.2M, 230k, 0.913, 1.09: three significant digits, SI suffix for big numbers (as the bench table). */
-export function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
-  const a = Math.abs(v);
-  if (a >= 1e9) return (v / 1e9).toPrecision(3) + 'G';
-  if (a >= 1e6) return (v / 1e6).toPrecision(3) + 'M';
-  if (a >= 1e4) return (v / 1e3).toPrecision(3) + 'k';
-  if (a >= 100) return v.toFixed(0);
-  if (a === 0) return '0';
-  return v.toPrecision(3);
-}
+export { fmt };
 
 const RATE_UNITS = new Set(['msgs/s', 'rt/s', 'calls/s', 'procs/s']);
 
