@@ -146,6 +146,22 @@ export const scenarios: Scenarios = {
     return { ms, bytes, heap: heapUsed() - h0, startMs };
   },
 
+  /**
+   * Waits (≤ `timeoutMs`, no error) until this node's replica has nothing in
+   * flight: every peer acked its ops (log empty) and nothing waits for a
+   * flush. A heap sample taken before that counts transient sync state
+   * (unacked ops, queued frames) as if each name kept it. Resolves to the ops
+   * still logged.
+   */
+  async benchAwaitQuiet(env, timeoutMs = 5000): Promise<number> {
+    const { reg } = svc(env);
+    // No public accessor for the engine: read it as benchSetup's `watch` does.
+    const engine = (reg as unknown as { replica: { engine: { logSize: number; pending: boolean } } }).replica.engine;
+    const t0 = performance.now();
+    while ((engine.logSize > 0 || engine.pending) && performance.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 5));
+    return engine.logSize;
+  },
+
   /** Spawns `n` idle processes (kept alive). */
   benchSpawnIdle(env, n: number): number {
     for (let i = 0; i < n; i++) env.node.spawn(idle);

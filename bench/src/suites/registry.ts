@@ -125,16 +125,24 @@ export const cases: Record<string, BenchCase> = {
         const owners = c.nodes.slice(); // joiners are appended to c.nodes
         const big = ctx.n(100_000, 5);
         const per = Math.ceil(10_000 / 3);
-        const heap0 = await owners[0]!.run<number>('benchHeap');
         await Promise.all(owners.map((h, i) => h.run('benchRegisterMany', `n${i}:`, per)));
         await Promise.all(owners.map((h) => h.run('benchAwaitNames', per * 3)));
         const r10 = await join(c, per * 3, 'j10k');
         ctx.report({ name: 'registry.join10k', value: r10.ms, unit: 'ms' });
+        // The owner's first heap sample comes after this warm 10k phase (code of
+        // the register/sync/snapshot paths compiled, transport buffers grown)
+        // and once its replica is quiet (every op acked, nothing in flight), so
+        // the owner figure is, like the joiner's, only what the names added
+        // between two steady states: fixed costs no longer divided by them.
+        await Promise.all(owners.map((h) => h.run('benchAwaitQuiet')));
+        const heap0 = await owners[0]!.run<number>('benchHeap');
         const perBig = Math.ceil(big / 3);
-        await Promise.all(owners.map((h, i) => h.run('benchRegisterMany', `m${i}:`, perBig - per)));
+        const grown = perBig - per; // own names (and idle processes) owner 0 adds between the samples
+        await Promise.all(owners.map((h, i) => h.run('benchRegisterMany', `m${i}:`, grown)));
         const total = perBig * 3;
         await Promise.all(owners.map((h) => h.run('benchAwaitNames', total)));
-        // An owner holds perBig own names (plus their idle processes) and 2 × perBig replicated ones.
+        await Promise.all(owners.map((h) => h.run('benchAwaitQuiet')));
+        // Between the samples the owner gained `grown` own names (plus their idle processes) and 2 × `grown` replicated ones.
         const heap1 = await owners[0]!.run<number>('benchHeap');
         const r = await join(c, total, 'j100k');
         ctx.report({ name: 'registry.join100k', value: r.ms, unit: 'ms' });
@@ -142,7 +150,7 @@ export const cases: Record<string, BenchCase> = {
         ctx.report({ name: 'registry.bytesPerName', value: r.heap / total, unit: 'B' });
         // Owner side: what its own names cost beyond the replicated copies and the idle processes (~PROC_BYTES each, measured below).
         const procBytes = await procHeap(c);
-        ctx.report({ name: 'registry.bytesPerName.owner', value: (heap1 - heap0 - perBig * procBytes - 2 * perBig * (r.heap / total)) / perBig, unit: 'B' });
+        ctx.report({ name: 'registry.bytesPerName.owner', value: (heap1 - heap0 - grown * procBytes - 2 * grown * (r.heap / total)) / grown, unit: 'B' });
       } finally {
         await close(ctx, c);
       }

@@ -5,7 +5,7 @@ export {
   type NodeDownEvent,
   type PeerStatus,
 } from './ws-transport.js';
-export type { WsTransportOptions, TlsOptions } from './options.js';
+export type { WsTransportOptions, TlsOptions, ReconnectOptions } from './options.js';
 export type { RateLimitOptions } from './rate-limiter.js';
 export type { DownReason } from './peer-connection.js';
 export type { WireCodec } from './codec.js';

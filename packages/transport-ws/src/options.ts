@@ -48,6 +48,20 @@ export interface WsTransportOptions {
   discovery?: readonly DiscoveryStrategy[];
   /** Retry backoff of the discovery runner. */
   discoveryOptions?: DiscoveryOptions;
+  /**
+   * Redial a visible peer lost to a tick timeout or a closed socket (default on:
+   * 250 ms doubling to 5 s, for up to 5 min); `false` turns it off.
+   */
+  reconnect?: ReconnectOptions | false;
+}
+
+export interface ReconnectOptions {
+  /** First delay after the nodedown (ms, default 250); doubles per failed attempt, with jitter. */
+  initialMs?: number;
+  /** Largest delay between attempts (ms, default 5000). */
+  maxMs?: number;
+  /** Stop retrying this long after the nodedown (ms, default 300 000). */
+  giveUpMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -60,6 +74,8 @@ export interface ResolvedOptions {
   maxPayload: number;
   maxBufferedBytes: number;
   maxBatch: number;
+  /** null: reconnection off. */
+  reconnect: Required<ReconnectOptions> | null;
 }
 
 function positive(name: string, v: number | undefined, dflt: number, min = 1): number {
@@ -80,5 +96,13 @@ export function resolveOptions(o: WsTransportOptions): ResolvedOptions {
     maxPayload: positive('maxPayload', o.maxPayload, 8 * 1024 * 1024, 1024),
     maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024, 1024),
     maxBatch: positive('maxBatch', o.maxBatch, 1000, 1),
+    reconnect: resolveReconnect(o.reconnect),
   };
+}
+
+function resolveReconnect(r: ReconnectOptions | false | undefined): Required<ReconnectOptions> | null {
+  if (r === false) return null;
+  const initialMs = positive('reconnect.initialMs', r?.initialMs, 250, 1);
+  const maxMs = positive('reconnect.maxMs', r?.maxMs, Math.max(5000, initialMs), initialMs);
+  return { initialMs, maxMs, giveUpMs: positive('reconnect.giveUpMs', r?.giveUpMs, 300_000, 1) };
 }

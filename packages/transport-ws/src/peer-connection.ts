@@ -50,6 +50,8 @@ export class PeerConnection {
   readonly version: number;
   readonly liveness: Liveness;
   closed = false;
+  /** The WebSocket close code the peer sent, if it closed the connection (decides whether to reconnect). */
+  closeCode: number | null = null;
   /** @internal Test hook: this side stops reading, writing and ticking, as if its process were stopped. */
   frozen = false;
   /** @internal Test hook (a network partition): everything sent is discarded, everything received ignored; ticks still time out. */
@@ -168,6 +170,13 @@ export class PeerConnection {
     (this.ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
   }
 
+  /** @internal Test hook (SIGCONT): resume; whatever the peer did meanwhile (close, silence) is seen now. */
+  unfreeze(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    (this.ws as unknown as { _socket?: { resume(): void } })._socket?.resume();
+  }
+
   private detach(): void {
     this.ws.off('message', this.onMessage);
     this.ws.off('close', this.onClose);
@@ -229,6 +238,7 @@ export class PeerConnection {
 
   private readonly onClose = (code: number, reason: Buffer): void => {
     if (this.closed) return;
+    this.closeCode = code;
     this.host.node.logger.info('transport-ws: connection closed by peer', { peer: this.name, code, reason: reason.toString('utf8') });
     this.closed = true;
     this.detach();

@@ -18,6 +18,7 @@ import { resolveOptions, type ResolvedOptions, type WsTransportOptions } from '.
 import { PeerConnection, type DownReason, type PeerHost } from './peer-connection.js';
 import { FailureLimiter } from './rate-limiter.js';
 import { Discovery } from './discovery/discovery.js';
+import { CloseReason } from './frame-types.js';
 
 export interface NodeUpEvent {
   node: string;
@@ -54,6 +55,24 @@ interface Attempt {
 }
 
 const BENIGN: ReadonlySet<string> = new Set(['already_connected', 'simultaneous_connect', 'self_connect']);
+/** Nodedowns that may be transient (a stall, a dropped socket): the peer is redialled. */
+const REDIAL_REASONS: ReadonlySet<DownReason> = new Set(['net_tick_timeout', 'connection_closed', 'send_buffer_overflow']);
+/** Handshake refusals that may pass; any other (bad cookie, version mismatch, ...) ends the retries. */
+const REDIAL_RETRYABLE: ReadonlySet<string> = new Set(['setup_timeout', 'rate_limited', 'blocked', 'already_connected', 'simultaneous_connect']);
+/** Close codes by which the peer said "do not come back" (its `disconnect`, or a newer connection replaced this one). */
+const NO_REDIAL_CODES: ReadonlySet<number> = new Set([CloseReason.disconnect, CloseReason.replaced]);
+
+/** Automatic reconnection to one lost peer. */
+interface Redial {
+  readonly name: string;
+  readonly url: string;
+  /** Failed attempts so far: the backoff exponent. */
+  attempts: number;
+  /** Date.now() after which no new attempt starts. */
+  deadline: number;
+  timer: NodeJS.Timeout | null;
+  inFlight: boolean;
+}
 const CLOSE_WAIT_MS = 500;
 
 /**
@@ -81,6 +100,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   private readonly ticker: NodeJS.Timeout;
   private closed = false;
   private discoveryRunner: Discovery | null = null;
+  /** Peers being redialled after a transient nodedown, by name. */
+  private readonly redials = new Map<string, Redial>();
 
   private constructor(
     readonly node: Node,
@@ -200,6 +221,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
 
   /** Closes the connection to `name` (nodedown reason `disconnect`); false if not connected. */
   disconnect(name: string): boolean {
+    // A deliberate disconnect also ends any automatic reconnection to that node.
+    this.cancelRedial(name);
     const c = this.peers.get(name);
     if (c === undefined) return false;
     this.node.logger.info('transport-ws: disconnecting', { peer: name });
@@ -231,6 +254,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.closed = true;
     clearInterval(this.ticker);
     this.discoveryRunner?.stop();
+    for (const name of [...this.redials.keys()]) this.cancelRedial(name);
     for (const c of [...this.peers.values()]) c.down('shutdown', 'shutdown', false);
     const pending = [...this.sockets].map(
       (ws) =>
@@ -267,6 +291,19 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     return true;
   }
 
+  /** @internal Test hook: undoes `freeze(name)` (SIGCONT): the connection then notices what the peer did meanwhile. */
+  unfreeze(name: string): boolean {
+    const c = this.peers.get(name);
+    if (c === undefined || !c.frozen) return false;
+    c.unfreeze();
+    return true;
+  }
+
+  /** Names being redialled after a transient nodedown (see `reconnect`). */
+  reconnecting(): string[] {
+    return [...this.redials.keys()];
+  }
+
   /**
    * @internal Test hook (the multi-process harness's partition): from now on
    * the connection to `name`, if up, silently drops traffic in both
@@ -282,10 +319,21 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.node.logger.info('transport-ws: peer blocked (test hook)', { peer: name, connected: c !== undefined });
   }
 
-  /** @internal Test hook: undoes `block(name)`; reconnecting is up to the caller (`connect`). */
+  /**
+   * @internal Test hook: undoes `block(name)`. A reconnection paused by the
+   * block resumes after the initial delay (not at once, so a caller's own
+   * `connect`, as in the harness's `heal`, normally goes first).
+   */
   unblock(name: string): boolean {
     const had = this.blocked.delete(name);
     if (had) this.node.logger.info('transport-ws: peer unblocked (test hook)', { peer: name });
+    const r = this.redials.get(name);
+    if (had && r !== undefined && r.timer === null && !r.inFlight && this.opts.reconnect !== null) {
+      // The partition was not the peer's fault: a fresh give-up window.
+      r.attempts = 0;
+      r.deadline = Date.now() + this.opts.reconnect.giveUpMs;
+      this.scheduleRedial(r);
+    }
     return had;
   }
 
@@ -324,6 +372,90 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.node.logger.info('transport-ws: node down', { peer: conn.name, reason });
     this.node.dist.nodeDown(conn.name, reason);
     this.emit('nodedown', { node: conn.name, reason });
+    this.maybeRedial(conn, reason);
+  }
+
+  // ---- automatic reconnection ----------------------------------------------------------
+
+  /**
+   * Erlang reconnects on the next use; signals here fail closed instead, so
+   * without this a short stall (GC, a busy machine) would split the cluster
+   * for good. Only visible peers whose URL we know, only after transient causes.
+   */
+  private maybeRedial(conn: PeerConnection, reason: DownReason): void {
+    const cfg = this.opts.reconnect;
+    if (cfg === null || this.closed || conn.hidden || conn.url === null || !REDIAL_REASONS.has(reason)) return;
+    if (conn.closeCode !== null && NO_REDIAL_CODES.has(conn.closeCode)) return;
+    if (this.redials.has(conn.name)) return;
+    const r: Redial = { name: conn.name, url: conn.url, attempts: 0, deadline: Date.now() + cfg.giveUpMs, timer: null, inFlight: false };
+    this.redials.set(conn.name, r);
+    this.scheduleRedial(r);
+  }
+
+  private scheduleRedial(r: Redial): void {
+    const cfg = this.opts.reconnect;
+    if (cfg === null || this.closed) return;
+    const remaining = r.deadline - Date.now();
+    if (remaining <= 0) {
+      this.node.logger.info('transport-ws: giving up reconnecting', { peer: r.name, url: r.url, attempts: r.attempts });
+      this.redials.delete(r.name);
+      return;
+    }
+    const base = Math.min(cfg.maxMs, cfg.initialMs * 2 ** Math.min(r.attempts, 30));
+    // ±25% jitter so the two ends (and a whole cluster) do not dial in lockstep.
+    const delay = Math.min(remaining, Math.max(1, Math.round(base * (0.75 + Math.random() * 0.5))));
+    r.timer = setTimeout(() => this.redial(r), delay);
+    // Never what keeps a process alive; close() clears it anyway.
+    r.timer.unref();
+  }
+
+  private redial(r: Redial): void {
+    r.timer = null;
+    if (this.closed || this.redials.get(r.name) !== r) return;
+    if (this.peers.has(r.name)) {
+      this.redials.delete(r.name);
+      return;
+    }
+    // Partitioned by the test hook: pause; unblock() resumes.
+    if (this.blocked.has(r.name)) {
+      this.node.logger.debug('transport-ws: reconnect paused, peer blocked', { peer: r.name });
+      return;
+    }
+    r.inFlight = true;
+    this.node.logger.debug('transport-ws: reconnect attempt', { peer: r.name, url: r.url, attempt: r.attempts + 1 });
+    // Not registered in `dialing`: a caller's own connect() must never share this attempt's failure.
+    const p = this.dialing.get(r.url) ?? this.dial(r.url, true);
+    p.then(
+      (got) => {
+        r.inFlight = false;
+        if (this.redials.get(r.name) !== r) return;
+        // Someone else now lives at that URL: the node we lost is not there.
+        if (got !== r.name) {
+          this.node.logger.info('transport-ws: reconnect reached another node, giving up', { peer: r.name, url: r.url, found: got });
+          this.redials.delete(r.name);
+        }
+      },
+      (e: Error) => {
+        r.inFlight = false;
+        if (this.closed || this.redials.get(r.name) !== r) return;
+        if (e instanceof TransportClosedError || (e instanceof HandshakeError && !REDIAL_RETRYABLE.has(e.reason))) {
+          this.node.logger.warn('transport-ws: reconnect refused, giving up', { peer: r.name, url: r.url, error: e.message });
+          this.redials.delete(r.name);
+          return;
+        }
+        r.attempts++;
+        this.node.logger.debug('transport-ws: reconnect attempt failed', { peer: r.name, url: r.url, attempt: r.attempts, error: e.message });
+        if (this.peers.has(r.name)) this.redials.delete(r.name);
+        else this.scheduleRedial(r);
+      },
+    );
+  }
+
+  private cancelRedial(name: string): void {
+    const r = this.redials.get(name);
+    if (r === undefined) return;
+    if (r.timer !== null) clearTimeout(r.timer);
+    this.redials.delete(name);
   }
 
   // ---- connection setup ---------------------------------------------------------------
@@ -389,7 +521,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     });
   }
 
-  private dial(url: string): Promise<string> {
+  /** `quiet`: an automatic reconnection attempt; an unreachable peer is logged at debug, not warn. */
+  private dial(url: string, quiet = false): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const ws = new WebSocket(url, {
         perMessageDeflate: false,
@@ -401,7 +534,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.track(ws);
       const attempt: Attempt = { name: null };
       const onEarlyError = (err: Error): void => {
-        this.node.logger.warn('transport-ws: connect failed', { url, error: err.message });
+        this.node.logger[quiet ? 'debug' : 'warn']('transport-ws: connect failed', { url, error: err.message });
         reject(new ConnectError(url, err.message));
       };
       ws.once('error', onEarlyError);
@@ -468,6 +601,11 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     if (old !== undefined) old.down('replaced', 'replaced', true);
     const conn = new PeerConnection(this, ws, info, attempt !== null, performance.now());
     this.peers.set(info.name, conn);
+    const r = this.redials.get(info.name);
+    if (r !== undefined) {
+      this.node.logger.info('transport-ws: reconnected', { peer: info.name, creation: info.creation, failedAttempts: r.attempts, initiated: attempt !== null });
+      this.cancelRedial(info.name);
+    }
     this.node.logger.info('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null });
     this.node.dist.nodeUp(info.name, info.creation, { hidden: conn.hidden });
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
