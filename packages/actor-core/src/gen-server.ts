@@ -17,22 +17,3 @@ export type GenServer<S, Call = unknown, Cast = unknown, Reply = unknown, Info =
   Cont
 >;
 
-export {
-  IDLE_TIMEOUT,
-  type ServerRef,
-  type PlainPid,
-  type UntypedDest,
-  type ReplyTo,
-  type IdleTimeout,
-  type EventTimeout,
-  type Action,
-  type InitResult,
-  type CallResult,
-  type CastResult,
-  type NoReplyResult,
-  type StopResult,
-  type ServerContext,
-  type StartOptions,
-  type GenStartResult,
-  type GenStartMonitorResult,
-} from './gen-server/types.js';

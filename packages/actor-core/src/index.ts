@@ -78,8 +78,8 @@ export {
   type DynamicStartChildResult,
   type DynamicChildInfo,
 } from './supervisor/dynamic-supervisor.js';
+export { GenServer } from './gen-server.js';
 export {
-  GenServer,
   IDLE_TIMEOUT,
   type ServerRef,
   type PlainPid,
@@ -97,7 +97,7 @@ export {
   type StartOptions,
   type GenStartResult,
   type GenStartMonitorResult,
-} from './gen-server.js';
+} from './gen-server/types.js';
 export {
   type SpawnSpec,
   type SpawnFactory,
