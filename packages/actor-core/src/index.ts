@@ -46,7 +46,7 @@ export { type From, type CallEnvelope, type CastEnvelope, isCall, isCast, DEFAUL
 export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logger.js';
 export type { SchedulerStats } from './internal/scheduler.js';
 export { Distribution } from './dist/distribution.js';
-export type { Signal, SignalKind, Transport } from './dist/signals.js';
+export type { Signal, SignalKind, Transport, PeerChannel } from './dist/signals.js';
 export { type StartResult, type Origin, isStarted } from './start-result.js';
 export {
   Supervisor,
@@ -109,7 +109,7 @@ export {
   SpawnTimeoutError,
   SpawnFailedError,
 } from './dist/distribution.js';
-export { SignalCodec, CodecError, PID_EXT, REF_EXT, KIND, CALL_NAME, type CodecEnds, type DecodeResult, type DecodeManyResult, DecodedFrame, type FrameSink, type DecodeFrameResult } from './dist/codec.js';
+export { SignalCodec, SignalBatch, CodecError, PID_EXT, REF_EXT, KIND, CALL_NAME, SEND_RUN, type CodecEnds, type DecodeResult, type DecodeManyResult, DecodedFrame, type FrameSink, type DecodeFrameResult } from './dist/codec.js';
 export { MemoryNetwork, MemoryTransport, type MemoryNetworkOptions, type LaneStats, type DisconnectOptions } from './dist/memory-transport.js';
 export {
   Rpc,

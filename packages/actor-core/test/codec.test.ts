@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { CALL_NAME, CodecError, KIND, Pid, Ref, SignalCodec, type Signal } from '../src/index.js';
+import { CALL_NAME, CodecError, KIND, Pid, Ref, SEND_RUN, SignalBatch, SignalCodec, type Signal } from '../src/index.js';
 import { testNode } from './helpers.js';
 
 const pid = (id = 7, node = 'a@mem', creation = 42) => new Pid(node, id, creation);
@@ -201,7 +201,57 @@ describe('codec', () => {
     expect([s1.to.node, s1.to.id, s1.to.creation, s1.msg, s2.msg]).toEqual(['me@h', 5, 9, 1, 2]);
     expect(s2.to.equals(s1.to)).toBe(true);
     expect(s3.to).toEqual(new Pid('me@h', 6, 9));
-    expect(s3.from).toEqual(new Pid('you@h', 8, 11));  });
+    expect(s3.from).toEqual(new Pid('you@h', 8, 11));
+  });
+
+  it('consecutive sends to one process travel as one run (SEND_RUN), in order with everything else', () => {
+    const c = new SignalCodec();
+    const signals: Signal[] = [
+      ...Array.from({ length: 1000 }, (_, i): Signal => ({ k: 'send', to: pid(1), msg: i })),
+      { k: 'send', to: pid(2), msg: 'other' },
+      { k: 'send', to: pid(1), msg: 'again' },
+      { k: 'send', to: pid(1, 'a@mem', 43), msg: 'another incarnation' },
+      { k: 'link', from: pid(3, 'b@mem', 3), to: pid(1) },
+      { k: 'send', to: pid(1), msg: 'after link' },
+    ];
+    const bytes = c.encodeMany(signals);
+    const raw = c.decodeValue(bytes);
+    expect(raw.ok && (raw.value as unknown[]).slice(0, 5)).toEqual([SEND_RUN, 1, 42, 1000, 0]);
+    expect(bytes.length).toBeLessThan(1000 * 3 + 100); // the messages, not 3 more values each
+    const r = c.decodeMany(bytes, ends);
+    expect(r.ok && r.signals).toEqual(signals);
+    if (r.ok) expect((r.signals[999] as { to: Pid }).to).toBe((r.signals[0] as { to: Pid }).to); // one decoded pid per run
+    expect(collect(c, bytes)).toEqual(signals);
+  });
+
+  it('encodeFrames: frames of at most maxBytes split between (and inside) runs; drops what cannot go, keeps the rest in order', () => {
+    const c = new SignalCodec();
+    const b = new SignalBatch();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (let i = 0; i < 20; i++) b.send(1, 42, i === 7 ? cyclic : Buffer.alloc(300, i));
+    b.send(1, 42, Buffer.alloc(5000)); // alone larger than maxBytes
+    b.add({ k: 'exit', from: pid(3, 'b@mem', 3), to: pid(1), reason: Symbol('unencodable'), link: true });
+    b.send(1, 42, 'last');
+    expect(b.size).toBe(23);
+    const dropped: string[] = [];
+    const frames = c.encodeFrames(b, 1024, (kind, err) => dropped.push(`${kind}: ${err.message}`));
+    expect(b.size).toBe(0);
+    expect(c.encodeFrames(b, 1024, () => {})).toEqual([]);
+    expect(frames.length).toBeGreaterThan(5);
+    for (const f of frames) expect(f.length).toBeLessThanOrEqual(1024);
+    const got = frames.flatMap((f) => {
+      const r = c.decodeMany(f, ends);
+      expect(r.ok).toBe(true);
+      return r.ok ? r.signals : [];
+    });
+    const msgs = got.map((s) => (s.k === 'send' ? (Buffer.isBuffer(s.msg) ? (s.msg as Buffer)[0] : s.msg) : s.k));
+    expect(msgs).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 'exit', 'last']);
+    expect(got[19]).toMatchObject({ k: 'exit', reason: { error: { name: 'CodecError' } } });
+    expect(dropped).toHaveLength(2);
+    expect(dropped[0]).toMatch(/^send: cannot encode send signal/);
+    expect(dropped[1]).toMatch(/^send: .*more than maxPayload/);
+  });
 });
 
 /** What `DecodedFrame.forEach` handed over, as the equivalent signals. */
@@ -250,6 +300,11 @@ describe('codec: decodeFrame (the receive fast path)', () => {
       [KIND.reply, -3, 'x'],
       [KIND.link, 'not a pid', pid()],
       [KIND.send, 1, 42],
+      [SEND_RUN, 1, 42, 0],
+      [SEND_RUN, 1, 42, 3, 'x', 'y'],
+      [SEND_RUN, 1, 42, 1.5, 'x', 'y'],
+      [SEND_RUN, -1, 42, 1, 'x'],
+      [SEND_RUN, 1, 42, -1, 'x'],
       [99],
     ]) {
       const bytes = c.encodeValue([...good, ...bad]);
@@ -263,7 +318,8 @@ describe('codec: decodeFrame (the receive fast path)', () => {
 
   it('never throws on random or mutated bytes (fuzz), and agrees with decodeMany', () => {
     const c = new SignalCodec();
-    const valid = [c.encodeMany(samples), ...samples.map((s) => c.encode(s))];
+    const run: Signal[] = [1, 2, 3].map((msg) => ({ k: 'send', to: pid(), msg }));
+    const valid = [c.encodeMany(samples), c.encodeMany(run), ...samples.map((s) => c.encode(s))];
     const throws: unknown[] = [];
     for (let i = 0; i < 3000; i++) {
       let b: Uint8Array;

@@ -1,4 +1,4 @@
-import type { Signal } from '@troupe/actor-core';
+import { SignalBatch, type CodecError, type Signal } from '@troupe/actor-core';
 import type { WireCodec } from './codec.js';
 import { FrameType } from './frame-types.js';
 import { Packr } from 'msgpackr';
@@ -10,70 +10,38 @@ import { Packr } from 'msgpackr';
  * (node-performance.md §8).
  */
 export class FrameEncoder {
-  private queue: Signal[] = [];
+  private readonly batch = new SignalBatch();
 
   constructor(
     private readonly codec: WireCodec,
-    /** A signal whose payload cannot be encoded: it is dropped and reported here. */
-    private readonly onUnencodable: (s: Signal, err: Error) => void,
+    /** A signal that cannot be encoded (or is too large) is dropped and reported here. */
+    private readonly onUnencodable: (kind: string, err: CodecError) => void,
   ) {}
 
-  /** Queues a signal; returns the queue length. */
+  /** Queues a signal; returns the number queued. */
   push(s: Signal): number {
-    return this.queue.push(s);
+    this.batch.add(s);
+    return this.batch.size;
+  }
+
+  /** Queues a send to the peer's process `(id, creation)`; returns the number queued. */
+  pushSend(id: number, creation: number, msg: unknown): number {
+    this.batch.send(id, creation, msg);
+    return this.batch.size;
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.batch.size;
   }
 
   /**
-   * The queued signals as Data frames: one, unless it would exceed
-   * `maxBytes` (the peer's `maxPayload` would close the connection), then
-   * split in halves. A single signal larger than `maxBytes` is dropped and
-   * reported: it could never be delivered.
+   * The queued signals as Data frames of at most `maxBytes` (the peer's
+   * `maxPayload` would close the connection): one, unless the batch is
+   * larger. A single signal larger than `maxBytes` is dropped and reported:
+   * it could never be delivered.
    */
   flush(maxBytes: number): Buffer[] {
-    const q = this.queue;
-    if (q.length === 0) return [];
-    this.queue = [];
-    const out: Buffer[] = [];
-    this.encodeInto(q, maxBytes, out);
-    return out;
-  }
-
-  private encodeInto(q: Signal[], maxBytes: number, out: Buffer[]): void {
-    let payload: Uint8Array;
-    try {
-      payload = this.codec.encodeMany(q);
-    } catch {
-      // A bad payload must not take the rest of the batch with it: encode one by one, drop only the culprit.
-      payload = this.encodeEach(q);
-      if (payload.length === 0) return;
-    }
-    if (payload.length + 1 <= maxBytes) {
-      out.push(withType(FrameType.Data, payload));
-    } else if (q.length === 1) {
-      this.onUnencodable(q[0]!, new Error(`the encoded signal is ${payload.length} bytes, more than maxPayload (${maxBytes})`));
-    } else {
-      const mid = q.length >> 1;
-      this.encodeInto(q.slice(0, mid), maxBytes, out);
-      this.encodeInto(q.slice(mid), maxBytes, out);
-    }
-  }
-
-  private encodeEach(q: Signal[]): Uint8Array {
-    const good: Signal[] = [];
-    for (const s of q) {
-      try {
-        this.codec.encode(s);
-        good.push(s);
-      } catch (e) {
-        this.onUnencodable(s, e instanceof Error ? e : new Error(String(e)));
-      }
-    }
-    if (good.length === 0) return new Uint8Array(0);
-    return this.codec.encodeMany(good);
+    return this.codec.encodeFrames(this.batch, maxBytes - 1, this.onUnencodable).map((p) => withType(FrameType.Data, p));
   }
 }
 

@@ -28,7 +28,7 @@ export interface WsTransportOptions {
   hidden?: boolean;
   /** Tick interval in ms (default 1000): a tick goes out when nothing else was sent for this long. */
   tickMs?: number;
-  /** A peer silent this long (ms) is down with `net_tick_timeout` (default 4 × tickMs: detection in 4-5 s). */
+  /** A peer silent this long (ms) is down with `net_tick_timeout` (default 4 × tickMs: down 4–4.25 s after the last frame). */
   tickTimeoutMs?: number;
   /** Connection setup (WebSocket upgrade + handshake) timeout in ms (default 7000, Erlang's `net_setuptime`). */
   setupTimeoutMs?: number;

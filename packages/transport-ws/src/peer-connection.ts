@@ -1,5 +1,5 @@
 import type { WebSocket, RawData } from 'ws';
-import type { CodecEnds, Node, Signal } from '@troupe/actor-core';
+import type { CodecEnds, Node, PeerChannel, Signal } from '@troupe/actor-core';
 import type { WireCodec } from './codec.js';
 import { decodeFrame, toBuffer } from './frame-decoder.js';
 import { FrameEncoder, membersFrame, tickFrame, type Member } from './frame-encoder.js';
@@ -42,7 +42,7 @@ export interface PeerHost {
  * as failed (`send_buffer_overflow`): it is closed and `nodedown` fires, so
  * links and monitors see `noconnection` — never silent loss or unbounded memory.
  */
-export class PeerConnection {
+export class PeerConnection implements PeerChannel {
   readonly name: string;
   readonly creation: number;
   readonly hidden: boolean;
@@ -80,8 +80,8 @@ export class PeerConnection {
     this.version = info.version;
     this.liveness = new Liveness(now);
     this.ends = { local: host.node.name, peer: info.name, peerCreation: info.creation };
-    this.encoder = new FrameEncoder(host.codec, (s, err) => {
-      host.node.logger.error('transport-ws: signal dropped: it cannot be encoded or is too large', { peer: this.name, kind: s.k, error: err.message });
+    this.encoder = new FrameEncoder(host.codec, (kind, err) => {
+      host.node.logger.error('transport-ws: signal dropped: it cannot be encoded or is too large', { peer: this.name, kind, error: err.message });
     });
     ws.on('message', this.onMessage);
     ws.on('close', this.onClose);
@@ -89,15 +89,25 @@ export class PeerConnection {
   }
 
   /** Queues a signal behind everything sent before; flushed as one frame at the end of the tick. */
-  send(s: Signal): boolean {
+  signal(s: Signal): boolean {
     if (this.closed) return false;
-    const n = this.encoder.push(s);
+    this.queued(this.encoder.push(s));
+    return true;
+  }
+
+  /** As `signal` for a send to the peer's process `(id, creation)`: the hot path, no Signal object. */
+  send(id: number, creation: number, msg: unknown): boolean {
+    if (this.closed) return false;
+    this.queued(this.encoder.pushSend(id, creation, msg));
+    return true;
+  }
+
+  private queued(n: number): void {
     if (n >= this.host.maxBatch) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushBound);
     }
-    return true;
   }
 
   sendMembers(members: readonly Member[]): void {
@@ -131,7 +141,7 @@ export class PeerConnection {
     this.liveness.sent++;
   }
 
-  /** Called every tick interval by the transport. */
+  /** Called by the transport 16 times per tick timeout (at most once per tick interval). */
   tick(now: number, intervalMs: number, timeoutMs: number): void {
     if (this.closed || this.frozen) return;
     const action = this.liveness.check(now, intervalMs, timeoutMs);

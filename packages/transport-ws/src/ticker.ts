@@ -21,7 +21,7 @@ export class Liveness {
   }
 
   /**
-   * What to do at `now` (called every tick interval). The sent check comes
+   * What to do at `now` (called several times per tick interval). The sent check comes
    * first: a tick is due even when the peer is about to time out.
    */
   check(now: number, intervalMs: number, timeoutMs: number): TickAction {

@@ -120,7 +120,9 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.maxBatch = this.opts.maxBatch;
     this.maxFrameBytes = this.opts.maxPayload;
     this.limiter = new FailureLimiter(options.rateLimit);
-    this.ticker = setInterval(() => this.tick(), this.opts.tickMs);
+    // Liveness is checked 16 times per tick timeout (ticks still go out once per tickMs): a
+    // silent peer is down at most timeout/16 after the timeout, not up to a whole interval.
+    this.ticker = setInterval(() => this.tick(), Math.max(5, Math.min(this.opts.tickMs, this.opts.tickTimeoutMs / 16)));
     this.ticker.unref();
     wss.on('connection', (ws, req) => this.accept(ws, req));
     wss.on('error', (err) => node.logger.error('transport-ws: server error', { error: err.message }));
@@ -346,7 +348,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.node.logger.debug('transport-ws: signal to an unconnected node dropped', { peer: node, kind: signal.k });
       return false;
     }
-    return c.send(signal);
+    return c.signal(signal);
   }
 
   // ---- PeerHost -------------------------------------------------------------------
@@ -607,7 +609,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.cancelRedial(info.name);
     }
     this.node.logger.info('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null });
-    this.node.dist.nodeUp(info.name, info.creation, { hidden: conn.hidden });
+    this.node.dist.nodeUp(info.name, info.creation, { hidden: conn.hidden, channel: conn });
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
     if (conn.hidden) return;
     // Transitive mesh: tell the newcomer our members, and our members the newcomer.

@@ -15,7 +15,7 @@ import type {
 import type { Node } from '../node.js';
 import { Status, type Monitor, type Proc } from '../internal/process.js';
 import type { CallEnvelope, From } from '../internal/calls.js';
-import type { Signal, Transport } from './signals.js';
+import type { PeerChannel, Signal, Transport } from './signals.js';
 import type { DecodedFrame } from './codec.js';
 
 /** What an exposed factory returns: a body or behaviour, optionally with spawn options. */
@@ -104,6 +104,8 @@ export class Distribution {
   private transport: Transport | null = null;
   /** Connected peers and their creation. */
   private readonly peers = new Map<string, number>();
+  /** The transport's channel to each connected peer that has one (the send fast path). */
+  private readonly channels = new Map<string, { readonly creation: number; readonly ch: PeerChannel }>();
   /** Connected peers that are hidden: not listed by `nodes()`, not reported to `monitorNodes` (OTP). */
   private readonly hiddenPeers = new Set<string>();
   /**
@@ -184,13 +186,17 @@ export class Distribution {
    * The transport has an authenticated connection to `name` (incarnation
    * `creation`). A `hidden` peer is listed only by `nodes('hidden')`.
    */
-  nodeUp(name: string, creation: number, opts: { hidden?: boolean } = {}): void {
+  nodeUp(name: string, creation: number, opts: { hidden?: boolean; channel?: PeerChannel } = {}): void {
     const known = this.peers.get(name);
-    if (known === creation) return;
+    if (known === creation) {
+      if (opts.channel !== undefined) this.channels.set(name, { creation, ch: opts.channel });
+      return;
+    }
     // A new incarnation before the old connection was reported down: nodedown first (OTP #84).
     if (known !== undefined) this.nodeDown(name, 'connection_closed');
     this.epoch++;
     this.peers.set(name, creation);
+    if (opts.channel !== undefined) this.channels.set(name, { creation, ch: opts.channel });
     if (opts.hidden === true) {
       // Like `net_kernel:monitor_nodes(true)`: subscribers hear about visible nodes only.
       this.hiddenPeers.add(name);
@@ -208,6 +214,7 @@ export class Distribution {
    */
   nodeDown(name: string, reason: string): void {
     if (!this.peers.delete(name)) return;
+    this.channels.delete(name);
     this.epoch++;
     const node = this.node;
     const procs = this.ties.get(name);
@@ -277,6 +284,8 @@ export class Distribution {
   }
 
   private out(nodeName: string, s: Signal): boolean {
+    const c = this.channels.get(nodeName);
+    if (c !== undefined) return c.ch.signal(s);
     if (this.transport === null || !this.peers.has(nodeName)) return false;
     return this.transport.sendSignal(nodeName, s);
   }
@@ -290,7 +299,11 @@ export class Distribution {
 
   /** @internal */
   send(to: Pid, msg: unknown): void {
-    if (this.current(to)) this.out(to.node, { k: 'send', to, msg });
+    const c = this.channels.get(to.node);
+    // A pid of another incarnation of a connected node is dead: dropped, as below.
+    if (c !== undefined) {
+      if (c.creation === to.creation) c.ch.send(to.id, to.creation, msg);
+    } else if (this.current(to)) this.out(to.node, { k: 'send', to, msg });
   }
 
   /** @internal */

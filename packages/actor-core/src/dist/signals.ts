@@ -41,6 +41,18 @@ export type Signal =
 export type SignalKind = Signal['k'];
 
 /**
+ * A transport's outgoing FIFO to one connected peer, handed to `nodeUp`: the
+ * send path then needs no lookup by node name and, for a plain send, no
+ * Signal object. Both methods return false once the connection is closed.
+ */
+export interface PeerChannel {
+  /** As `Transport.sendSignal` to this peer. */
+  signal(s: Signal): boolean;
+  /** A `send` to the peer's process `(id, creation)`. */
+  send(id: number, creation: number, msg: unknown): boolean;
+}
+
+/**
  * What a transport implements. It authenticates peers, then calls
  * `node.dist.nodeUp(name, creation)`, feeds every signal received to
  * `node.dist.handle(from, signal)`, and calls `node.dist.nodeDown(name, reason)`

@@ -3,8 +3,9 @@ import type { HandshakeMsg } from './messages.js';
 /** Protocol versions this build speaks. Bump `MAX` for a new wire format, keep `MIN` while the old one is still served. */
 // 2: a Data frame is one flat array of signals (kind, then fields), `send`/`call` targets and
 // callers as integers, and a `call` signal that carries its monitor (actor-core's SignalCodec).
-export const PROTOCOL_MIN_VERSION = 2;
-export const PROTOCOL_MAX_VERSION = 2;
+// 3: consecutive sends to one process as one `SEND_RUN` (a v2 node cannot decode it).
+export const PROTOCOL_MIN_VERSION = 3;
+export const PROTOCOL_MAX_VERSION = 3;
 
 export interface LocalIdentity {
   name: string;
