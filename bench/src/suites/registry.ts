@@ -148,8 +148,8 @@ export const cases: Record<string, BenchCase> = {
         ctx.report({ name: 'registry.join100k', value: r.ms, unit: 'ms' });
         ctx.report({ name: 'registry.join100k.bytes', value: r.bytes, unit: 'B' });
         ctx.report({ name: 'registry.bytesPerName', value: r.heap / total, unit: 'B' });
-        // Owner side: what its own names cost beyond the replicated copies and the idle processes (~PROC_BYTES each, measured below).
-        const procBytes = await procHeap(c);
+        // Owner side: what its own names cost beyond the replicated copies and the idle processes (measured below, over the same range).
+        const procBytes = await procHeap(c, per, perBig);
         ctx.report({ name: 'registry.bytesPerName.owner', value: (heap1 - heap0 - grown * procBytes - 2 * grown * (r.heap / total)) / grown, unit: 'B' });
       } finally {
         await close(ctx, c);
@@ -205,12 +205,23 @@ export const cases: Record<string, BenchCase> = {
   },
 };
 
-/** Heap per idle process on a node (to take it out of the owner-side figure). */
-async function procHeap(c: Cluster): Promise<number> {
-  const h = c.nodes[1]!;
-  const before = await h.run<number>('benchHeap');
-  await h.run('benchSpawnIdle', 10_000);
-  return ((await h.run<number>('benchHeap')) - before) / 10_000;
+/**
+ * Heap per idle process (to take it out of the owner-side figure), measured
+ * as owner 0's count grew between its samples: from `from` to `to` processes,
+ * on a fresh node. The process table is a hash table whose capacity doubles:
+ * spawning more on a node that already holds `to` processes misses that
+ * growth (~57 B per process from 3.3k to 33k) and charged it to the names.
+ */
+async function procHeap(c: Cluster, from: number, to: number): Promise<number> {
+  const h = await c.addNode('procs', { join: false });
+  try {
+    await h.run('benchSpawnIdle', from);
+    const before = await h.run<number>('benchHeap');
+    await h.run('benchSpawnIdle', to - from);
+    return ((await h.run<number>('benchHeap')) - before) / (to - from);
+  } finally {
+    await h.stop();
+  }
 }
 
 export const metrics: Record<string, MetricInfo> = {

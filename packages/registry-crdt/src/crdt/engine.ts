@@ -302,7 +302,6 @@ export class SyncEngine<V> {
   /** Pushes every peer what it has not been sent yet, plus due acks; GCs the log. */
   flush(): Out<V>[] {
     const out: Out<V>[] = [];
-    let minAcked = this.seq;
     for (const ps of this.peers.values()) {
       if (!ps.ready) continue;
       if (ps.sent < this.seq) this.ship(ps, ps.sent, out);
@@ -312,12 +311,21 @@ export class SyncEngine<V> {
         out.push({ to: ps.peer, msg: { t: 'ack', o: this.self, up: p?.upTo ?? 0 } });
         this.stats.acksSent++;
       }
-      if (ps.acked < minAcked) minAcked = ps.acked;
     }
-    // Ops every ready peer integrated are never needed again; a peer that
-    // becomes ready later gets a snapshot if the log no longer covers it.
-    this.log.dropThrough(minAcked);
+    this.gcLog();
     return out;
+  }
+
+  /**
+   * Drops the ops every ready peer integrated: they are never needed again
+   * (a peer that becomes ready later gets a snapshot if the log no longer
+   * covers it). Also run on acks, or a quiet replica would keep its last
+   * batches until its next local change.
+   */
+  private gcLog(): void {
+    let minAcked = this.seq;
+    for (const ps of this.peers.values()) if (ps.ready && ps.acked < minAcked) minAcked = ps.acked;
+    this.log.dropThrough(minAcked);
   }
 
   /** Anti-entropy: a HELLO (version + digest, and our view of the peer) to every peer. */
@@ -391,7 +399,10 @@ export class SyncEngine<V> {
         this.onDelta(ps, m, out, d);
         break;
       case 'ack':
-        if (m.up <= this.seq && m.up > ps.acked) ps.acked = m.up;
+        if (m.up <= this.seq && m.up > ps.acked) {
+          ps.acked = m.up;
+          this.gcLog();
+        }
         if (ps.snapAt >= 0 && m.up >= ps.snapAt) ps.snapAt = -1;
         break;
       case 'nack':

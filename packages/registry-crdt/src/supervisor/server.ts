@@ -13,7 +13,7 @@ import {
   type StartResult,
 } from '@troupe/actor-core';
 import type { Diff, Entry } from '../crdt/types.js';
-import { winnerOf, type ConflictRule } from '../registry/conflict.js';
+import { smallInt, winnerOf, type ConflictRule } from '../registry/conflict.js';
 import type { Hlc } from '../registry/hlc.js';
 import { isNameConflict, type NameConflict, type Registry } from '../registry/registry.js';
 import type { Replica } from '../sync/replica.js';
@@ -380,7 +380,7 @@ export class SupervisorCore {
     }
     this.ctx!.link(pid);
     const [at, lc] = this.o.hlc.now();
-    const rec: ChildRecord = { pid, meta: spec, at, lc, st: 'run', gen: info.generation };
+    const rec: ChildRecord = { pid, meta: spec, at, lc: smallInt(lc), st: 'run', gen: info.generation };
     const c: LocalChild = { key, entryId: 0, rec, pid, stopping: null };
     // Indexed before the write: the diff it triggers may already judge a conflict.
     this.children.set(key, c);
