@@ -8,7 +8,11 @@ import { isEnvelope, serverName, type Envelope } from './envelope.js';
 
 /** Timing of a replica; the defaults are the reference's §5.11. */
 export interface ReplicaTiming {
-  /** Micro-batch window for pushing local changes (default 5 ms). */
+  /**
+   * Micro-batch window for pushing local changes (default 5 ms): a change
+   * after a quiet window goes out at once (after the messages already
+   * queued); later ones wait until the window since the last push is over.
+   */
   flushDelayMs?: number;
   /** Anti-entropy period, jittered ±20% (default 5000 ms). */
   antiEntropyMs?: number;
@@ -71,6 +75,8 @@ export class Replica<V> {
   private pidRef: Pid | null = null;
   private ctx: ProcessContext | null = null;
   private flushArmed = false;
+  /** When the last push went out (performance.now()); -Infinity before the first. */
+  private lastFlush = -Infinity;
   /** The discovery window passed: members that never answered no longer hold back readiness. */
   private discoveryOver = false;
   private isReady = false;
@@ -137,12 +143,14 @@ export class Replica<V> {
     return this.pidRef!;
   }
 
-  /** Local entries changed: push them within the flush window. */
+  /** Local entries changed: push them within the flush window (leading edge: at once after a quiet window). */
   touch(): void {
     if (this.flushArmed || !this.running) return;
     this.flushArmed = true;
-    if (this.flushDelayMs <= 0) this.node.send(this.pidRef!, FLUSH);
-    else this.node.sendAfter(this.flushDelayMs, this.pidRef!, FLUSH);
+    const wait = this.flushDelayMs - (performance.now() - this.lastFlush);
+    // Through the mailbox even when due now: changes made by messages already queued join this push.
+    if (wait <= 0) this.node.send(this.pidRef!, FLUSH);
+    else this.node.sendAfter(wait, this.pidRef!, FLUSH);
   }
 
   /** Have `onLocalDown` called when local `pid` ends (once per pid). */
@@ -251,6 +259,7 @@ export class Replica<V> {
       switch (msg.$rci) {
         case 'flush':
           this.flushArmed = false;
+          this.lastFlush = performance.now();
           this.out(this.engine.flush());
           return;
         case 'ae':
