@@ -102,11 +102,17 @@ export class PeerConnection implements PeerChannel {
     return true;
   }
 
+  /**
+   * The first signal after a quiet tick is written at once (a lone call or
+   * reply does not wait for the check phase); what follows in the same tick
+   * is coalesced into one frame at its end, or sooner at `maxBatch`.
+   */
   private queued(n: number): void {
     if (n >= this.host.maxBatch) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushBound);
+      if (n === 1) this.flush();
     }
   }
 

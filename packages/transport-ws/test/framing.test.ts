@@ -59,16 +59,21 @@ describe('batching on a live connection', () => {
   const c = new Cluster();
   afterEach(() => c.closeAll());
 
-  it('signals sent in one tick travel as one WebSocket message', async () => {
+  it('the first signal of a tick is written at once; the rest of the tick travels as one WebSocket message', async () => {
     const a = await c.start('a@local');
     const b = await c.start('b@local');
     await a.t.connect(b.t.url);
     const pb = await probe(b.node);
     const target = new Pid(pb.pid.node, pb.pid.id, pb.pid.creation);
     const conn = (b.t as unknown as { peers: Map<string, { liveness: { received: number } }> }).peers.get('a@local')!;
+    const sender = (a.t as unknown as { peers: Map<string, { liveness: { sent: number } }> }).peers.get('b@local')!;
     const before = conn.liveness.received;
-    for (let i = 0; i < 500; i++) a.node.send(target, i);
+    const sentBefore = sender.liveness.sent;
+    a.node.send(target, 0);
+    expect(sender.liveness.sent - sentBefore).toBe(1); // already on the socket, before the tick ends
+    for (let i = 1; i < 500; i++) a.node.send(target, i);
+    expect(sender.liveness.sent - sentBefore).toBe(1); // the rest waits for the end of the tick
     for (let i = 0; i < 500; i++) expect(await pb.next()).toBe(i);
-    expect(conn.liveness.received - before).toBe(1);
+    expect(conn.liveness.received - before).toBe(2);
   });
 });
