@@ -28,6 +28,20 @@ const samples: Signal[] = [
   { k: 'spawn_reply', ref: ref(), pid: null, error: 'not_exposed', message: "'x' is not exposed" },
 ];
 
+/** 3,000 frames: random bytes, and `valid` frames with a few bytes overwritten (deterministically). */
+function* fuzzFrames(valid: readonly Uint8Array[]): Generator<Uint8Array> {
+  for (let i = 0; i < 3000; i++) {
+    if (i % 2 === 0) {
+      yield randomBytes(1 + (i % 64));
+      continue;
+    }
+    const b = Uint8Array.from(valid[i % valid.length]!);
+    const flips = 1 + (i % 4);
+    for (let j = 0; j < flips; j++) b[(i * 7 + j * 13) % b.length] = (i * 31 + j) & 0xff;
+    yield b;
+  }
+}
+
 describe('codec', () => {
   it('round-trips every signal kind', () => {
     const c = new SignalCodec();
@@ -117,17 +131,8 @@ describe('codec', () => {
 
   it('fuzz: random and mutated frames never throw', () => {
     const c = new SignalCodec();
-    const valid = samples.map((s) => c.encode(s));
     const throws: unknown[] = [];
-    for (let i = 0; i < 3000; i++) {
-      let b: Uint8Array;
-      if (i % 2 === 0) {
-        b = randomBytes(1 + (i % 64));
-      } else {
-        b = Uint8Array.from(valid[i % valid.length]!);
-        const flips = 1 + (i % 4);
-        for (let j = 0; j < flips; j++) b[(i * 7 + j * 13) % b.length] = (i * 31 + j) & 0xff;
-      }
+    for (const b of fuzzFrames(samples.map((s) => c.encode(s)))) {
       try {
         c.decode(b, ends);
         c.decodeMany(b, ends);
@@ -321,15 +326,7 @@ describe('codec: decodeFrame (the receive fast path)', () => {
     const run: Signal[] = [1, 2, 3].map((msg) => ({ k: 'send', to: pid(), msg }));
     const valid = [c.encodeMany(samples), c.encodeMany(run), ...samples.map((s) => c.encode(s))];
     const throws: unknown[] = [];
-    for (let i = 0; i < 3000; i++) {
-      let b: Uint8Array;
-      if (i % 2 === 0) {
-        b = randomBytes(1 + (i % 64));
-      } else {
-        b = Uint8Array.from(valid[i % valid.length]!);
-        const flips = 1 + (i % 4);
-        for (let j = 0; j < flips; j++) b[(i * 7 + j * 13) % b.length] = (i * 31 + j) & 0xff;
-      }
+    for (const b of fuzzFrames(valid)) {
       try {
         const fast = collect(c, b);
         const slow = c.decodeMany(b, ends);
