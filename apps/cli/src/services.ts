@@ -47,8 +47,7 @@ export async function startServices(o: ServicesOptions): Promise<NodeServices> {
     localAgents: local,
     leave: async (opts) => {
       const n = local();
-      // Hand over only if another member could adopt: a drain with nobody to take the agents
-      // waits for the hand-off timeout for nothing.
+      // Hand over only if another member could adopt; alone, the agents are simply stopped.
       const drain = opts.drain && services.running && services.supervisor.targets().some((t) => t !== o.node.name);
       // Agents first, while HTTP still answers (requests reach the agents on their new homes), then HTTP.
       await services.stop({ drain });

@@ -46,6 +46,19 @@ describe('DistributedSupervisor: membership changes', () => {
     console.log(`[measure] dsup drain: ${moving.length} children handed off with state in ${drainMs.toFixed(0)} ms`);
   });
 
+  it('drain with no other member returns at once (nothing could adopt), not after the hand-off timeout', async () => {
+    const c = cluster(['a']);
+    nodes = c.nodes;
+    const [sup] = await startSups(c.nodes, { handoffTimeoutMs: 20_000 });
+    await until(() => sup!.targets().length === 1, 2000, 'alive');
+    for (const id of ids('solo', 5)) await sup!.startChild({ behaviour: 'worker', id });
+    const t0 = performance.now();
+    const r = await sup!.drain();
+    expect(r).toEqual({ handedOff: 5, notAdopted: 5 });
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(live(c.nodes)).toEqual([]);
+  });
+
   it('a joining member is no target until synced; once alive it takes its share of NEW children, existing ones stay (passive redistribution)', async () => {
     const c = cluster(['a', 'b']);
     nodes = c.nodes;

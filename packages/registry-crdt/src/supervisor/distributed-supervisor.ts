@@ -19,7 +19,7 @@ const MAX_HOPS = 3;
 export interface DrainResult {
   /** Children stopped here and relinquished to their next home. */
   handedOff: number;
-  /** Relinquished records not adopted before the timeout (peers adopt them once this node leaves). */
+  /** Relinquished records not adopted before the timeout, or at once when no other member could (peers adopt them once this node leaves). */
   notAdopted: number;
 }
 

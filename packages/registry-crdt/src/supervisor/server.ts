@@ -234,7 +234,8 @@ export class SupervisorCore {
         return { noreply: true };
       }
       case 'drain_wait': {
-        if (this.ownRecords() === 0) return { reply: 0 };
+        // No other member can adopt now: waiting out the timeout would change nothing.
+        if (this.ownRecords() === 0 || this.targets().length === 0) return { reply: this.ownRecords() };
         this.drainWaiters.push(from);
         this.ctx!.sendAfter(req.timeoutMs, this.ctx!.self, { $dsi: 'drain_timeout' } satisfies Info);
         return { noreply: true };
