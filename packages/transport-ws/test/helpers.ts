@@ -1,4 +1,4 @@
-import { Node, TIMEOUT, type Logger, type Pid, type ProcessContext } from '@troupe/actor-core';
+import { Node, type Logger } from '@troupe/actor-core';
 import { WsTransport, type NodeDownEvent, type NodeUpEvent, type WsTransportOptions } from '../src/index.js';
 
 export const COOKIE = 'test-cookie-0123456789abcdef';
@@ -92,48 +92,6 @@ export function nextEvent<E extends 'nodeup' | 'nodedown'>(
   });
 }
 
-/** Waits until `cond()` holds, checking after each event-loop turn; bounded. */
-export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
-/** A process the test drives from outside: it collects messages; `next` waits (bounded) for one. */
-export interface Probe {
-  pid: Pid;
-  ctx: ProcessContext;
-  next<T>(match: (m: unknown) => m is T, timeoutMs?: number): Promise<T>;
-  next<T = unknown>(match?: (m: unknown) => boolean, timeoutMs?: number): Promise<T>;
-  stop(): void;
-}
-
-export async function probe(node: Node, opts: { trapExit?: boolean } = {}): Promise<Probe> {
-  let ctxRef: ProcessContext | undefined;
-  let started!: () => void;
-  const ready = new Promise<void>((r) => (started = r));
-  let release!: () => void;
-  const stop = new Promise<void>((r) => (release = r));
-  const pid = node.spawn(
-    async (ctx) => {
-      ctxRef = ctx;
-      started();
-      await stop;
-    },
-    { trapExit: opts.trapExit ?? false },
-  );
-  await ready;
-  const ctx = ctxRef!;
-  return {
-    pid,
-    ctx,
-    async next<T>(match?: (m: unknown) => boolean, timeoutMs = 3000): Promise<T> {
-      const m = await ctx.receive(match, { timeout: timeoutMs });
-      if (m === TIMEOUT) throw new Error(`probe: no matching message within ${timeoutMs} ms; mailbox: ${JSON.stringify(node.mailboxOf(pid))}`);
-      return m as T;
-    },
-    stop: release,
-  };
-}
+// Generic helpers (probe process, bounded polling) are shared with the other
+// packages' suites through actor-core's `testing` entry.
+export { probe, until, type Probe } from '@troupe/actor-core/testing';
