@@ -267,13 +267,15 @@ function collect(c: SignalCodec, bytes: Uint8Array, stopAfter = Infinity): Signa
   r.frame.forEach({
     send: (id, creation, msg) => out.push({ k: 'send', to: new Pid(ends.local, id, creation), msg }) < stopAfter,
     reply: (tag, value) => out.push({ k: 'reply', tag, value }) < stopAfter,
+    call: (id, creation, tag, from, req) =>
+      out.push({ k: 'call', to: new Pid(ends.local, id, creation), tag, from: from === null ? null : new Pid(ends.peer, from, ends.peerCreation), req }) < stopAfter,
     signal: (s) => out.push(s) < stopAfter,
   });
   return out;
 }
 
 describe('codec: decodeFrame (the receive fast path)', () => {
-  it('hands every signal over in frame order, sends and replies without Signal objects', () => {
+  it('hands every signal over in frame order, sends, replies and calls without Signal objects', () => {
     const c = new SignalCodec();
     const mixed: Signal[] = [
       { k: 'send', to: pid(1), msg: 'a' },
@@ -303,6 +305,9 @@ describe('codec: decodeFrame (the receive fast path)', () => {
       [KIND.send, 'one', 42, 'x'],
       [KIND.reply, 'tag', 'x'],
       [KIND.reply, -3, 'x'],
+      [KIND.call, 1, 42, 7, 'not an id', 'req'],
+      [KIND.call, 1, 42, -7, null, 'req'],
+      [KIND.call, 1, 42, 7, null],
       [KIND.link, 'not a pid', pid()],
       [KIND.send, 1, 42],
       [SEND_RUN, 1, 42, 0],

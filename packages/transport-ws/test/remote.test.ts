@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Pid, type DownMessage, type ExitMessage, type NodeDownMessage } from '@troupe/actor-core';
-import { Cluster, nextEvent, probe, type TestNode } from './helpers.js';
+import { GenServer, Pid, isCall, type DownMessage, type ExitMessage, type NodeDownMessage } from '@troupe/actor-core';
+import { Cluster, nextEvent, probe, until, type TestNode } from './helpers.js';
 
 const c = new Cluster();
 afterEach(() => c.closeAll());
@@ -84,6 +84,22 @@ describe('remote signals over WebSocket, with local semantics', () => {
     const pa = await probe(a.node);
     pa.ctx.monitor(new Pid('b@local', 999_999, b.node.creation));
     expect((await pa.next(isDown)).reason).toBe('noproc');
+  });
+
+  it('GenServer.call to a remote pid: the reply, the caller pid the server sees, and NoProcError for a dead server', async () => {
+    const [a, b] = await pair();
+    const server = b.node.spawn({
+      handle: (m: unknown) => {
+        if (isCall(m)) GenServer.reply(b.node, m.from, { req: m.req, caller: m.from.pid });
+      },
+    });
+    const pa = await probe(a.node);
+    const r = await GenServer.call<{ req: unknown; caller: Pid }>(pa.ctx, remote(server), 'ping', 2000);
+    expect(r.req).toBe('ping');
+    expect(r.caller.equals(pa.pid)).toBe(true);
+    b.node.exit(server, 'kill');
+    await until(() => !b.node.isAlive(server), 2000, 'server dead');
+    await expect(GenServer.call(pa.ctx, remote(server), 'ping', 2000)).rejects.toMatchObject({ name: 'NoProcError' });
   });
 
   it('a monitor by remote name resolves on the remote node', async () => {

@@ -288,6 +288,8 @@ function readFlat(v: unknown, ends: CodecEnds, out: Signal[], sends: boolean): s
       }
     } else if (k === KIND.reply && !sends) {
       if (!isId(v[i + 1])) return `item ${item}: malformed signal of kind ${k}`;
+    } else if (k === KIND.call && !sends) {
+      if (!isId(v[i + 1]) || !isId(v[i + 2]) || !isId(v[i + 3]) || !isIdOrNull(v[i + 4])) return `item ${item}: malformed signal of kind ${k}`;
     } else {
       const s = readOne(k, v, i + 1, local, peer, peerCreation, lastTo);
       if (s === null) return `item ${item}: malformed signal of kind ${k}`;
@@ -309,6 +311,8 @@ export interface FrameSink {
   send(id: number, creation: number, msg: unknown): boolean;
   /** A `reply` to the call `tag` of the receiving node. */
   reply(tag: number, value: unknown): boolean;
+  /** A `call` to the process `(id, creation)` of the receiving node from the sender's process `from` (an id; null: no process). */
+  call(id: number, creation: number, tag: number, from: number | null, req: unknown): boolean;
   /** Any other signal. */
   signal(s: Signal): boolean;
 }
@@ -346,6 +350,9 @@ export class DecodedFrame {
       } else if (k === KIND.reply) {
         if (!sink.reply(t[i + 1] as number, t[i + 2])) return;
         i += 3;
+      } else if (k === KIND.call) {
+        if (!sink.call(t[i + 1] as number, t[i + 2] as number, t[i + 3] as number, t[i + 4] as number | null, t[i + 5])) return;
+        i += 6;
       } else {
         if (!sink.signal(others[j++]!)) return;
         i += ARITY[k]! + 1;

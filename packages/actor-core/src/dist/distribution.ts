@@ -619,8 +619,8 @@ export class Distribution {
 
   /**
    * A decoded frame from `fromNode`: as `handle` for each of its signals in
-   * order, but a `send` goes straight to its process and a `reply` to its
-   * call (no Signal object).
+   * order, but a `send` goes straight to its process, a `reply` to its call
+   * and a `call` to its server (no Signal object).
    * Stops when `conn.closed` becomes true or `fromNode` is no longer
    * connected. Nothing in the frame can throw out of here.
    */
@@ -661,12 +661,40 @@ export class Distribution {
         }
         return true;
       },
+      call: (id, creation, tag, from, req) => {
+        if (!open()) return false;
+        // As `dispatch` of a call; the caller is a process of the sender (its current incarnation).
+        try {
+          const caller = from === null ? null : new Pid(fromNode, from, this.peers.get(fromNode)!);
+          this.callIn(fromNode, node.lookupLocal(id, creation), () => new Pid(node.name, id, creation), tag, caller, req);
+        } catch (e) {
+          this.node.logger.warn('distribution: signal failed', { from: fromNode, kind: 'call', error: formatReason(reasonFromThrown(e)) });
+        }
+        return true;
+      },
       signal: (s) => {
         if (!open()) return false;
         this.handle(fromNode, s);
         return true;
       },
     });
+  }
+
+  /**
+   * A call from `fromNode` to local `p` (null: no such process, the caller's
+   * monitor fires `noproc` at once, naming `object()`): the server's node
+   * monitors `p` for the call until it replies.
+   */
+  private callIn(fromNode: string, p: Proc | null, object: () => Pid | RemoteName, tag: number, from: Pid | null, req: unknown): void {
+    if (p === null) {
+      this.out(fromNode, { k: 'down', to: null, ref: new Ref(fromNode, tag, this.peers.get(fromNode)!), object: object(), reason: 'noproc' });
+      return;
+    }
+    let watched = this.callWatch.get(fromNode);
+    if (watched === undefined) this.callWatch.set(fromNode, (watched = new Map()));
+    if (!watched.has(tag)) p.remoteCallers++;
+    watched.set(tag, p);
+    p.deliver({ $gen: 'call', from: { node: fromNode, tag, pid: from }, req } satisfies CallEnvelope);
   }
 
   /** A pid that can be the sender of a signal from `fromNode` (its current incarnation). */
@@ -735,23 +763,13 @@ export class Distribution {
       }
       case 'call': {
         if (s.from !== null && !this.ofPeer(s.from, fromNode)) return;
-        let p: Proc | null;
-        if (typeof s.to === 'string') {
-          const pid = node.whereis(s.to);
-          p = pid === undefined ? null : node.lookup(pid);
+        const to = s.to;
+        if (typeof to === 'string') {
+          const pid = node.whereis(to);
+          this.callIn(fromNode, pid === undefined ? null : node.lookup(pid), () => ({ name: to, node: node.name }), s.tag, s.from, s.req);
         } else {
-          p = this.local(s.to);
+          this.callIn(fromNode, this.local(to), () => to, s.tag, s.from, s.req);
         }
-        if (p === null) {
-          const object = typeof s.to === 'string' ? { name: s.to, node: node.name } : s.to;
-          this.out(fromNode, { k: 'down', to: null, ref: new Ref(fromNode, s.tag, this.peers.get(fromNode)!), object, reason: 'noproc' });
-          return;
-        }
-        let watched = this.callWatch.get(fromNode);
-        if (watched === undefined) this.callWatch.set(fromNode, (watched = new Map()));
-        if (!watched.has(s.tag)) p.remoteCallers++;
-        watched.set(s.tag, p);
-        p.deliver({ $gen: 'call', from: { node: fromNode, tag: s.tag, pid: s.from }, req: s.req } satisfies CallEnvelope);
         return;
       }
       case 'demonitor': {
