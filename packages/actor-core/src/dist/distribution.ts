@@ -666,7 +666,8 @@ export class Distribution {
         // As `dispatch` of a call; the caller is a process of the sender (its current incarnation).
         try {
           const caller = from === null ? null : new Pid(fromNode, from, this.peers.get(fromNode)!);
-          this.callIn(fromNode, node.lookupLocal(id, creation), () => new Pid(node.name, id, creation), tag, caller, req);
+          const p = node.lookupLocal(id, creation);
+          this.callIn(fromNode, p, p === null ? new Pid(node.name, id, creation) : null, tag, caller, req);
         } catch (e) {
           this.node.logger.warn('distribution: signal failed', { from: fromNode, kind: 'call', error: formatReason(reasonFromThrown(e)) });
         }
@@ -681,13 +682,13 @@ export class Distribution {
   }
 
   /**
-   * A call from `fromNode` to local `p` (null: no such process, the caller's
-   * monitor fires `noproc` at once, naming `object()`): the server's node
-   * monitors `p` for the call until it replies.
+   * A call from `fromNode` to local `p`; the server's node monitors `p` for
+   * the call until it replies. With `p` null (no such process) the caller's
+   * monitor fires `noproc` at once, naming `object` (given only then).
    */
-  private callIn(fromNode: string, p: Proc | null, object: () => Pid | RemoteName, tag: number, from: Pid | null, req: unknown): void {
+  private callIn(fromNode: string, p: Proc | null, object: Pid | RemoteName | null, tag: number, from: Pid | null, req: unknown): void {
     if (p === null) {
-      this.out(fromNode, { k: 'down', to: null, ref: new Ref(fromNode, tag, this.peers.get(fromNode)!), object: object(), reason: 'noproc' });
+      this.out(fromNode, { k: 'down', to: null, ref: new Ref(fromNode, tag, this.peers.get(fromNode)!), object: object!, reason: 'noproc' });
       return;
     }
     let watched = this.callWatch.get(fromNode);
@@ -766,9 +767,9 @@ export class Distribution {
         const to = s.to;
         if (typeof to === 'string') {
           const pid = node.whereis(to);
-          this.callIn(fromNode, pid === undefined ? null : node.lookup(pid), () => ({ name: to, node: node.name }), s.tag, s.from, s.req);
+          this.callIn(fromNode, pid === undefined ? null : node.lookup(pid), { name: to, node: node.name }, s.tag, s.from, s.req);
         } else {
-          this.callIn(fromNode, this.local(to), () => to, s.tag, s.from, s.req);
+          this.callIn(fromNode, this.local(to), to, s.tag, s.from, s.req);
         }
         return;
       }
