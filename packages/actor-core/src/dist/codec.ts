@@ -447,17 +447,18 @@ export class SignalCodec {
     return this.encodeMany([s]);
   }
 
-  /** Several signals in one frame (for transports that coalesce per tick). Throws `CodecError` if a payload cannot be encoded. */
+  /**
+   * Several signals in one frame (for transports that coalesce per tick).
+   * Throws `CodecError` if a payload cannot be encoded; an unencodable exit
+   * or down reason is replaced, as in `encodeFrames`.
+   */
   encodeMany(signals: readonly Signal[]): Buffer {
     const b = this.scratch;
-    try {
-      for (let i = 0; i < signals.length; i++) b.add(signals[i]!);
-      return this.packr.pack(b.flat);
-    } catch {
-      return this.encodeChecked(signals);
-    } finally {
-      b.clear();
-    }
+    for (let i = 0; i < signals.length; i++) b.add(signals[i]!);
+    const frames = this.encodeFrames(b, Infinity, (_kind, err) => {
+      throw err;
+    });
+    return frames.length === 1 ? frames[0]! : this.packr.pack([]);
   }
 
   /**
@@ -518,32 +519,6 @@ export class SignalCodec {
     });
     if (cur.length > 0) frames.push(this.packr.pack(cur));
     return frames;
-  }
-
-  /** The slow path: each signal packed alone first, so a bad reason gets its fallback and a bad payload its error. */
-  private encodeChecked(signals: readonly Signal[]): Buffer {
-    const out: unknown[] = [];
-    const one: unknown[] = [];
-    for (const s0 of signals) {
-      let s = s0;
-      one.length = 0;
-      flatten(s, one);
-      try {
-        this.packr.pack(one);
-      } catch (e) {
-        if (s.k !== 'exit' && s.k !== 'down') {
-          const what = s.k === 'call' ? 'call' : s.k;
-          throw new CodecError('TROUPE_ERR_ENCODE', `cannot encode ${what} signal: ${errText(e)} (messages must be msgpack-serializable)`);
-        }
-        s = { ...s, reason: { error: { name: 'CodecError', message: `exit reason could not be encoded: ${errText(e)}` } } };
-      }
-      flatten(s, out);
-    }
-    try {
-      return this.packr.pack(out);
-    } catch (e) {
-      throw new CodecError('TROUPE_ERR_ENCODE', `cannot encode batch: ${errText(e)}`);
-    }
   }
 
   /** One signal (a frame of exactly one). */

@@ -188,15 +188,12 @@ export class Distribution {
    */
   nodeUp(name: string, creation: number, opts: { hidden?: boolean; channel?: PeerChannel } = {}): void {
     const known = this.peers.get(name);
-    if (known === creation) {
-      if (opts.channel !== undefined) this.channels.set(name, { creation, ch: opts.channel });
-      return;
-    }
     // A new incarnation before the old connection was reported down: nodedown first (OTP #84).
-    if (known !== undefined) this.nodeDown(name, 'connection_closed');
+    if (known !== undefined && known !== creation) this.nodeDown(name, 'connection_closed');
+    if (opts.channel !== undefined) this.channels.set(name, { creation, ch: opts.channel });
+    if (known === creation) return;
     this.epoch++;
     this.peers.set(name, creation);
-    if (opts.channel !== undefined) this.channels.set(name, { creation, ch: opts.channel });
     if (opts.hidden === true) {
       // Like `net_kernel:monitor_nodes(true)`: subscribers hear about visible nodes only.
       this.hiddenPeers.add(name);
