@@ -1,13 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { sourceAliases } from '../../vitest.aliases';
 
-// Packages are imported from source, so tests need no build.
+// This package's tests alone (`pnpm test` here); the root config runs everything.
 export default defineConfig({
-  resolve: {
-    // Exact-match patterns: a plain string key would also capture `/testing`.
-    alias: [
-      { find: /^@troupe\/actor-core$/, replacement: new URL('../actor-core/src/index.ts', import.meta.url).pathname },
-      { find: /^@troupe\/actor-core\/testing$/, replacement: new URL('../actor-core/src/testing/index.ts', import.meta.url).pathname },
-    ],
-  },
+  resolve: { alias: sourceAliases },
   test: { include: ['test/**/*.test.ts'], testTimeout: 20000, hookTimeout: 20000 },
 });

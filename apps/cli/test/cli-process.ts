@@ -95,21 +95,7 @@ export function killAll(): void {
 }
 
 /** Resolves with the result, or rejects after `ms`. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
+export { withTimeout as within } from '@troupe/actor-core/testing';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

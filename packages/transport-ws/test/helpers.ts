@@ -1,4 +1,5 @@
 import { Node, type Logger } from '@troupe/actor-core';
+import { withTimeout } from '@troupe/actor-core/testing';
 import { WsTransport, type NodeDownEvent, type NodeUpEvent, type WsTransportOptions } from '../src/index.js';
 
 export const COOKIE = 'test-cookie-0123456789abcdef';
@@ -36,15 +37,6 @@ export class CaptureLogger implements Logger {
   }
 }
 
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 export interface TestNode {
   node: Node;
@@ -94,4 +86,4 @@ export function nextEvent<E extends 'nodeup' | 'nodedown'>(
 
 // Generic helpers (probe process, bounded polling) are shared with the other
 // packages' suites through actor-core's `testing` entry.
-export { probe, until, type Probe } from '@troupe/actor-core/testing';
+export { probe, until, withTimeout, type Probe } from '@troupe/actor-core/testing';

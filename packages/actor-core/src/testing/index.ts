@@ -97,3 +97,14 @@ export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condi
     await pause();
   }
 }
+
+/** `p`, or a rejection naming `what` once `ms` pass first (the timer is cleared either way). */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
