@@ -7,6 +7,7 @@ const sources: Record<string, string> = {
   '@troupe/actor-core/testing': 'packages/actor-core/src/testing/index.ts',
   '@troupe/transport-ws': 'packages/transport-ws/src/index.ts',
   '@troupe/registry-crdt': 'packages/registry-crdt/src/index.ts',
+  '@troupe/child-process': 'packages/child-process/src/index.ts',
   '@troupe/harness': 'apps/harness/src/index.ts',
   '@troupe/gateway': 'apps/gateway/src/index.ts',
 };
