@@ -9,33 +9,50 @@
  * the others report it down after the tick timeout.
  */
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startCluster, type ClusterOptions } from './cluster.js';
 import type { NodeTransportConfig } from './protocol.js';
 
 const USAGE = `usage: troupe-harness [--nodes N | --names a,b,c] [--scenarios FILE]... [--tick MS] [--tick-timeout MS] [--verbose]`;
 
+/** A number option: absent stays absent; anything but a non-negative integer is a misuse. */
+function count(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new Error(`--${flag} must be a non-negative integer, got '${raw}'\n${USAGE}`);
+  return Number(raw);
+}
+
 async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  const opts: ClusterOptions = { scenarios: [] };
-  const transport: NodeTransportConfig = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    if (a === '--nodes') opts.nodes = Number(next());
-    else if (a === '--names') opts.nodes = next().split(',');
-    else if (a === '--scenarios') opts.scenarios!.push(resolve(next()));
-    else if (a === '--tick') transport.tickMs = Number(next());
-    else if (a === '--tick-timeout') transport.tickTimeoutMs = Number(next());
-    else if (a === '--verbose') opts.verbose = true;
-    else if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      return 0;
-    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        nodes: { type: 'string' },
+        names: { type: 'string' },
+        scenarios: { type: 'string', multiple: true },
+        tick: { type: 'string' },
+        'tick-timeout': { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${USAGE}`);
   }
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
+  const opts: ClusterOptions = { scenarios: (values.scenarios ?? []).map((f) => resolve(f)) };
+  if (values.verbose === true) opts.verbose = true;
+  const nodes = values.names?.split(',') ?? count('nodes', values.nodes);
+  if (nodes !== undefined) opts.nodes = nodes;
+  const transport: NodeTransportConfig = {};
+  const tickMs = count('tick', values.tick);
+  const tickTimeoutMs = count('tick-timeout', values['tick-timeout']);
+  if (tickMs !== undefined) transport.tickMs = tickMs;
+  if (tickTimeoutMs !== undefined) transport.tickTimeoutMs = tickTimeoutMs;
   opts.transport = transport;
   const c = await startCluster(opts);
   console.log(`cookie ${c.cookie}`);
