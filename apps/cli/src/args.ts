@@ -1,10 +1,13 @@
 /**
- * The command line: `troupe <command> [options]`. A small parser of our own
- * rather than a library: three commands with a dozen flags, and we want
- * exact one-line errors (`troupe: --port must be an integer 0-65535, got
- * 'x'`) and exit code 2 for every misuse, which is mostly validation anyway.
- * Accepts `--flag value` and `--flag=value`; `--` ends the options.
+ * The command line: `troupe <command> [options]`. `node:util` parseArgs
+ * splits argv into tokens (`--flag value`, `--flag=value`, `--` ends the
+ * options); the tokens are checked here, so every misuse gets an exact
+ * one-line error (`troupe: --port must be an integer 0-65535, got 'x'`) and
+ * exit code 2.
  */
+import { parseArgs as parseArgv } from 'node:util';
+import { isValidNodeName } from '@troupe/actor-core';
+
 
 /** A misuse of the command line: printed as one line plus the usage, exit code 2. */
 export class UsageError extends Error {
@@ -108,43 +111,36 @@ interface Parsed {
 
 /** Splits argv by the flag table; unknown flags and missing values are usage errors. */
 function tokenize(argv: readonly string[], flags: Record<string, FlagKind>, usage: string, allowPositionals: boolean): Parsed {
+  const options = Object.fromEntries(Object.entries(flags).map(([f, kind]) => [f, { type: kind === 'bool' ? ('boolean' as const) : ('string' as const) }]));
+  // Not strict: parseArgs only tokenizes, and each misuse below gets our own message.
+  const { tokens } = parseArgv({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true, tokens: true });
   const out: Parsed = { values: new Map(), bools: new Set(), positionals: [], help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      if (!allowPositionals && i + 1 < argv.length) throw new UsageError(`unexpected argument '${argv[i + 1]}'`, usage);
-      out.positionals.push(...argv.slice(i + 1));
-      break;
+  for (const t of tokens) {
+    if (t.kind === 'option-terminator') continue;
+    if (t.kind === 'positional') {
+      if (!allowPositionals) throw new UsageError(`unexpected argument '${t.value}'`, usage);
+      out.positionals.push(t.value);
+      continue;
     }
-    if (a === '-h' || a === '--help') {
+    if (t.name === 'help') {
       out.help = true;
       continue;
     }
-    if (!a.startsWith('-') || a === '-') {
-      if (!allowPositionals) throw new UsageError(`unexpected argument '${a}'`, usage);
-      out.positionals.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const flag = (eq < 0 ? a : a.slice(0, eq)).replace(/^--?/, '');
-    const kind = flags[flag];
-    if (kind === undefined || !a.startsWith('--')) throw new UsageError(`unknown option '${eq < 0 ? a : a.slice(0, eq)}'`, usage);
+    const kind = flags[t.name];
+    // The whole word as typed: `-port` is an unknown option, not the short flags -p -o -r -t.
+    const raw = argv[t.index]!;
+    if (kind === undefined || !t.rawName.startsWith('--')) throw new UsageError(`unknown option '${t.inlineValue === true ? raw.slice(0, raw.indexOf('=')) : raw}'`, usage);
     if (kind === 'bool') {
-      if (eq >= 0) throw new UsageError(`--${flag} takes no value`, usage);
-      out.bools.add(flag);
+      if (t.value !== undefined) throw new UsageError(`--${t.name} takes no value`, usage);
+      out.bools.add(t.name);
       continue;
     }
-    let v: string | undefined;
-    if (eq >= 0) v = a.slice(eq + 1);
-    else {
-      v = argv[i + 1];
-      // `--port --host x` is a missing value, not a port named '--host'.
-      if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`--${flag} needs a value`, usage);
-      i++;
-    }
-    const prev = out.values.get(flag);
-    if (prev !== undefined && kind === 'value') throw new UsageError(`--${flag} given twice`, usage);
-    out.values.set(flag, [...(prev ?? []), v]);
+    // `--port --host x` is a missing value, not a port named '--host'.
+    const v = t.value;
+    if (v === undefined || (t.inlineValue === false && v.startsWith('--') && v.length > 2)) throw new UsageError(`--${t.name} needs a value`, usage);
+    const prev = out.values.get(t.name);
+    if (prev !== undefined && kind === 'value') throw new UsageError(`--${t.name} given twice`, usage);
+    out.values.set(t.name, [...(prev ?? []), v]);
   }
   return out;
 }
@@ -166,8 +162,6 @@ function nonEmpty(p: Parsed, flag: string, usage: string): string | undefined {
   if (raw !== undefined && raw.trim() === '') throw new UsageError(`--${flag} must not be empty`, usage);
   return raw;
 }
-
-const NAME_PART = /^[A-Za-z0-9_.-]+$/;
 
 function parseNode(argv: readonly string[]): Command {
   const u = USAGE_NODE;
@@ -210,15 +204,15 @@ function parseNode(argv: readonly string[]): Command {
   // The required flag last, so a bad value elsewhere is what gets reported.
   const rawName = one(p, 'name');
   if (rawName === undefined) throw new UsageError('--name is required', u);
-  const [short, at, ...rest] = rawName.split('@');
-  const nameHost = at ?? host;
-  if (!NAME_PART.test(short ?? '') || rest.length > 0 || !NAME_PART.test(nameHost) || rawName.length > 255) {
+  // One rule for node names, the one the node and the mesh apply (HOST may be an IPv6 address).
+  const name = rawName.includes('@') ? rawName : `${rawName}@${host}`;
+  if (!isValidNodeName(name)) {
     throw new UsageError(`--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got '${rawName}'`, u);
   }
   return {
     cmd: 'node',
     opts: {
-      name: `${short}@${nameHost}`,
+      name,
       host,
       port,
       distPort,

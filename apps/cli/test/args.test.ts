@@ -47,6 +47,12 @@ describe('parseArgs', () => {
     expect(ok(['bench', '--wait', '0', '--out', 'x/r.json', '--prof'], 'bench').opts).toMatchObject({ waitS: 0, out: 'x/r.json', prof: true, targets: [] });
   });
 
+  it('troupe node --name follows the node-name rule of the node and the mesh: an IPv6 host is valid', () => {
+    expect(ok(['node', '--name', 'a@[::1]'], 'node').opts.name).toBe('a@[::1]');
+    expect(ok(['node', '--name', 'a', '--host', '::1'], 'node').opts.name).toBe('a@::1');
+    expect(ok(['node', '--name', `${'x'.repeat(253)}@h`], 'node').opts.name).toHaveLength(255);
+  });
+
   it('help and version', () => {
     expect(ok(['node', '--help'], 'help').text).toBe(USAGE_NODE);
     expect(ok(['help', 'node'], 'help').text).toBe(USAGE_NODE);
@@ -66,6 +72,11 @@ describe('parseArgs', () => {
     [['node', '--name', 'a', '--port', '--hidden'], '--port needs a value'],
     [['node', '--name', 'a', '--port', '1', '--port', '2'], '--port given twice'],
     [['node', '--name', 'a b'], "--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got 'a b'"],
+    [['node', '--name', `${'x'.repeat(254)}@h`], `--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got '${'x'.repeat(254)}@h'`],
+    [['node', '--name', 'a@'], "--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got 'a@'"],
+    [['node', '--name', 'a', '-port', '1'], "unknown option '-port'"],
+    [['node', '--name', 'a', '--bogus=1'], "unknown option '--bogus'"],
+    [['node', '--name', 'a', '--', 'extra'], "unexpected argument 'extra'"],
     [['node', '--name', 'a@b@c'], "--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got 'a@b@c'"],
     [['node', '--name', 'a', '--join', 'http://x:1'], "--join must be a mesh URL like ws://127.0.0.1:5000, got 'http://x:1'"],
     [['node', '--name', 'a', '--join-dns', 'bad name'], "--join-dns must be a DNS name with an optional :PORT, like troupe.default.svc.cluster.local:5000, got 'bad name'"],
