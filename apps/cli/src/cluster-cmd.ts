@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { exited, killOnExit, onLines, PendingRequests, RequestTimeoutError } from '@troupe/child-process';
 import type { ClusterCliOptions } from './args.js';
 import { isFromNode, type NodeStatus, type ToNode } from './ipc.js';
 import { DRAIN_LIMIT_MS } from './node-cmd.js';
@@ -34,7 +35,7 @@ interface Member {
   exit: { code: number | null; signal: NodeJS.Signals | null } | null;
   exited: Promise<void>;
   output: string[];
-  pending: Map<number, (s: NodeStatus | null) => void>;
+  statusRequests: PendingRequests<NodeStatus>;
 }
 
 /** How to start this same CLI again: same node binary and flags (tsx under tests), same entry. */
@@ -97,7 +98,6 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
   const self = selfCommand();
   const members: Member[] = [];
   let stopping: Promise<number> | null = null;
-  let nextId = 1;
 
   for (let i = 0; i < o.nodes; i++) {
     if (!(await portFree(o.basePort + i))) {
@@ -114,6 +114,8 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
     // detached: a terminal's Ctrl-C reaches this process only, which then stops the nodes in order;
     // a node whose parent dies anyway notices its IPC channel closing and stops itself.
     const child = spawn(self.cmd, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, env: { ...process.env, TROUPE_COOKIE: cookie } });
+    // Last resort: whatever happens to this process, its children do not outlive it.
+    killOnExit(child);
     const m: Member = {
       short,
       name: `${short}@${HOST}`,
@@ -124,43 +126,28 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
       rate: null,
       unresponsive: false,
       exit: null,
-      exited: new Promise((resolve) => {
-        child.once('exit', (code, signal) => {
-          m.exit = { code, signal };
-          for (const r of m.pending.values()) r(null);
-          m.pending.clear();
-          if (stopping === null) display.log(`[${short}] exited (${signal ?? `code ${code}`})`);
-          resolve();
-        });
+      exited: exited(child).then((exit) => {
+        m.exit = exit;
+        m.statusRequests.rejectAll(() => new Error(`${m.name} exited`));
+        if (stopping === null) display.log(`[${short}] exited (${exit.signal ?? `code ${exit.code}`})`);
       }),
       output: [],
-      pending: new Map(),
+      statusRequests: new PendingRequests<NodeStatus>(),
     };
     const onLine = (line: string): void => {
       m.output.push(line);
       if (m.output.length > 50) m.output.shift();
       display.log(`[${short}] ${line}`);
     };
-    for (const stream of [child.stdout!, child.stderr!]) {
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => {
-        buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          onLine(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-        }
-      });
-    }
+    onLines(child.stdout!, onLine);
+    onLines(child.stderr!, onLine);
     child.on('message', (msg: unknown) => {
       if (!isFromNode(msg)) return;
       if (msg.t === 'ready') {
         m.ready = true;
         m.status = msg.status;
       } else if (msg.t === 'status') {
-        m.pending.get(msg.id)?.(msg.status);
-        m.pending.delete(msg.id);
+        m.statusRequests.resolve(msg.id, msg.status);
       }
     });
     members.push(m);
@@ -198,10 +185,6 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
     return stopping;
   };
 
-  // Last resort: whatever happens to this process, its children do not outlive it.
-  process.once('exit', () => {
-    for (const m of members) if (m.exit === null) m.child.kill('SIGKILL');
-  });
   let signals = 0;
   const interrupted = new Promise<string>((resolve) => {
     const onSignal = (sig: NodeJS.Signals): void => {
@@ -232,20 +215,14 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
     await Promise.all(
       members.map(async (m) => {
         if (m.exit !== null || !m.child.connected) return;
-        const id = nextId++;
-        const reply = new Promise<NodeStatus | null>((resolve) => {
-          m.pending.set(id, resolve);
-          setTimeout(() => {
-            m.pending.delete(id);
-            resolve(null);
-          }, STATUS_REPLY_MS).unref();
-        });
+        let s: NodeStatus | null;
         try {
-          m.child.send({ t: 'status', id } satisfies ToNode);
-        } catch {
-          return;
+          s = await m.statusRequests.request({ send: (id) => m.child.send({ t: 'status', id } satisfies ToNode), timeoutMs: STATUS_REPLY_MS, unref: true });
+        } catch (e) {
+          // No reply in time: unresponsive. The channel closing or the node exiting: nothing to show.
+          if (!(e instanceof RequestTimeoutError)) return;
+          s = null;
         }
-        const s = await reply;
         m.unresponsive = s === null && m.exit === null;
         if (s === null || m.exit !== null) return;
         const at = performance.now();

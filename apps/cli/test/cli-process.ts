@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { onLines } from '@troupe/child-process';
 
 const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -39,18 +40,10 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
     [child.stdout!, false],
     [child.stderr!, true],
   ] as const) {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        lines.push(line);
-        if (isErr) stderr.push(line);
-        for (const w of waiters) w();
-      }
+    onLines(stream, (line) => {
+      lines.push(line);
+      if (isErr) stderr.push(line);
+      for (const w of waiters) w();
     });
   }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
