@@ -1,3 +1,18 @@
 export * from './harness.js';
-export { runBench, writeResults, formatTable, ratioOf, meetsTarget, fmt, defaultOut, repoRoot, type Result, type RunOptions } from './runner.js';
+export {
+  runBench,
+  plan,
+  UnknownTargetError,
+  writeResults,
+  formatTable,
+  ratioOf,
+  meetsTarget,
+  fmt,
+  defaultOut,
+  repoRoot,
+  NOISY_CORES,
+  type Result,
+  type RunOptions,
+} from './runner.js';
 export { suites, loadSuite } from './suites/index.js';
+export { renderMarkdown, renderSvg, writeReport, currentMeta, type ReportMeta, type ReportFiles } from './report.js';

@@ -2,12 +2,13 @@
  * The runner: each case in a fresh child process (its own JIT and heap, so
  * cases do not disturb each other), figures collected from the children's
  * stdout, ratios against the suite's baseline from the same run.
- * A library, so the `troupe bench` CLI can reuse it; `run.ts` is the command.
+ * A library: the `troupe bench` command (apps/cli) is its one front end.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killAfter, onLines } from '@troupe/child-process';
 import { BASELINE_PREFIX, CPU_PREFIX, FIGURE_PREFIX, secondsPer, unitKind, type Figure, type MetricInfo, type Unit } from './harness.js';
 import { loadSuite, suites } from './suites/index.js';
 import { NoiseMeter, waitForQuiet } from './noise.js';
@@ -74,14 +75,26 @@ export function ratioOf(value: number, unit: Unit, baseline: number): number | n
   }
 }
 
-/** Which cases of which suites to run, in order; a suite's baseline always runs first. */
-async function plan(targets: string[]): Promise<{ suite: string; cases: string[] }[]> {
+/** A target that names no suite, or a case its suite does not have. */
+export class UnknownTargetError extends Error {
+  override readonly name = 'UnknownTargetError';
+}
+
+/** `local` → the whole suite (case null); `local.oneway` → one case. */
+function parseTarget(target: string): { suite: string; case: string | null } {
+  const dot = target.indexOf('.');
+  return dot < 0 ? { suite: target, case: null } : { suite: target.slice(0, dot), case: target.slice(dot + 1).split('.')[0]! };
+}
+
+/**
+ * Which cases of which suites to run, in order; a suite's baseline always
+ * runs first. Throws `UnknownTargetError` for a target that names nothing.
+ */
+export async function plan(targets: readonly string[]): Promise<{ suite: string; cases: string[] }[]> {
   const wanted = new Map<string, Set<string> | null>();
   for (const t of targets.length > 0 ? targets : Object.keys(suites)) {
-    const dot = t.indexOf('.');
-    const suite = dot < 0 ? t : t.slice(0, dot);
-    const c = dot < 0 ? null : t.slice(dot + 1).split('.')[0]!;
-    if (!(suite in suites)) throw new Error(`unknown suite '${suite}' (known: ${Object.keys(suites).join(', ')})`);
+    const { suite, case: c } = parseTarget(t);
+    if (!(suite in suites)) throw new UnknownTargetError(`unknown suite '${suite}' (known: ${Object.keys(suites).join(', ')})`);
     const cur = wanted.get(suite);
     if (c === null || cur === null) wanted.set(suite, null);
     else (cur ?? wanted.set(suite, new Set()).get(suite)!).add(c);
@@ -91,7 +104,7 @@ async function plan(targets: string[]): Promise<{ suite: string; cases: string[]
     const mod = await loadSuite(suite);
     const all = Object.keys(mod.cases);
     for (const c of only ?? []) {
-      if (!all.includes(c)) throw new Error(`suite '${suite}' has no case '${c}' (cases: ${all.join(', ')})`);
+      if (!all.includes(c)) throw new UnknownTargetError(`suite '${suite}' has no case '${c}' (cases: ${all.join(', ')})`);
     }
     const cases = [mod.baseline, ...all.filter((c) => c !== mod.baseline && (only === null || only.has(c)))];
     out.push({ suite, cases });
@@ -123,20 +136,12 @@ function runChild(suite: string, caseName: string, opts: RunOptions): Promise<Ch
     meter.start();
     let childCpu: number | null = null;
     let probe: number | null = null;
-    let buf = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith(FIGURE_PREFIX)) figures.push(JSON.parse(line.slice(FIGURE_PREFIX.length)) as Figure);
-        else if (line.startsWith(BASELINE_PREFIX)) probe = Number(line.slice(BASELINE_PREFIX.length));
-        else if (line.startsWith(CPU_PREFIX)) childCpu = Number(line.slice(CPU_PREFIX.length)) / 1e6;
-        else if (line.length > 0) opts.log?.(`  [${suite}.${caseName}] ${line}`);
-      }
+    onLines(child.stdout, (line) => {
+      if (line.startsWith(FIGURE_PREFIX)) figures.push(JSON.parse(line.slice(FIGURE_PREFIX.length)) as Figure);
+      else if (line.startsWith(BASELINE_PREFIX)) probe = Number(line.slice(BASELINE_PREFIX.length));
+      else if (line.startsWith(CPU_PREFIX)) childCpu = Number(line.slice(CPU_PREFIX.length)) / 1e6;
+      else if (line.length > 0) opts.log?.(`  [${suite}.${caseName}] ${line}`);
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
@@ -144,9 +149,8 @@ function runChild(suite: string, caseName: string, opts: RunOptions): Promise<Ch
       if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
     });
     const limit = opts.timeoutMs ?? 10 * 60_000;
-    const timer = setTimeout(() => child.kill('SIGKILL'), limit);
+    killAfter(child, limit);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
       let error: string | null = null;
       if (code !== 0) {
         const why = signal === 'SIGKILL' ? `killed after ${limit / 1000} s` : `exit ${code ?? signal}`;

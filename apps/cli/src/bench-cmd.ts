@@ -5,25 +5,6 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import { USAGE_BENCH, UsageError, type BenchCliOptions } from './args.js';
-import { currentMeta, writeReport } from './report.js';
-
-/** How many cases a run will do (a suite's baseline always runs), for the progress counter. */
-async function countCases(targets: readonly string[], suiteNames: readonly string[], load: (s: string) => Promise<{ cases: Record<string, unknown>; baseline: string }>): Promise<number> {
-  const wanted = new Map<string, Set<string> | null>();
-  for (const t of targets.length > 0 ? targets : suiteNames) {
-    const [suite, c] = t.split('.');
-    if (suite === undefined || !suiteNames.includes(suite)) continue; // the runner reports it
-    const cur = wanted.get(suite);
-    if (c === undefined || cur === null) wanted.set(suite, null);
-    else wanted.set(suite, new Set([...(cur ?? []), c]));
-  }
-  let n = 0;
-  for (const [suite, only] of wanted) {
-    const mod = await load(suite);
-    n += only === null ? Object.keys(mod.cases).length : 1 + [...only].filter((c) => c !== mod.baseline).length;
-  }
-  return n;
-}
 
 class Progress {
   private done = 0;
@@ -74,9 +55,19 @@ class Progress {
   }
 }
 
+/** The bench package: part of a Troupe checkout, not of an installed CLI (it brings the test harness). */
+async function loadBench(): Promise<typeof import('@troupe/bench')> {
+  try {
+    return await import('@troupe/bench');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((e as Error).message).includes('@troupe/bench')) throw e;
+    throw new Error('bench runs only from a Troupe source checkout (@troupe/bench is not installed here)');
+  }
+}
+
 export async function runBenchCommand(o: BenchCliOptions): Promise<number> {
-  // Loaded here, not at start-up: `troupe node` should not need the bench package built.
-  const bench = await import('@troupe/bench');
+  // Loaded here, not at start-up: `troupe node` and `troupe cluster` do not need the bench package.
+  const bench = await loadBench();
   if (o.list) {
     for (const name of Object.keys(bench.suites)) {
       const mod = await bench.loadSuite(name);
@@ -85,15 +76,15 @@ export async function runBenchCommand(o: BenchCliOptions): Promise<number> {
     return 0;
   }
   // A bad suite or case name is a misuse (exit 2), caught before anything runs.
-  for (const t of o.targets) {
-    const [suite, c] = t.split('.');
-    const known = Object.keys(bench.suites);
-    if (suite === undefined || !known.includes(suite)) throw new UsageError(`unknown suite '${suite}' (known: ${known.join(', ')})`, USAGE_BENCH);
-    const cases = Object.keys((await bench.loadSuite(suite)).cases);
-    if (c !== undefined && !cases.includes(c)) throw new UsageError(`suite '${suite}' has no case '${c}' (cases: ${cases.join(', ')})`, USAGE_BENCH);
+  let planned;
+  try {
+    planned = await bench.plan(o.targets);
+  } catch (e) {
+    if (e instanceof bench.UnknownTargetError) throw new UsageError(e.message, USAGE_BENCH);
+    throw e;
   }
+  const total = planned.reduce((n, s) => n + s.cases.length, 0);
   const out = o.out === null ? bench.defaultOut : resolve(o.out);
-  const total = await countCases(o.targets, Object.keys(bench.suites), bench.loadSuite);
   const progress = new Progress(total, process.stderr.isTTY === true);
   const t0 = performance.now();
   let results;
@@ -109,7 +100,7 @@ export async function runBenchCommand(o: BenchCliOptions): Promise<number> {
     progress.end();
   }
   const durationS = (performance.now() - t0) / 1e3;
-  const files = writeReport(results, dirname(out), currentMeta(o.quick, durationS), basename(out));
+  const files = bench.writeReport(results, dirname(out), bench.currentMeta(o.quick, durationS), basename(out));
   console.log(`\n${bench.formatTable(results)}\n`);
   console.log(`${results.length} figures in ${durationS.toFixed(1)} s${o.quick ? ' (quick)' : ''}`);
   console.log(`wrote ${files.report}\n      ${files.results}\n      ${files.svg}`);

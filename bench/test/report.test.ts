@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderMarkdown, renderSvg, writeReport, type ReportMeta, type Result } from '../src/report.js';
+import { renderMarkdown, renderSvg, writeReport, type ReportMeta } from '../src/report.js';
+import type { Result } from '../src/runner.js';
 
 const results = JSON.parse(readFileSync(new URL('./fixtures/results.json', import.meta.url), 'utf8')) as Result[];
 const meta: ReportMeta = { date: '2026-11-22T10:00:00.000Z', node: 'v20.20.2', cpu: 'Test CPU @ 2.0GHz', cores: 2, quick: true, durationS: 42 };

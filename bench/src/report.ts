@@ -7,9 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { fmt, type Result } from '@troupe/bench';
-
-export type { Result };
+import { fmt, NOISY_CORES, type Result } from './runner.js';
 
 export interface ReportMeta {
   /** ISO date of the run. */
@@ -25,11 +23,6 @@ export function currentMeta(quick: boolean, durationS: number | null): ReportMet
   const c = cpus();
   return { date: new Date().toISOString(), node: process.version, cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, quick, durationS };
 }
-
-/** Others' CPU (cores) at or above which a figure counts as disturbed (as the bench runner). */
-const NOISY = 0.3;
-
-export { fmt };
 
 const RATE_UNITS = new Set(['msgs/s', 'rt/s', 'calls/s', 'procs/s']);
 
@@ -49,7 +42,7 @@ function note(r: Result): string {
   if (r.value === null) return `FAILED: ${(r.error ?? '').split('\n')[0]!.replace(/\|/g, '\\|').slice(0, 120)}`;
   const parts: string[] = [];
   if (r.target !== undefined) parts.push((r.target.op === '>=' ? r.value >= r.target.value : r.value <= r.target.value) ? 'ok' : 'MISS');
-  if (r.noise !== undefined && r.noise >= NOISY) parts.push(`noisy (${r.noise.toFixed(1)} cores)`);
+  if (r.noise !== undefined && r.noise >= NOISY_CORES) parts.push(`noisy (${r.noise.toFixed(1)} cores)`);
   return parts.join(', ');
 }
 
