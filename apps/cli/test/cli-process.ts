@@ -110,11 +110,4 @@ export async function freePortRange(n: number): Promise<number> {
 }
 
 /** True if an OS process with this pid exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processExists as alive } from '@troupe/child-process';

@@ -25,6 +25,17 @@ export function killAfter(child: ChildProcess, ms: number, signal: NodeJS.Signal
   return cancel;
 }
 
+/** True if an OS process with this pid exists (a zombie not yet reaped counts). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, owned by someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const killOnExitSet = new Set<ChildProcess>();
 let hookInstalled = false;
 

@@ -1,3 +1,3 @@
 export { onLines } from './lines.js';
-export { exited, killAfter, killOnExit, type ChildExit } from './exit.js';
+export { exited, killAfter, killOnExit, processExists, type ChildExit } from './exit.js';
 export { PendingRequests, RequestTimeoutError, type RequestOptions } from './requests.js';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withTimeout } from '@troupe/actor-core/testing';
-import { exited, killAfter, killOnExit, onLines, PendingRequests, RequestTimeoutError } from '../src/index.js';
+import { exited, killAfter, killOnExit, onLines, processExists as alive, PendingRequests, RequestTimeoutError } from '../src/index.js';
 
 const started: ChildProcess[] = [];
 afterEach(() => {
@@ -12,15 +12,6 @@ function node(script: string, ipc = false): ChildProcess {
   const c = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])] });
   started.push(c);
   return c;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 describe('onLines', () => {
