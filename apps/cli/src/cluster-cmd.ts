@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { exited, killOnExit, onLines, PendingRequests, RequestTimeoutError } from '@troupe/child-process';
+import { exited, killOnExit, onLines, PendingRequests, RequestTimeoutError, type ChildExit } from '@troupe/child-process';
 import type { ClusterCliOptions } from './args.js';
 import { isFromNode, type NodeStatus, type ToNode } from './ipc.js';
 import { DRAIN_LIMIT_MS } from './node-cmd.js';
@@ -32,7 +32,7 @@ interface Member {
   sample: { processed: number; at: number } | null;
   rate: number | null;
   unresponsive: boolean;
-  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
+  exit: ChildExit | null;
   exited: Promise<void>;
   output: string[];
   statusRequests: PendingRequests<NodeStatus>;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { onLines } from '@troupe/child-process';
+import { exited as childExited, onLines, type ChildExit } from '@troupe/child-process';
 
 const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -21,7 +21,7 @@ export interface CliProcess {
   lines: string[];
   stderr: string[];
   waitLine(pred: RegExp | ((line: string) => boolean), timeoutMs: number, from?: number): Promise<string>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<ChildExit>;
 }
 
 const running = new Set<ChildProcess>();
@@ -46,12 +46,10 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
       for (const w of waiters) w();
     });
   }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      running.delete(child);
-      for (const w of waiters) w();
-      resolve({ code, signal });
-    });
+  const exited = childExited(child).then((exit) => {
+    running.delete(child);
+    for (const w of waiters) w();
+    return exit;
   });
   const waitLine = (pred: RegExp | ((line: string) => boolean), timeoutMs: number, from = 0): Promise<string> => {
     const test = typeof pred === 'function' ? pred : (l: string) => pred.test(l);

@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Dest, ExitReason, Pid, ProcessInfo } from '@troupe/actor-core';
-import { exited as childExited, killAfter, killOnExit, PendingRequests } from '@troupe/child-process';
+import { exited as childExited, killAfter, killOnExit, PendingRequests, type ChildExit } from '@troupe/child-process';
 import type { Cluster } from './cluster.js';
 import type { Launch } from './launch.js';
 import { Probe } from './probe.js';
@@ -19,9 +19,7 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const OUTPUT_KEEP = 32 * 1024;
 
 /** How a node process ended. */
-export interface ProcessExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
+export interface ProcessExit extends ChildExit {
   at: number;
 }
 
