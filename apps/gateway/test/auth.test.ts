@@ -53,7 +53,7 @@ describe('a bearer token for every state-changing method beyond loopback', () =>
         ['ProcessNext', { agent: name }],
         ['StopAgent', { agent: name }],
       ] as const) {
-        for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token-wrong-token' }, { authorization: token }]) {
+        for (const headers of [{}, { authorization: 'Bearer wrong-token-wrong-token-wrong-token' }, { authorization: token }] as Record<string, string>[]) {
           const r = await post(base, method, params, headers);
           expect(r.status, `${method} ${JSON.stringify(headers)}`).toBe(401);
           expect(r.headers['www-authenticate']).toMatch(/^Bearer/);
