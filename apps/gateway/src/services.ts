@@ -278,11 +278,14 @@ export class AgentServices {
     }
   }
 
-  /** Bounded: the registry replica learns the claim from the agent's node a few ms after the start returned. */
+  /**
+   * Bounded: the registry and supervisor replicas learn the claim from the agent's node a few ms
+   * after the start returned. Both, so the next request here finds the agent and counts it (maxAgents).
+   */
   private async waitVisible(name: string): Promise<void> {
     const deadline = Date.now() + this.visibleWithinMs;
     let delay = 1;
-    while (this.registry.whereisName(name) === undefined && Date.now() < deadline) {
+    while ((this.registry.whereisName(name) === undefined || this.supervisor.whereisName(name) === undefined) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 20);
     }
