@@ -39,6 +39,10 @@ export interface NodeCliOptions {
   cookieFile: string | null;
   partition: string | null;
   hidden: boolean;
+  /** `--http-host`: the gateway's interface; absent: 127.0.0.1, whatever `host` is. */
+  httpHost?: string;
+  /** `--http-token-file`: the gateway's bearer-token file. */
+  httpTokenFile?: string;
 }
 
 export interface ClusterCliOptions {
@@ -67,8 +71,9 @@ export type Command =
 
 export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--port 4000] [--dist-port P] [--join URL]...
                    [--join-dns NAME[:PORT]]... [--cookie-file FILE] [--partition KEY] [--hidden]
+                   [--http-host 127.0.0.1] [--http-token-file FILE]
   --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
-  --host HOST         interface to listen on, for HTTP and the mesh (default 127.0.0.1)
+  --host HOST         interface of the mesh, and the node name's host (default 127.0.0.1)
   --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
   --dist-port P       mesh (WebSocket) port (default --port + ${DIST_PORT_OFFSET}; 0 = any free port)
   --join URL          a member's mesh URL (ws://host:port) to join through; repeatable; retried until reached
@@ -77,6 +82,10 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
   --cookie-file FILE  the cluster cookie's file (default: TROUPE_COOKIE, else ~/.troupe.cookie)
   --partition KEY     run the cluster services in this partition only
   --hidden            a hidden node: connects where asked, not part of the mesh
+  --http-host HOST    interface of the HTTP gateway (default 127.0.0.1, whatever --host is); beyond
+                      loopback, state-changing methods need a bearer token (SECURITY.md)
+  --http-token-file F the gateway's token file (default: TROUPE_GATEWAY_TOKEN, else
+                      TROUPE_GATEWAY_TOKEN_FILE, else ~/.troupe.gateway-token, created if absent)
   SIGTERM / SIGINT drain the node (its agents move to other members) and exit 0.`;
 
 export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}]
@@ -167,7 +176,7 @@ function parseNode(argv: readonly string[]): Command {
   const u = USAGE_NODE;
   const p = tokenize(
     argv,
-    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool' },
+    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value' },
     u,
     false,
   );
@@ -201,6 +210,8 @@ function parseNode(argv: readonly string[]): Command {
     return { name: m[1]!, port: explicit ?? distPort };
   });
   const partition = nonEmpty(p, 'partition', u) ?? null;
+  const httpHost = nonEmpty(p, 'http-host', u);
+  const httpTokenFile = nonEmpty(p, 'http-token-file', u);
   // The required flag last, so a bad value elsewhere is what gets reported.
   const rawName = one(p, 'name');
   if (rawName === undefined) throw new UsageError('--name is required', u);
@@ -221,6 +232,8 @@ function parseNode(argv: readonly string[]): Command {
       cookieFile: nonEmpty(p, 'cookie-file', u) ?? null,
       partition,
       hidden: p.bools.has('hidden'),
+      ...(httpHost === undefined ? {} : { httpHost }),
+      ...(httpTokenFile === undefined ? {} : { httpTokenFile }),
     },
   };
 }

@@ -72,7 +72,8 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
 
   let services;
   try {
-    services = await startServices({ node, host: o.host, port: o.port, partition: o.partition });
+    // HTTP stays on loopback unless --http-host says otherwise: --host opens the mesh, not StartAgent/StopAgent.
+    services = await startServices({ node, host: o.httpHost ?? '127.0.0.1', port: o.port, partition: o.partition, tokenFile: o.httpTokenFile });
   } catch (e) {
     await transport.close().catch(() => {});
     node.shutdown();

@@ -13,6 +13,8 @@ export interface ServicesOptions {
   host: string;
   port: number;
   partition: string | null;
+  /** The gateway's bearer-token file (else its defaults: TROUPE_GATEWAY_TOKEN, TROUPE_GATEWAY_TOKEN_FILE, ~/.troupe.gateway-token beyond loopback). */
+  tokenFile?: string | undefined;
 }
 
 export interface NodeServices {
@@ -34,7 +36,7 @@ export async function startServices(o: ServicesOptions): Promise<NodeServices> {
   const services = await startAgentServices(o.node, o.partition === null ? {} : { partition: o.partition });
   let gateway;
   try {
-    gateway = await startGateway({ node: o.node, services, host: o.host, port: o.port });
+    gateway = await startGateway({ node: o.node, services, host: o.host, port: o.port, ...(o.tokenFile === undefined ? {} : { tokenFile: o.tokenFile }) });
   } catch (e) {
     // E.g. the port is taken: leave the services so peers do not place agents on a node that will exit.
     await services.stop({ drain: false }).catch(() => {});

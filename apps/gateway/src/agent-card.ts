@@ -17,14 +17,16 @@ export interface AgentCard {
   protocol: 'jsonrpc-2.0';
   node: string;
   capabilities: { streaming: boolean; batch: boolean };
+  /** `bearer.required`: methods with `changesState` need `Authorization: Bearer <token>`. */
+  auth: { bearer: { required: boolean } };
   endpoints: { rpc: string; events: string; health: string };
-  methods: { name: string; description: string; params: ParamDoc[]; result: string }[];
+  methods: { name: string; description: string; params: ParamDoc[]; result: string; changesState: boolean }[];
   actions: { name: string; description: string; params: ActionParamDoc[] }[];
   events: string[];
   errors: { code: number; name: string }[];
 }
 
-export function agentCard(baseUrl: string, node: string): AgentCard {
+export function agentCard(baseUrl: string, node: string, tokenRequired = false): AgentCard {
   return {
     name: `troupe-gateway ${node}`,
     description:
@@ -34,8 +36,9 @@ export function agentCard(baseUrl: string, node: string): AgentCard {
     protocol: 'jsonrpc-2.0',
     node,
     capabilities: { streaming: true, batch: false },
+    auth: { bearer: { required: tokenRequired } },
     endpoints: { rpc: `${baseUrl}/a2a`, events: `${baseUrl}/events`, health: `${baseUrl}/health` },
-    methods: Object.entries(METHODS).map(([name, m]) => ({ name, description: m.description, params: [...m.params], result: m.result })),
+    methods: Object.entries(METHODS).map(([name, m]) => ({ name, description: m.description, params: [...m.params], result: m.result, changesState: m.changesState })),
     actions: Object.entries(ACTIONS).map(([name, a]) => ({ name, description: a.description, params: [...a.params] })),
     events: [...EVENT_TYPES],
     errors: Object.entries(ErrorCode).map(([name, code]) => ({ code, name })),

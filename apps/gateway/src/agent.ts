@@ -8,6 +8,7 @@ import { GenServer, isExitMessage, isShutdown, type ExitReason, type Node, type 
 import type { ChildBehaviour, StartInfo } from '@troupe/registry-crdt';
 import { ACTIONS } from './actions.js';
 import type { GatewayEvent } from './events.js';
+import { publicReason } from './public-reason.js';
 
 export interface Task {
   /** `<agent>#<n>`: n counts the tasks this agent (incarnation line) ever received. */
@@ -38,15 +39,23 @@ interface Handoff {
 
 interface Internal extends AgentState {
   seq: number;
+  /** `taskBytes` of each queued task, in queue order, and their sum (bounded by `maxQueueBytes`). */
+  sizes: number[];
+  queueBytes: number;
+}
+
+/** A task's size as the limits count it: its params as JSON, in bytes. */
+export function taskBytes(params: Record<string, unknown>): number {
+  return Buffer.byteLength(JSON.stringify(params));
 }
 
 export type AgentCall =
-  | { op: 'enqueue'; action: string; params: Record<string, unknown>; via: string }
+  | { op: 'enqueue'; action: string; params: Record<string, unknown>; via: string; bytes: number }
   | { op: 'next' }
   | { op: 'state' }
   | { op: 'handoff' };
 
-export type EnqueueReply = { ok: true; task: Task; queueLength: number } | { ok: false; error: 'queue_full'; limit: number };
+export type EnqueueReply = { ok: true; task: Task; queueLength: number } | { ok: false; error: 'queue_full'; limit: number; limitBytes: number; queueLength: number; queueBytes: number };
 export type NextReply = { status: 'processed'; task: Task; result: unknown } | { status: 'empty' };
 
 export interface AgentArgs {
@@ -55,6 +64,7 @@ export interface AgentArgs {
 
 export interface AgentRuntime {
   maxQueue: number;
+  maxQueueBytes: number;
   publish(e: GatewayEvent): void;
 }
 
@@ -76,24 +86,34 @@ function agentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenServer<I
         queue: ho?.queue ?? [],
         processed: ho?.processed ?? 0,
         seq: ho?.seq ?? 0,
+        sizes: (ho?.queue ?? []).map((t) => taskBytes(t.params)),
+        queueBytes: 0,
         startedAt: new Date().toISOString(),
         generation: info.generation,
       };
+      s.queueBytes = s.sizes.reduce((a, b) => a + b, 0);
       event(s, 'agent_started', { generation: info.generation, ...(info.from !== undefined ? { from: info.from } : {}), handedOver: ho !== undefined });
       return { ok: s };
     },
     handleCall: async (req, _from, s) => {
       switch (req.op) {
         case 'enqueue': {
-          if (s.queue.length >= rt.maxQueue) return { reply: { ok: false, error: 'queue_full', limit: rt.maxQueue } satisfies EnqueueReply, state: s };
+          const bytes = typeof req.bytes === 'number' ? req.bytes : taskBytes(req.params);
+          if (s.queue.length >= rt.maxQueue || s.queueBytes + bytes > rt.maxQueueBytes) {
+            const full: EnqueueReply = { ok: false, error: 'queue_full', limit: rt.maxQueue, limitBytes: rt.maxQueueBytes, queueLength: s.queue.length, queueBytes: s.queueBytes };
+            return { reply: full, state: s };
+          }
           const task: Task = { id: `${s.name}#${++s.seq}`, action: req.action, params: req.params, receivedAt: new Date().toISOString(), via: req.via };
           s.queue.push(task);
+          s.sizes.push(bytes);
+          s.queueBytes += bytes;
           event(s, 'task_received', { task, queueLength: s.queue.length });
           return { reply: { ok: true, task, queueLength: s.queue.length } satisfies EnqueueReply, state: s };
         }
         case 'next': {
           const task = s.queue.shift();
           if (task === undefined) return { reply: { status: 'empty' } satisfies NextReply, state: s };
+          s.queueBytes -= s.sizes.shift() ?? 0;
           // Params were checked when queued; a task from an older version with an unknown action is reported, not thrown.
           const def = ACTIONS[task.action];
           const result = def === undefined ? { error: `unknown action '${task.action}'` } : await def.run(task.params);
@@ -119,22 +139,13 @@ function agentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenServer<I
       return { noreply: s };
     },
     terminate: (reason: ExitReason, s) => {
-      event(s, 'agent_stopped', { reason: describeReason(reason), processed: s.processed, queued: s.queue.length });
+      event(s, 'agent_stopped', { reason: publicReason(reason), processed: s.processed, queued: s.queue.length });
     },
   };
 }
 
 function publicState(s: Internal): AgentState {
   return { name: s.name, node: s.node, queue: s.queue, processed: s.processed, startedAt: s.startedAt, generation: s.generation };
-}
-
-function describeReason(r: ExitReason): string {
-  if (typeof r === 'string') return r;
-  try {
-    return JSON.stringify(r);
-  } catch {
-    return String(r);
-  }
 }
 
 /** The DistributedSupervisor behaviour that (re)starts agents on this node. */

@@ -19,8 +19,12 @@ export const ErrorCode = {
   NodeUnavailable: -32003,
   /** The agent, or the whole request, did not answer in time. */
   Timeout: -32004,
-  /** The agent's queue is at its limit (`maxQueue`). */
+  /** The agent's queue is at its limit (`maxQueue` tasks or `maxQueueBytes`). */
   QueueFull: -32005,
+  /** StartAgent when the cluster already runs `maxAgents` agents. */
+  TooManyAgents: -32006,
+  /** A state-changing method without the gateway's bearer token, or with a wrong one (HTTP 401). */
+  Unauthorized: -32007,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -51,6 +51,32 @@ function isEventEnvelope(m: unknown): m is EventEnvelope {
 
 export type EventListener = (e: GatewayEvent, seq: number) => void;
 
+/** Longest text of one field in an event's log line. */
+const LOG_FIELD_MAX = 200;
+
+/** An event's data for a log line: a task as its id and action, any other value at most LOG_FIELD_MAX characters. */
+function logFields(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) {
+    if (k === 'task' && typeof v === 'object' && v !== null) {
+      const t = v as { id?: unknown; action?: unknown };
+      out['task'] = String(t.id);
+      out['action'] = String(t.action);
+    } else if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) {
+      out[k] = v;
+    } else {
+      let text: string;
+      try {
+        text = typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
+      } catch {
+        text = String(v);
+      }
+      out[k] = text.length > LOG_FIELD_MAX ? `${text.slice(0, LOG_FIELD_MAX)}… (${text.length} chars)` : text;
+    }
+  }
+  return out;
+}
+
 /**
  * Events as this node receives them. `subscribe` returns an unsubscribe
  * function; a listener that throws is dropped from that delivery only.
@@ -126,8 +152,10 @@ export class EventHub {
   private deliver(e: GatewayEvent): void {
     const seq = ++this.seq;
     if (this.logLevel !== 'silent') {
+      // Task events come at the rate clients send tasks, and carry their contents: debug, and summarised.
+      const level = this.logLevel === 'debug' || e.type === 'task_received' || e.type === 'task_completed' ? 'debug' : 'info';
       const { type, node, agent, data } = e;
-      this.node.logger[this.logLevel](`gateway event ${type}`, { event: type, node, ...(agent !== undefined ? { agent } : {}), ...data });
+      this.node.logger[level](`gateway event ${type}`, { event: type, node, ...(agent !== undefined ? { agent } : {}), ...logFields(data) });
     }
     for (const l of [...this.listeners]) {
       try {

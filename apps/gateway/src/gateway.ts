@@ -9,24 +9,35 @@
  * Every request but the event stream is answered within `requestTimeoutMs`
  * (504 with a JSON-RPC -32004 error if the method is still running; 408 if
  * the body did not arrive), and bodies over `bodyLimit` get 413.
+ *
+ * Who may call (SECURITY.md): a request naming a host we do not serve or
+ * coming from another site's page is 403 (`browser-guard.ts`); `POST /a2a`
+ * takes only `application/json` (415); state-changing methods need the
+ * bearer token whenever one is in force — always beyond loopback
+ * (`token.ts`) — else 401. Params nesting deeper than `MAX_PARAM_DEPTH` are
+ * -32602 before anything runs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Node } from '@troupe/actor-core';
 import { agentCard } from './agent-card.js';
+import { browserGuard, isJsonContentType } from './browser-guard.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import { EVENT_TYPES } from './events.js';
 import { parseRequest, rpcError, rpcResult, type JsonRpcId, type JsonRpcResponse } from './jsonrpc.js';
 import { METHODS, runMethod } from './methods.js';
+import { checkParamDepth } from './param-depth.js';
+import { publicMessage } from './public-reason.js';
 import type { AgentServices } from './services.js';
 import { parseTypes, serveEvents } from './sse.js';
+import { bearerMatches, resolveGatewayToken } from './token.js';
 
 export interface GatewayOptions {
   /** The node's agent services (`startAgentServices`). */
   services: AgentServices;
   /** Optional: must be `services.node` (accepted so callers can be explicit). */
   node?: Node;
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1. Beyond loopback (`0.0.0.0`, an interface's address) a bearer token is required. */
   host?: string;
   /** Default 0 (an ephemeral port; read it from `url`). */
   port?: number;
@@ -38,6 +49,26 @@ export interface GatewayOptions {
   sseHeartbeatMs?: number;
   /** Open event streams at most (503 beyond). Default 100. */
   maxEventStreams?: number;
+  /** Open event streams per client address at most (503 beyond), so one client cannot take them all. Default 10. */
+  maxEventStreamsPerAddress?: number;
+  /** Bytes buffered for one event stream past which its client is cut off. Default 262144. */
+  sseMaxBufferedBytes?: number;
+  /** How long an event stream may push back (its client not reading) before it is cut off, ms. Default 10000. */
+  sseStallMs?: number;
+  /**
+   * The bearer token for state-changing methods (at least 32 characters). Default:
+   * `TROUPE_GATEWAY_TOKEN`, else the token file; none on loopback unless configured.
+   */
+  token?: string;
+  /** The token file (created with a random token if absent, mode 0600). Default `TROUPE_GATEWAY_TOKEN_FILE`, else `~/.troupe.gateway-token` beyond loopback. */
+  tokenFile?: string;
+  /**
+   * Names a `Host` header may carry besides IP addresses, `localhost`, this machine's hostname and
+   * `host` (e.g. a DNS name in front of the gateway; `*`: any). Default `TROUPE_GATEWAY_ALLOWED_HOSTS`.
+   */
+  allowedHosts?: readonly string[];
+  /** Origins of web pages allowed to call (`https://ui.example.com`); default `TROUPE_GATEWAY_ALLOWED_ORIGINS`, else none but the gateway's own. */
+  allowedOrigins?: readonly string[];
 }
 
 export interface Gateway {
@@ -45,6 +76,10 @@ export interface Gateway {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** State-changing methods need the bearer token. */
+  readonly tokenRequired: boolean;
+  /** Where the token came from (`the token option`, `TROUPE_GATEWAY_TOKEN`, a file's path), or null. */
+  readonly tokenSource: string | null;
   /** Stops listening, ends event streams and open connections. */
   close(): Promise<void>;
 }
@@ -60,11 +95,25 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
   const heartbeatMs = opts.sseHeartbeatMs ?? 15_000;
   const maxStreams = opts.maxEventStreams ?? 100;
-  for (const [k, v] of [['bodyLimit', bodyLimit], ['requestTimeoutMs', requestTimeoutMs], ['sseHeartbeatMs', heartbeatMs], ['maxEventStreams', maxStreams]] as const) {
+  const maxStreamsPerAddress = opts.maxEventStreamsPerAddress ?? 10;
+  const sseMaxBufferedBytes = opts.sseMaxBufferedBytes ?? 256 * 1024;
+  const sseStallMs = opts.sseStallMs ?? 10_000;
+  for (const [k, v] of [
+    ['bodyLimit', bodyLimit],
+    ['requestTimeoutMs', requestTimeoutMs],
+    ['sseHeartbeatMs', heartbeatMs],
+    ['maxEventStreams', maxStreams],
+    ['maxEventStreamsPerAddress', maxStreamsPerAddress],
+    ['sseMaxBufferedBytes', sseMaxBufferedBytes],
+    ['sseStallMs', sseStallMs],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new TypeError(`startGateway: ${k} must be an integer >= 1, got ${String(v)}`);
   }
+  const auth = resolveGatewayToken(host, { token: opts.token, tokenFile: opts.tokenFile });
+  const guard = browserGuard({ host, allowedHosts: opts.allowedHosts, allowedOrigins: opts.allowedOrigins });
   let baseUrl = '';
   let streams = 0;
+  const streamsByAddress = new Map<string, number>();
   const sockets = new Set<Socket>();
   const sse = new Set<ServerResponse>();
 
@@ -87,6 +136,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   function route(req: IncomingMessage, res: ServerResponse): void {
     const u = new URL(req.url ?? '/', 'http://gateway');
     const path = u.pathname;
+    const refused = guard.refuse(req.headers.host, req.headers.origin);
+    if (refused !== null) {
+      sendJson(res, 403, { error: refused });
+      req.resume();
+      return;
+    }
     const allow = (m: string): boolean => {
       if (req.method === m || (m === 'GET' && req.method === 'HEAD')) return true;
       res.setHeader('allow', m === 'GET' ? 'GET, HEAD' : m);
@@ -103,7 +158,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       case '/.well-known/agent.json':
         if (!allow('GET')) return;
-        sendJson(res, 200, agentCard(baseUrl, node.name));
+        sendJson(res, 200, agentCard(baseUrl, node.name, auth !== null));
         return;
       case '/events': {
         if (!allow('GET')) return;
@@ -120,14 +175,27 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           sendJson(res, 503, { error: `too many event streams (${maxStreams}); try again later` });
           return;
         }
+        const address = req.socket.remoteAddress ?? '?';
+        const mine = streamsByAddress.get(address) ?? 0;
+        if (mine >= maxStreamsPerAddress) {
+          sendJson(res, 503, { error: `too many event streams from ${address} (${maxStreamsPerAddress} per address); close one first` });
+          return;
+        }
         streams++;
+        streamsByAddress.set(address, mine + 1);
         sse.add(res);
         serveEvents(req, res, types, {
           hub: services.events,
           node: node.name,
           heartbeatMs,
+          maxBufferedBytes: sseMaxBufferedBytes,
+          stallMs: sseStallMs,
+          onCut: (why) => node.logger.info('gateway: event stream cut off: its client is not reading', { address, why }),
           onEnd: () => {
             streams--;
+            const left = (streamsByAddress.get(address) ?? 1) - 1;
+            if (left === 0) streamsByAddress.delete(address);
+            else streamsByAddress.set(address, left);
             sse.delete(res);
           },
         });
@@ -170,6 +238,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
     }, requestTimeoutMs);
 
+    if (!isJsonContentType(req.headers['content-type'])) {
+      const got = req.headers['content-type'] === undefined ? 'none' : `'${req.headers['content-type']}'`;
+      return finish(415, rpcError(null, ErrorCode.InvalidRequest, `unsupported content type ${got}: send the request as application/json`), true);
+    }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > bodyLimit) {
       finish(413, tooLarge(bodyLimit), true);
@@ -193,15 +265,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (def === undefined) {
       return finish(notification ? 204 : 200, notification ? null : rpcError(id, ErrorCode.MethodNotFound, `method not found: '${r.method}' (methods: ${Object.keys(METHODS).join(', ')})`));
     }
+    // A wrong token is refused for any method (the client misconfigured something); a missing one only where state changes.
+    const authorization = req.headers.authorization;
+    if (auth !== null && (def.changesState || authorization !== undefined) && !bearerMatches(authorization, auth.token)) {
+      res.setHeader('www-authenticate', 'Bearer realm="troupe-gateway"');
+      const why = authorization === undefined ? 'needs' : 'got a wrong';
+      return finish(401, rpcError(id, ErrorCode.Unauthorized, `unauthorized: ${r.method} ${why} bearer token (Authorization: Bearer <token>)`));
+    }
     let response: JsonRpcResponse;
     try {
+      checkParamDepth(r.params);
       response = rpcResult(id, await runMethod(services, def, r.params));
     } catch (e) {
       if (e instanceof GatewayError) {
         response = rpcError(id, e.code, e.message, e.data);
       } else {
         node.logger.warn('gateway: method failed', { method: r.method, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-        response = rpcError(id, ErrorCode.InternalError, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+        response = rpcError(id, ErrorCode.InternalError, `internal error: ${publicMessage(e)}`);
       }
     }
     // A notification is run but never answered (JSON-RPC 2.0 §4.1).
@@ -221,13 +301,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   server.on('error', (e) => node.logger.error('gateway: server error', { error: String(e) }));
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  node.logger.info('gateway listening', { url: baseUrl, node: node.name });
+  node.logger.info('gateway listening', {
+    url: baseUrl,
+    node: node.name,
+    token: auth === null ? 'none (loopback only)' : `required for state-changing methods, from ${auth.source}${auth.created ? ' (generated now)' : ''}`,
+  });
 
   let closing: Promise<void> | undefined;
   return {
     url: baseUrl,
     host,
     port,
+    tokenRequired: auth !== null,
+    tokenSource: auth?.source ?? null,
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -18,6 +18,8 @@ export interface MethodDef {
   readonly params: readonly ParamDoc[];
   /** The shape of the result, for the agent card. */
   readonly result: string;
+  /** Changes agents or their queues: needs the bearer token wherever the gateway requires one. */
+  readonly changesState: boolean;
   run(services: AgentServices, params: Record<string, unknown>): unknown;
 }
 
@@ -44,6 +46,7 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
     description: 'Starts an agent, placed on a cluster member by the DistributedSupervisor. A taken name is error -32002.',
     params: [agentParam('name')],
     result: '{ name, node, status: "started" }',
+    changesState: true,
     run: (s, p) => s.startAgent(agentName(p, 'name')),
   },
   SendMessage: {
@@ -54,6 +57,7 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
       { name: 'params', type: 'object', required: false, description: "the action's params (see actions)" },
     ],
     result: '{ status: "queued", queueLength, task }',
+    changesState: true,
     run: (s, p) => {
       const agent = agentName(p, 'agent');
       const action = p['action'];
@@ -68,30 +72,35 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
     description: 'The agent processes its oldest task.',
     params: [agentParam('agent')],
     result: '{ status: "processed", task, result } | { status: "empty" }',
+    changesState: true,
     run: (s, p) => s.processNext(agentName(p, 'agent')),
   },
   GetAgentState: {
     description: "The agent's state.",
     params: [agentParam('agent')],
     result: '{ name, node, queue, processed, startedAt, generation }',
+    changesState: false,
     run: (s, p) => s.getAgentState(agentName(p, 'agent')),
   },
   ListAgents: {
     description: 'Every agent in the cluster with its node.',
     params: [],
     result: '{ agents: [{ name, node, generation }] }',
+    changesState: false,
     run: (s) => ({ agents: s.listAgents() }),
   },
   GetClusterInfo: {
     description: 'This node, its connected nodes, and the members of each cluster service.',
     params: [],
     result: '{ self, connected, totalNodes, members: { registry, supervisor, pubsub }, agents: { total, local } }',
+    changesState: false,
     run: (s) => s.clusterInfo(),
   },
   StopAgent: {
     description: 'Stops the agent wherever it runs (it is not restarted).',
     params: [agentParam('agent')],
     result: '{ name, node, status: "stopped" }',
+    changesState: true,
     run: (s, p) => s.stopAgent(agentName(p, 'agent')),
   },
 };

@@ -11,13 +11,13 @@ import {
   NodeDownError,
   NoProcError,
   TroupeError,
-  formatReason,
   type Node,
 } from '@troupe/actor-core';
 import { DistributedSupervisor, PubSub, Registry, type DistStartChildResult, type MemberInfo, type MemberStatus } from '@troupe/registry-crdt';
-import { agentBehaviour, type AgentCall, type AgentState, type EnqueueReply, type NextReply, type Task } from './agent.js';
+import { agentBehaviour, taskBytes, type AgentCall, type AgentState, type EnqueueReply, type NextReply, type Task } from './agent.js';
 import { ErrorCode, GatewayError, agentNotFound } from './errors.js';
 import { EventHub, eventTopic } from './events.js';
+import { publicMessage, publicReason } from './public-reason.js';
 
 export interface AgentServicesOptions {
   /** Name shared by the Registry, DistributedSupervisor and PubSub (nodes with the same name form one cluster of agents). Default `agents`. */
@@ -26,9 +26,21 @@ export interface AgentServicesOptions {
   partition?: string;
   /** Tasks an agent holds at most; SendMessage beyond it fails with -32005. Default 1000. */
   maxQueue?: number;
+  /** Bytes of queued tasks (their params as JSON) an agent holds at most; SendMessage beyond it fails with -32005. Default 1 MiB. */
+  maxQueueBytes?: number;
+  /** Largest task (its params as JSON, in bytes); a larger one is -32602. Default 65536. */
+  maxTaskBytes?: number;
+  /**
+   * Agents in the whole cluster at most (as this node's replica counts them); StartAgent beyond it
+   * fails with -32006. Concurrent starts through several nodes may overshoot by the few in flight. Default 1000.
+   */
+  maxAgents?: number;
   /** Timeout of each call to an agent, ms. Default 5000. */
   callTimeoutMs?: number;
-  /** Level at which every node logs the events it receives. Default `info`. */
+  /**
+   * How every node logs the events it receives: `info` (default) logs agent and node events at info
+   * and task events at debug; `debug` logs all at debug; `silent` none. Task contents are truncated.
+   */
   logEvents?: 'debug' | 'info' | 'silent';
   /** How long StartAgent waits for the new name to be visible on this node before answering (read-your-writes), ms. Default 2000. */
   visibleWithinMs?: number;
@@ -77,6 +89,8 @@ export class AgentServices {
   private readonly behaviour: string;
   private readonly callTimeoutMs: number;
   private readonly visibleWithinMs: number;
+  private readonly maxTaskBytes: number;
+  private readonly maxAgents: number;
   private stopped = false;
 
   private constructor(
@@ -92,13 +106,18 @@ export class AgentServices {
     this.behaviour = behaviourName(this.name);
     this.callTimeoutMs = opts.callTimeoutMs ?? 5000;
     this.visibleWithinMs = opts.visibleWithinMs ?? 2000;
+    this.maxTaskBytes = opts.maxTaskBytes ?? 64 * 1024;
+    this.maxAgents = opts.maxAgents ?? 1000;
   }
 
   /** Starts the services on `node`; resolves once they synced with the members that answered. */
   static async start(node: Node, opts: AgentServicesOptions = {}): Promise<AgentServices> {
     const name = opts.name ?? 'agents';
     const maxQueue = opts.maxQueue ?? 1000;
-    if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new TypeError('startAgentServices: maxQueue must be an integer >= 1');
+    const maxQueueBytes = opts.maxQueueBytes ?? 1024 * 1024;
+    for (const [k, v] of [['maxQueue', maxQueue], ['maxQueueBytes', maxQueueBytes], ['maxTaskBytes', opts.maxTaskBytes ?? 1], ['maxAgents', opts.maxAgents ?? 1]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new TypeError(`startAgentServices: ${k} must be an integer >= 1, got ${String(v)}`);
+    }
     const part = opts.partition !== undefined ? { partition: opts.partition } : {};
     let pubsub: PubSub;
     try {
@@ -112,7 +131,7 @@ export class AgentServices {
     try {
       events.start();
       // Registered before the supervisor starts: a peer may place an agent here as soon as we are a member.
-      DistributedSupervisor.registerBehaviour(node, behaviourName(name), agentBehaviour(node, { maxQueue, publish: (e) => events.publish(e) }));
+      DistributedSupervisor.registerBehaviour(node, behaviourName(name), agentBehaviour(node, { maxQueue, maxQueueBytes, publish: (e) => events.publish(e) }));
       registry = await Registry.start(node, { name, ...part });
       supervisor = await DistributedSupervisor.start(node, {
         name,
@@ -138,6 +157,10 @@ export class AgentServices {
     this.check();
     const holder = this.registry.whereisName(name);
     if (holder !== undefined) throw exists(name, holder.node);
+    const count = this.listAgents().length;
+    if (count >= this.maxAgents) {
+      throw new GatewayError(ErrorCode.TooManyAgents, `the cluster runs ${count} agents, the limit (maxAgents ${this.maxAgents}); StopAgent one first`, { limit: this.maxAgents });
+    }
     let r: DistStartChildResult;
     try {
       r = await this.supervisor.startChild({ behaviour: this.behaviour, name, args: { name }, restart: 'permanent', shutdown: 2000 });
@@ -151,16 +174,23 @@ export class AgentServices {
         throw new GatewayError(ErrorCode.NodeUnavailable, `no node can host agents right now (${err}); check GetClusterInfo`, { reason: err });
       }
       if ('already_started' in err) throw exists(name, err.node);
-      if ('start_failed' in err) throw new GatewayError(ErrorCode.InternalError, `agent '${name}' failed to start on ${err.node}: ${formatReason(err.start_failed)}`, { node: err.node });
-      throw new GatewayError(ErrorCode.InternalError, `agent '${name}': ${formatReason(err)}`);
+      if ('start_failed' in err) throw new GatewayError(ErrorCode.InternalError, `agent '${name}' failed to start on ${err.node}: ${publicReason(err.start_failed)}`, { node: err.node });
+      throw new GatewayError(ErrorCode.InternalError, `agent '${name}': ${publicReason(err)}`);
     }
     await this.waitVisible(name);
     return { name, node: r.node, status: 'started' };
   }
 
   async sendMessage(agent: string, action: string, params: Record<string, unknown>): Promise<AgentQueued> {
-    const r = await this.call<EnqueueReply>(agent, { op: 'enqueue', action, params, via: this.node.name });
-    if (!r.ok) throw new GatewayError(ErrorCode.QueueFull, `agent '${agent}' has ${r.limit} tasks queued (the limit); call ProcessNext first`, { agent, limit: r.limit });
+    const bytes = taskBytes(params);
+    if (bytes > this.maxTaskBytes) {
+      throw new GatewayError(ErrorCode.InvalidParams, `invalid params: 'params' is ${bytes} bytes as JSON; a task is at most ${this.maxTaskBytes} (maxTaskBytes)`, { param: 'params', limit: this.maxTaskBytes });
+    }
+    const r = await this.call<EnqueueReply>(agent, { op: 'enqueue', action, params, via: this.node.name, bytes });
+    if (!r.ok) {
+      const what = r.queueLength >= r.limit ? `${r.queueLength} tasks queued (the limit)` : `${r.queueBytes} bytes queued, and this task (${bytes} bytes) would pass the limit of ${r.limitBytes}`;
+      throw new GatewayError(ErrorCode.QueueFull, `agent '${agent}' has ${what}; call ProcessNext first`, { agent, limit: r.limit, limitBytes: r.limitBytes });
+    }
     return { status: 'queued', queueLength: r.queueLength, task: r.task };
   }
 
@@ -248,11 +278,14 @@ export class AgentServices {
     }
   }
 
-  /** Bounded: the registry replica learns the claim from the agent's node a few ms after the start returned. */
+  /**
+   * Bounded: the registry and supervisor replicas learn the claim from the agent's node a few ms
+   * after the start returned. Both, so the next request here finds the agent and counts it (maxAgents).
+   */
   private async waitVisible(name: string): Promise<void> {
     const deadline = Date.now() + this.visibleWithinMs;
     let delay = 1;
-    while (this.registry.whereisName(name) === undefined && Date.now() < deadline) {
+    while ((this.registry.whereisName(name) === undefined || this.supervisor.whereisName(name) === undefined) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 20);
     }
@@ -273,10 +306,10 @@ function mapCallError(e: unknown, agent: string, self: string): GatewayError {
   if (e instanceof CallTimeoutError) return new GatewayError(ErrorCode.Timeout, `agent '${agent}' did not answer within ${e.timeoutMs} ms`, { agent, timeoutMs: e.timeoutMs });
   if (e instanceof CallExitError) {
     if (e.reason === 'noconnection') return new GatewayError(ErrorCode.NodeUnavailable, `the node hosting agent '${agent}' went down during the call; retry shortly`, { agent });
-    return new GatewayError(ErrorCode.InternalError, `agent '${agent}' exited during the call: ${formatReason(e.reason)}`, { agent });
+    return new GatewayError(ErrorCode.InternalError, `agent '${agent}' exited during the call: ${publicReason(e.reason)}`, { agent });
   }
-  if (e instanceof TroupeError) return new GatewayError(ErrorCode.InternalError, `agent '${agent}': ${e.message}`, { agent, code: e.code });
-  return new GatewayError(ErrorCode.InternalError, `agent '${agent}': ${e instanceof Error ? e.message : String(e)}`, { agent });
+  if (e instanceof TroupeError) return new GatewayError(ErrorCode.InternalError, `agent '${agent}': ${publicMessage(e)}`, { agent, code: e.code });
+  return new GatewayError(ErrorCode.InternalError, `agent '${agent}': ${publicMessage(e)}`, { agent });
 }
 
 /** Starts Registry, DistributedSupervisor and PubSub for agents on `node` (do it on every node that serves a gateway). */

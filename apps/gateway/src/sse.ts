@@ -1,19 +1,27 @@
 /**
  * `GET /events`: gateway events as server-sent events. The first event,
  * `ready`, tells the client it is subscribed (so a test or a UI can act
- * after it without racing). A client that stops reading is cut off once a
- * bounded amount is buffered, rather than growing memory; it can reconnect.
+ * after it without racing).
+ *
+ * A client that stops reading must not make the node hold its events: once
+ * the socket pushes back (a write returns false), the client has `stallMs`
+ * to drain it, and the buffer may never pass `maxBufferedBytes`; otherwise
+ * the socket is destroyed — not ended, which would wait for the client to
+ * read what is buffered. The client can reconnect.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EVENT_TYPES, type EventHub, type GatewayEventType } from './events.js';
-
-/** Buffered bytes past which a slow SSE client is disconnected. */
-const MAX_BUFFERED = 1 << 20;
 
 export interface SseOptions {
   hub: EventHub;
   node: string;
   heartbeatMs: number;
+  /** Bytes buffered for the client past which it is cut off. */
+  maxBufferedBytes: number;
+  /** How long a pushed-back stream may stay undrained before it is cut off (ms). */
+  stallMs: number;
+  /** The client was cut off for not reading. */
+  onCut(why: string): void;
   /** Called when the stream ends, whatever the cause. */
   onEnd(): void;
 }
@@ -40,26 +48,43 @@ export function serveEvents(req: IncomingMessage, res: ServerResponse, types: Se
   req.socket.setTimeout(0);
   req.socket.setNoDelay(true);
   let ended = false;
-  const end = (): void => {
+  let stall: NodeJS.Timeout | undefined;
+  /** `abort`: destroy the socket, dropping what is buffered, instead of ending the response after it. */
+  const end = (abort = false): void => {
     if (ended) return;
     ended = true;
     unsubscribe();
     clearInterval(beat);
-    if (!res.writableEnded) res.end();
+    clearTimeout(stall);
+    if (abort) res.destroy();
+    else if (!res.writableEnded) res.end();
     o.onEnd();
+  };
+  const cut = (why: string): void => {
+    if (ended) return;
+    o.onCut(why);
+    end(true);
   };
   const write = (chunk: string): void => {
     if (ended) return;
-    res.write(chunk);
-    if (res.writableLength > MAX_BUFFERED) end();
+    const flowing = res.write(chunk);
+    if (res.writableLength > o.maxBufferedBytes) return cut(`more than ${o.maxBufferedBytes} bytes buffered`);
+    if (!flowing && stall === undefined) {
+      stall = setTimeout(() => cut(`not drained within ${o.stallMs} ms`), o.stallMs);
+      stall.unref();
+    }
   };
+  res.on('drain', () => {
+    clearTimeout(stall);
+    stall = undefined;
+  });
   const unsubscribe = o.hub.subscribe((e, seq) => {
     if (types !== undefined && !types.has(e.type)) return;
     write(`id: ${seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
   });
   const beat = setInterval(() => write(`: ping\n\n`), o.heartbeatMs);
   beat.unref();
-  req.on('close', end);
-  res.on('error', end);
+  req.on('close', () => end());
+  res.on('error', () => end(true));
   write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ node: o.node, types: types === undefined ? [...EVENT_TYPES] : [...types] })}\n\n`);
 }

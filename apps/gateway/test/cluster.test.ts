@@ -46,7 +46,8 @@ const logged = (agent: string, type: string) => (e: HarnessEvent) =>
   e.kind === 'log' && e.msg === `gateway event ${type}` && (e.data as { agent?: string } | null)?.agent === agent;
 
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: ['a', 'b'], scenarios: [SCENARIOS], transport: { tickMs: 250, tickTimeoutMs: 1000 } });
+  // logLevel debug: task events are logged at debug.
+  cluster = await startCluster({ nodes: ['a', 'b'], scenarios: [SCENARIOS], transport: { tickMs: 250, tickTimeoutMs: 1000 }, logLevel: 'debug' });
   [a, b] = [cluster.node('a'), cluster.node('b')];
   const [ua, ub] = await Promise.all([a.run<string>('gatewayStart'), b.run<string>('gatewayStart')]);
   url.set('a', ua);

@@ -226,7 +226,7 @@ describe('JSON-RPC errors', () => {
     expect(r.status).toBe(413);
     expect(r.body!.error).toMatchObject({ code: -32600, data: { limit: 200 } });
     const streamed = await new Promise<number>((resolve, reject) => {
-      const req = request(`${quick.url}/a2a`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+      const req = request(`${quick.url}/a2a`, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
@@ -251,7 +251,7 @@ describe('JSON-RPC errors', () => {
 
     const t1 = Date.now();
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${quick.url}/a2a`, { method: 'POST', headers: { 'content-length': '100' } }, (res) => {
+      const req = request(`${quick.url}/a2a`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '100' } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
