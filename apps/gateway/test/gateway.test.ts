@@ -249,10 +249,10 @@ describe('JSON-RPC errors', () => {
     await call(ga.url, 'StartAgent', { name });
     await call(ga.url, 'SendMessage', { agent: name, action: 'delay', params: { ms: 1500, value: 'late' } });
     // The task takes 1500 ms: a 504 (not the task's result) is the 300 ms request timeout answering.
-    const r = await rpc(quick.url, 'ProcessNext', { agent: name });
+    const r = await rpcRaw(quick.url, JSON.stringify({ jsonrpc: '2.0', id: 'slow-1', method: 'ProcessNext', params: { agent: name } }));
     expect(r.status).toBe(504);
     expect(r.body!.error).toMatchObject({ code: ErrorCode.Timeout });
-    expect(r.body!.id).not.toBeNull();
+    expect(r.body!.id).toBe('slow-1');
 
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${quick.url}/a2a`, { method: 'POST', headers: { 'content-length': '100' } }, (res) => {

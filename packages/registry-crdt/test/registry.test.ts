@@ -67,12 +67,13 @@ describe('Registry (reference §5.8, §6)', () => {
     nodes = c.nodes;
     const [ra, rb] = await startAll(c.nodes);
     const [a, b] = c.nodes as [Node, Node];
-    ra!.register('x', idle(a));
-    await until(() => pidOf(rb!, 'x') !== undefined);
+    const x = idle(a);
+    ra!.register('x', x);
+    await until(() => pidOf(rb!, 'x')?.equals(x) === true);
     await c.net.disconnect(a, b);
     await until(() => rb!.lookup('x') === undefined && rb!.members().find((m) => m.node === 'a@mem')?.status === 'dead', 2000, 'a down for b');
     c.net.connect(a, b);
-    await until(() => pidOf(rb!, 'x') !== undefined, 3000, 'x back after heal');
+    await until(() => pidOf(rb!, 'x')?.equals(x) === true, 3000, 'x back after heal');
     await until(() => rb!.members().find((m) => m.node === 'a@mem')?.status === 'alive');
   });
 
@@ -171,7 +172,7 @@ describe('Registry (reference §5.8, §6)', () => {
     const [a, b] = c.nodes as [Node, Node];
     const old = idle(a);
     ra!.register('x', old);
-    await until(() => pidOf(rb!, 'x') !== undefined);
+    await until(() => pidOf(rb!, 'x')?.equals(old) === true);
     a.shutdown(); // the node dies; the memory network reports it down
     await until(() => rb!.lookup('x') === undefined, 2000, 'old claims gone');
     const a2 = testNode('a@mem', a.creation + 1);
@@ -290,8 +291,9 @@ describe('Registry (reference §5.8, §6)', () => {
     const frames = countFrames(c.net, (s) => s.startsWith('registry:'));
     const [a, b, cc] = c.nodes as [Node, Node, Node];
     const [ra, rb] = await startAll([a, b]);
-    ra!.register('x', idle(a));
-    await until(() => pidOf(rb!, 'x') !== undefined);
+    const x = idle(a);
+    ra!.register('x', x);
+    await until(() => pidOf(rb!, 'x')?.equals(x) === true);
     expect(ra!.members().map((m) => [m.node, m.status])).toEqual([
       ['a@mem', 'alive'],
       ['b@mem', 'alive'],
