@@ -404,39 +404,30 @@ async function concurrentClaims(c: { net: MemoryNetwork; nodes: Node[] }, rule: 
 const isExit = (m: unknown): boolean => (m as { type?: string }).type === 'EXIT';
 
 describe('Registry conflict rules, tie-break and bad input', () => {
-  it("conflict 'latest': of two concurrent claims the later keeps the name; the earlier holder exits with name_conflict", async () => {
-    const c = cluster(['a', 'b']);
-    nodes = c.nodes;
-    const { regs, px, py } = await concurrentClaims(c, 'latest', [1000, 2000]);
-    const exit = await px.next<{ reason: unknown }>(isExit);
-    expect(exit.reason).toEqual({ name_conflict: { name: 'k', value: null, registry: 'agents', winner: py.pid } });
-    await until(() => regs.every((r) => r.replicaOf.engine.entries('k')?.length === 1), 2000, 'one claim left');
-    for (const r of regs) expect(pidOf(r, 'k')).toEqual(py.pid);
-    expect(regs.map((r) => r.stats().conflictsResolved)).toEqual([1, 0]);
-    expect(c.nodes[1]!.mailboxOf(py.pid)).toEqual([]);
-  });
-
-  it("conflict 'first' on the same clocks: the earlier claim keeps the name", async () => {
-    const c = cluster(['a', 'b']);
-    nodes = c.nodes;
-    const { regs, px, py } = await concurrentClaims(c, 'first', [1000, 2000]);
-    const exit = await py.next<{ reason: unknown }>(isExit);
-    expect(exit.reason).toEqual({ name_conflict: { name: 'k', value: null, registry: 'agents', winner: px.pid } });
-    await until(() => regs.every((r) => r.replicaOf.engine.entries('k')?.length === 1), 2000, 'one claim left');
-    for (const r of regs) expect(pidOf(r, 'k')).toEqual(px.pid);
-  });
-
-  for (const rule of ['first', 'latest'] as const) {
-    it(`equal claim clocks ('${rule}'): the claim of the lower node name wins, whichever node started first`, async () => {
-      // 'zed' is started (and claims) first; 'amy' sorts lower.
-      const c = cluster(['zed', 'amy']);
+  // Two concurrent claims on 'k' (clocks fixed per node); which one survives. In the
+  // tie cases 'zed' starts (and claims) first, but 'amy' sorts lower.
+  const cases: { title: string; names: [string, string]; rule: ConflictRule; clocks: [number, number]; winner: 0 | 1 }[] = [
+    { title: "conflict 'latest': the later claim keeps the name", names: ['a', 'b'], rule: 'latest', clocks: [1000, 2000], winner: 1 },
+    { title: "conflict 'first': the earlier claim keeps the name", names: ['a', 'b'], rule: 'first', clocks: [1000, 2000], winner: 0 },
+    { title: "equal claim stamps, 'first': the lower node name wins, whichever claimed first", names: ['zed', 'amy'], rule: 'first', clocks: [5000, 5000], winner: 1 },
+    { title: "equal claim stamps, 'latest': the lower node name wins too", names: ['zed', 'amy'], rule: 'latest', clocks: [5000, 5000], winner: 1 },
+  ];
+  for (const t of cases) {
+    it(`${t.title}; the other holder exits with name_conflict, on its own node`, async () => {
+      const c = cluster(t.names);
       nodes = c.nodes;
-      const { regs, px: onZed, py: onAmy } = await concurrentClaims(c, rule, [5000, 5000]);
-      expect(regs.map((r) => r.replicaOf.engine.entries('k')!.map((e) => [e.value.at, e.value.lc]))).toEqual([[[5000, 0]], [[5000, 0]]]);
-      const exit = await onZed.next<{ reason: unknown }>(isExit);
-      expect(exit.reason).toEqual({ name_conflict: { name: 'k', value: null, registry: 'agents', winner: onAmy.pid } });
+      const { regs, px, py } = await concurrentClaims(c, t.rule, t.clocks);
+      if (t.clocks[0] === t.clocks[1]) {
+        // Really a tie: both claims carry the same HLC stamp.
+        expect(regs.map((r) => r.replicaOf.engine.entries('k')!.map((e) => [e.value.at, e.value.lc]))).toEqual([[[5000, 0]], [[5000, 0]]]);
+      }
+      const [winner, loser] = t.winner === 0 ? [px, py] : [py, px];
+      const exit = await loser.next<{ reason: unknown }>(isExit);
+      expect(exit.reason).toEqual({ name_conflict: { name: 'k', value: null, registry: 'agents', winner: winner.pid } });
       await until(() => regs.every((r) => r.replicaOf.engine.entries('k')?.length === 1), 2000, 'one claim left');
-      for (const r of regs) expect(pidOf(r, 'k')).toEqual(onAmy.pid);
+      for (const r of regs) expect(pidOf(r, 'k')).toEqual(winner.pid);
+      expect(regs.map((r) => r.stats().conflictsResolved)).toEqual(t.winner === 0 ? [0, 1] : [1, 0]);
+      expect(c.nodes[t.winner]!.mailboxOf(winner.pid)).toEqual([]);
     });
   }
 
