@@ -25,7 +25,7 @@ describe('node death across processes', () => {
       await plain[i]!.link(target!);
     }
     const marks = survivors.map((h) => h.mark());
-    const killedAt = await victim.kill();
+    await victim.kill();
 
     for (let i = 0; i < 2; i++) {
       const h = survivors[i]!;
