@@ -25,13 +25,12 @@ describe('node death across processes', () => {
       await plain[i]!.link(target!);
     }
     const marks = survivors.map((h) => h.mark());
-    const killedAt = await victim.kill();
+    await victim.kill();
 
     for (let i = 0; i < 2; i++) {
       const h = survivors[i]!;
       const down = await h.waitNodeDown(victim.name, { since: marks[i]! });
-      expect(down.reason).toBe('connection_closed');
-      expect(down.at - killedAt).toBeLessThan(2000); // a closed socket is seen at once, not at the tick timeout
+      expect(down.reason).toBe('connection_closed'); // the closed socket, not the tick timeout (that would be net_tick_timeout)
       const exit = await probes[i]!.nextExit({ since: marks[i]! });
       expect(exit.from).toEqual(target);
       expect(exit.reason).toBe('noconnection');
@@ -75,12 +74,10 @@ describe('node death across processes', () => {
     // The call has reached the server when the server process's mailbox took it.
     const srv = (await server.whereis('silent'))!;
     await expectEventually(async () => (await server.processInfo(srv))?.handled === 1);
-    const t0 = performance.now();
     await server.kill();
     const err = await inFlight;
-    expect(err?.name).toBe('NodeDownError');
+    expect(err?.name).toBe('NodeDownError'); // the node's death, not the 10 s call timeout (CallTimeoutError)
     expect(err?.code).toBe('TROUPE_ERR_NODEDOWN');
-    expect(performance.now() - t0).toBeLessThan(3000); // not the 10 s call timeout
     // After the node is gone: fails at once, never dials.
     const after = await client.call(dest, 'again', 10_000).then(
       () => null,

@@ -19,10 +19,8 @@ describe('rpc across processes', () => {
     const multi = caller.run<{ values: unknown[]; badNodes: string[] }>('rpcMulticall', [b.name, victim.name], 'hang', [], 20_000);
     // Both requests have arrived once their RPC worker processes exist (one per request).
     await expectEventually(async () => (await victim.processCount()) >= baseV + 2 && (await b.processCount()) >= baseB + 1);
-    const t0 = performance.now();
     await victim.kill();
-    expect(await hanging).toEqual({ ok: false, error: 'RpcNodeDownError' });
-    expect(performance.now() - t0).toBeLessThan(5000); // not the 20 s timeout
+    expect(await hanging).toEqual({ ok: false, error: 'RpcNodeDownError' }); // the node's death, not the 20 s timeout (RpcTimeoutError)
     await b.kill(); // b's `hang` never settles either: its death ends the multicall
     const r = await multi;
     expect(r.badNodes.sort()).toEqual([b.name, victim.name].sort());

@@ -1,18 +1,25 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XMLValidator } from 'fast-xml-parser';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { killAll, startCli, within } from './cli-process.js';
 
-// The bench runner starts its cases from bench/dist (built by `npm test`'s setup step).
-const benchBuilt = existsSync(fileURLToPath(new URL('../../../bench/dist/child.js', import.meta.url)));
+// The bench runner starts its cases from bench/dist. `npm test`'s setup step
+// builds it; a run of this file alone builds it (and what it imports) first.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const benchChild = join(root, 'bench/dist/child.js');
 const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-'));
+beforeAll(() => {
+  if (!existsSync(benchChild)) execFileSync('npx', ['-y', 'pnpm@10', '--filter', '@troupe/bench...', 'build'], { cwd: root, stdio: 'inherit' });
+  expect(existsSync(benchChild), `${benchChild} after the build`).toBe(true);
+}, 300_000);
 afterEach(() => killAll());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it.skipIf(!benchBuilt)('troupe bench --quick local.oneway: progress, then results.json, report.md and throughput.svg', async () => {
+it('troupe bench --quick local.oneway: progress, then results.json, report.md and throughput.svg', async () => {
   const out = join(dir, 'results.json');
   const p = startCli(['bench', '--quick', 'local.oneway', '--out', out]);
   const { code } = await within(p.exited, 60_000, 'bench exit');
@@ -30,7 +37,7 @@ it.skipIf(!benchBuilt)('troupe bench --quick local.oneway: progress, then result
   expect(svg).toContain('local.oneway (msgs/s)');
 });
 
-it.skipIf(!benchBuilt)('troupe bench with an unknown suite or case: one line, exit 2, nothing run', async () => {
+it('troupe bench with an unknown suite or case: one line, exit 2, nothing run', async () => {
   const a = startCli(['bench', 'nosuch']);
   const b = startCli(['bench', 'local.nosuch']);
   expect((await within(a.exited, 15_000, 'exit')).code).toBe(2);

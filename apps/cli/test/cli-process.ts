@@ -6,9 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { exited as childExited, onLines, type ChildExit } from '@troupe/child-process';
+import { withTimeout } from '@troupe/actor-core/testing';
 
 const cliDir = fileURLToPath(new URL('..', import.meta.url));
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -86,25 +86,43 @@ export function killAll(): void {
 }
 
 /** Resolves with the result, or rejects after `ms`. */
-export { withTimeout as within } from '@troupe/actor-core/testing';
+export { withTimeout as within };
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
+/**
+ * Starts `troupe cluster --nodes n` on a random base port and resolves once
+ * it is up. A base port some other process holds (found by the CLI's own
+ * check, or when a node binds) ends that run with "in use" and exit 1: then
+ * it tries another base. No port is probed and released first, so there is
+ * no window in which another process can take it.
+ */
+export async function startCluster(n: number, upWithinMs = 40_000, attempts = 8): Promise<{ p: CliProcess; base: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    const p = startCli(['cluster', '--nodes', String(n), '--base-port', String(base)]);
+    const up = await p.waitLine(/^cluster up: /, upWithinMs).then(
+      () => true,
+      async (e: unknown) => {
+        const { code } = await withTimeout(p.exited, 20_000, 'cluster exit after a failed start');
+        const portTaken = code === 1 && p.lines.some((l) => /in use|EADDRINUSE/.test(l));
+        if (!portTaken || attempt >= attempts) throw e;
+        return false;
+      },
+    );
+    if (up) return { p, base };
+  }
 }
 
-/** A base port with `n` free consecutive ports, picked at random in 20000-40000 so parallel runs rarely meet. */
-export async function freePortRange(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 20000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
-    if (ok) return base;
+/**
+ * Polls `cond` (sync or async) every 50 ms until it holds; rejects naming
+ * `what` at the deadline. For state outside this process that sends no
+ * event (another process's view of the cluster, a grandchild's death).
+ */
+export async function eventually(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`no ${n} free consecutive ports found`);
 }
 
 /** True if an OS process with this pid exists. */

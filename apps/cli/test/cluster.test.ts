@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { alive, freePortRange, killAll, startCli, within } from './cli-process.js';
+import { alive, eventually, killAll, startCli, startCluster, within } from './cli-process.js';
 
 const leftovers: number[] = [];
 afterEach(() => {
@@ -9,9 +9,7 @@ afterEach(() => {
 });
 
 it('troupe cluster --nodes 2: status shows both nodes up and meshed; SIGINT stops every node', async () => {
-  const base = await freePortRange(2);
-  const p = startCli(['cluster', '--nodes', '2', '--base-port', String(base)]);
-  await p.waitLine(/^cluster up: /, 40_000);
+  const { p, base } = await startCluster(2);
   // A status block whose rows show both nodes up, each connected to the other.
   const row = (name: string) => new RegExp(`^\\s+${name}@127\\.0\\.0\\.1\\s+up\\s+(\\d+)\\s+:${base + Number(name.slice(1)) - 1}\\s.*\\s1/1$`);
   const head = await p.waitLine(/^status \d\d:\d\d:\d\d\s+2\/2 nodes up/, 15_000);
@@ -47,16 +45,13 @@ it('troupe cluster on a taken base port: one line, exit 1, nothing started', asy
 });
 
 it('a cluster process that is SIGKILLed leaves no node behind (each node stops when its parent goes)', async () => {
-  const base = await freePortRange(2);
-  const p = startCli(['cluster', '--nodes', '2', '--base-port', String(base)]);
-  await p.waitLine(/^cluster up: /, 40_000);
+  const { p } = await startCluster(2);
   const rows = await Promise.all(['n1', 'n2'].map((n) => p.waitLine(new RegExp(`^\\s+${n}@127\\.0\\.0\\.1\\s+up\\s+\\d+`), 15_000)));
   const pids = rows.map((l) => Number(/\s+up\s+(\d+)/.exec(l)![1]));
   leftovers.push(...pids);
   p.child.kill('SIGKILL');
   await within(p.exited, 5000, 'cluster exit');
-  // Bounded wait for the nodes to notice (IPC channel closed) and stop.
-  const deadline = Date.now() + 15_000;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // The nodes notice (IPC channel closed) and stop; they are not our children, so no exit event: poll, bounded.
+  await eventually('every node process gone', () => !pids.some(alive), 15_000);
   for (const pid of pids) expect(alive(pid), `node process ${pid} left behind`).toBe(false);
 });

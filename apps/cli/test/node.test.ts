@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
-import { alive, killAll, startCli, within } from './cli-process.js';
+import { alive, eventually, killAll, startCli, within } from './cli-process.js';
 
 afterEach(() => killAll());
 
@@ -41,12 +41,11 @@ it('troupe node --join, then SIGTERM: the node drains, its agent moves to the ot
   await a.waitLine(/ nodeup jb@127\.0\.0\.1$/, 10_000);
 
   // ja must be a placement target in jb's view (its supervisor synced) before agents can land there.
-  const deadline = Date.now() + 10_000;
   const jaAlive = async (): Promise<boolean> => {
     const info = await rpc<{ members: { supervisor: { node: string; status: string }[] } }>(httpB, 'GetClusterInfo', {});
     return info.members.supervisor.some((m) => m.node === 'ja@127.0.0.1' && m.status === 'alive');
   };
-  while (!(await jaAlive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await eventually("ja alive in jb's supervisor members", jaAlive, 10_000);
   // Placement is by hash of the name: start agents until one lands on ja (each name has even odds).
   let onA: string | null = null;
   for (let i = 0; i < 20 && onA === null; i++) {

@@ -2,7 +2,7 @@
  * The gateway on a real multi-process cluster (apps/harness): every node a
  * separate OS process with its gateway on 127.0.0.1, driven over HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { homeOf } from '@troupe/registry-crdt';
 import { startCluster, type Cluster, type HarnessEvent, type NodeHandle } from '@troupe/harness';
 import { ErrorCode } from '../src/index.js';
@@ -45,8 +45,11 @@ async function waitMembers(via: NodeHandle, nodes: NodeHandle[]): Promise<void> 
 const logged = (agent: string, type: string) => (e: HarnessEvent) =>
   e.kind === 'log' && e.msg === `gateway event ${type}` && (e.data as { agent?: string } | null)?.agent === agent;
 
-beforeAll(async () => {
-  // logLevel debug: task events are logged at debug.
+// A fresh two-node cluster per test (a second or two to start): no test
+// depends on what an earlier one started, killed or restarted. logLevel
+// debug: task events are logged at debug.
+beforeEach(async () => {
+  url.clear();
   cluster = await startCluster({ nodes: ['a', 'b'], scenarios: [SCENARIOS], transport: { tickMs: 250, tickTimeoutMs: 1000 }, logLevel: 'debug' });
   [a, b] = [cluster.node('a'), cluster.node('b')];
   const [ua, ub] = await Promise.all([a.run<string>('gatewayStart'), b.run<string>('gatewayStart')]);
@@ -56,7 +59,7 @@ beforeAll(async () => {
   evA = await openEvents(ua);
 }, 60_000);
 
-afterAll(async () => {
+afterEach(async () => {
   evA?.close();
   await cluster?.stop();
 });
@@ -103,7 +106,22 @@ describe('gateway on a multi-process cluster', () => {
     }
   });
 
+  /** Starts an agent on each node (through the other node's gateway) and waits until both gateways list both. */
+  async function agentOnEach(): Promise<void> {
+    await call(url.get('a')!, 'StartAgent', { name: onB() });
+    await call(url.get('b')!, 'StartAgent', { name: onA() });
+    for (const u of [url.get('a')!, url.get('b')!]) await until('both agents listed', async () => (await call<Agents>(u, 'ListAgents', {})).agents.length === 2);
+  }
+
+  /** SIGKILLs b and waits until a has restarted b's agent. */
+  async function killB(): Promise<void> {
+    const from = evA.mark();
+    await b.kill();
+    await evA.waitFor((e) => e.event === 'agent_started' && e.data.agent === onB() && e.data.node === a.name, { from, timeoutMs: 10_000 });
+  }
+
   it('SIGKILL of a node: its agents are restarted on the survivor and answer through it by name', async () => {
+    await agentOnEach();
     const from = evA.mark();
     await b.kill();
     // The survivor reports the loss and restarts the agent (generation 1).
@@ -126,6 +144,8 @@ describe('gateway on a multi-process cluster', () => {
   });
 
   it('the killed node comes back and takes its share of new agents; a new node joins and does too', async () => {
+    await agentOnEach();
+    await killB();
     const from = evA.mark();
     await b.restart();
     url.set('b', await b.run<string>('gatewayStart'));
@@ -134,9 +154,7 @@ describe('gateway on a multi-process cluster', () => {
     const back = nameOn(b, [a, b], 'back');
     expect(await call(url.get('a')!, 'StartAgent', { name: back })).toEqual({ name: back, node: b.name, status: 'started' });
     // Agents that moved stay where they are (passive redistribution).
-    expect(await call<State>(url.get('b')!, 'GetAgentState', { agent: onB() }).catch(() => undefined)).toSatisfy(
-      (s: State | undefined) => s === undefined || s.node === a.name,
-    );
+    await until("b's gateway sees the moved agent", async () => (await rpc<State>(url.get('b')!, 'GetAgentState', { agent: onB() })).body?.result?.node === a.name);
 
     const c = await cluster.addNode('c');
     url.set('c', await c.run<string>('gatewayStart'));

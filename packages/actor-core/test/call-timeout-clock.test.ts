@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CallTimeoutError, GenServer, type ProcessContext } from '../src/index.js';
 import { testNode } from './helpers.js';
 
@@ -79,7 +79,14 @@ describe('call timeouts without a clock read per call', () => {
       }
     });
     expect(await GenServer.call(node, echo, 'x', 5)).toBe('ok');
-    await new Promise((r) => setTimeout(r, 30));
+    // A day on a fake clock: whatever timer there is runs; the Infinity call has none.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      vi.advanceTimersByTime(86_400_000);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      vi.useRealTimers();
+    }
     expect(settled).toBe(false);
     expect(node.stats().pendingCalls).toBe(1);
     node.shutdown();

@@ -654,10 +654,27 @@ describe('§1.2 links and exit signals', () => {
 
   it('§1.2 #18 — switching trapExit off does not turn an already delivered EXIT message back into a signal', async () => {
     const node = testNode();
-    const r = recorder(node, { trapExit: true });
-    node.exit(r.pid, 'x');
-    await until(() => r.msgs.length === 1);
-    expect(node.isAlive(r.pid)).toBe(true);
+    const w = await probe(node);
+    const pid = node.spawn(
+      async (ctx) => {
+        await ctx.receive((m) => m === 'go'); // selective: the EXIT waits in the mailbox meanwhile
+        ctx.send(w.pid, { wasTrapping: ctx.trapExit(false) });
+        ctx.send(w.pid, { got: await ctx.receive() });
+        await ctx.receive(() => false);
+      },
+      { trapExit: true },
+    );
+    node.exit(pid, 'x');
+    await until(() => node.mailboxOf(pid).length === 1); // delivered as a message while trapping
+    node.send(pid, 'go');
+    expect(await w.next()).toEqual({ wasTrapping: true });
+    const got = await w.next<{ got: unknown }>();
+    expect(isExitMessage(got.got)).toBe(true);
+    expect(got.got).toMatchObject({ type: 'EXIT', reason: 'x' });
+    expect(node.isAlive(pid)).toBe(true);
+    // Not trapping any more: a new exit signal is a signal.
+    node.exit(pid, 'y');
+    expect(node.isAlive(pid)).toBe(false);
   });
 
   it('§1.2 #21 — a dying process releases its name before EXIT goes out: the EXIT receiver can re-register it at once', async () => {

@@ -10,6 +10,7 @@ import {
   CallingSelfError,
   GenServer,
   Node,
+  type GenServer as GS,
   isDownMessage,
   isExitMessage,
   isStarted,
@@ -91,16 +92,44 @@ describe('GenServer call', () => {
     expect(await GenServer.call(node, pid, 'next_call')).toBe(false);
   });
 
-  it('gen_server_SUITE:call — per-call timeout rejects CallTimeoutError; the late reply is dropped; the server lives on', async () => {
+  it('gen_server_SUITE:call — per-call timeout rejects CallTimeoutError; the server lives on', async () => {
     const node = testNode();
     const p = await probe(node);
     const pid = okPid(await GenServer.start(node, suiteServer, 'default'));
     expect(await GenServer.call(p.ctx, pid, { delayed_answer: 1 }, 500)).toBe('delayed');
     const err = await GenServer.call(p.ctx, pid, { delayed_answer: 30 }, 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CallTimeoutError);
-    expect(await GenServer.call(p.ctx, pid, 'ping')).toBe('pong'); // after the late reply went out
+    expect(await GenServer.call(p.ctx, pid, 'ping')).toBe('pong');
     expect(node.mailboxOf(p.pid)).toEqual([]);
     expect(node.stats().pendingCalls).toBe(0);
+  });
+
+  it('gen_server_SUITE:call — a reply sent after the caller timed out is dropped: the server lives on, the caller’s mailbox is untouched', async () => {
+    const node = testNode();
+    const caller = await probe(node);
+    const witness = await probe(node);
+    // Holds each call until told to answer it; then tells the witness it has replied.
+    const holder: GS<{ from: ReplyTo<string> | null }, 'hold' | 'ping', never, string, unknown, null> = {
+      init: () => ({ ok: { from: null } }),
+      handleCall: (req, from, state) => (req === 'hold' ? { noreply: { from } } : { reply: 'pong', state }),
+      handleInfo(msg, state, ctx) {
+        if (msg === 'answer' && state.from !== null) {
+          GenServer.reply(ctx, state.from, 'late');
+          ctx.send(witness.pid, 'replied');
+        }
+        return { noreply: { from: null } };
+      },
+    };
+    const pid = okPid(await GenServer.start(node, holder, null));
+    const err = await GenServer.call(caller.ctx, pid, 'hold', 20).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CallTimeoutError);
+    expect(node.stats().pendingCalls).toBe(0);
+    node.send(pid, 'answer');
+    expect(await witness.next()).toBe('replied'); // the late reply has gone out
+    expect(node.isAlive(pid)).toBe(true);
+    expect(node.mailboxOf(caller.pid)).toEqual([]);
+    expect(await GenServer.call(caller.ctx, pid, 'ping')).toBe('pong');
+    expect(node.mailboxOf(caller.pid)).toEqual([]);
   });
 
   it('gen_server_SUITE:call — a bad return value exits the server with {bad_return_value} and the caller gets it', async () => {

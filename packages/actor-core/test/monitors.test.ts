@@ -111,7 +111,7 @@ describe('monitor_SUITE (2.B, local)', () => {
     expect(p.ctx.demonitor(ra, { flush: true })).toBe(true);
     expect(p.ctx.demonitor(rb)).toBe(true);
     expect(node.mailboxOf(p.pid)).toEqual([{ type: 'DOWN', ref: rb, object: b, reason: 'y' }, 'after']);
-    expect(await p.next(downFor(rb))).toMatchObject({ reason: 'y' });
+    expect(await p.next(downFor(rb))).toEqual({ type: 'DOWN', ref: rb, object: b, reason: 'y' });
     expect(await p.next()).toBe('after');
   });
 
@@ -156,7 +156,9 @@ describe('monitor_SUITE (2.B, local)', () => {
     }
     expect(await p.none(isDownMessage, 30)).toBe(true);
     expect(removedBefore + firedBefore).toBe(200);
+    // Both outcomes occurred (the run interleaves the scheduler differently per i), so both branches were checked.
     expect(removedBefore).toBeGreaterThan(0);
+    expect(firedBefore).toBeGreaterThan(0);
   });
 
   it('monitor_SUITE:mon_1 — DOWN carries the reason; spawnMonitor; a dead pid gives an immediate noproc DOWN', async () => {
@@ -174,7 +176,7 @@ describe('monitor_SUITE (2.B, local)', () => {
     let ref2!: Ref;
     expect(() => (ref2 = p.ctx.monitor(dead))).not.toThrow();
     expect(node.mailboxOf(p.pid)).toEqual([{ type: 'DOWN', ref: ref2, object: dead, reason: 'noproc' }]);
-    expect(await p.next(downFor(ref2))).toMatchObject({ reason: 'noproc' });
+    expect(await p.next(downFor(ref2))).toEqual({ type: 'DOWN', ref: ref2, object: dead, reason: 'noproc' });
   });
 
   it('monitor_SUITE:mon_1 — a name monitor\'s DOWN object is { name, node }; a string and { name, ownNode } both work', async () => {
@@ -379,7 +381,7 @@ describe('monitor_SUITE (2.B, local)', () => {
     node.exit(b, 'b-died');
     expect(await p.none(downFor(ref), 20)).toBe(true);
     node.send(a, 'stop');
-    expect(await p.next(downFor(ref))).toMatchObject({ object: { name: 'n', node: node.name }, reason: 'normal' });
+    expect(await p.next(downFor(ref))).toEqual({ type: 'DOWN', ref, object: { name: 'n', node: node.name }, reason: 'normal' });
   });
 });
 
@@ -388,7 +390,7 @@ describe('signal_SUITE ordering of DOWN (2.A rows 13-14, local)', () => {
     const node = testNode();
     const p = await probe(node);
     const n = 1000;
-    const [, ref] = p.ctx.spawnMonitor(async (ctx) => {
+    const [pid, ref] = p.ctx.spawnMonitor(async (ctx) => {
       for (let i = 0; i < n; i++) ctx.send(p.pid, i);
       ctx.exit('done');
     });
@@ -396,7 +398,7 @@ describe('signal_SUITE ordering of DOWN (2.A rows 13-14, local)', () => {
       const m = await p.next((x) => typeof x === 'number' || isDownMessage(x));
       expect(m).toBe(i);
     }
-    expect(await p.next()).toMatchObject({ type: 'DOWN', ref, reason: 'done' });
+    expect(await p.next()).toEqual({ type: 'DOWN', ref, object: pid, reason: 'done' });
   });
 
   it('signal_SUITE:monitor_order — a behaviour target\'s messages (relayed) precede its DOWN (relayed by the owner) in one recorder', async () => {

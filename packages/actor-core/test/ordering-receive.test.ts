@@ -186,12 +186,16 @@ describe('§1.5 selective receive', () => {
     const node = testNode();
     const p = await probe(node);
     node.send(p.pid, 'unrelated');
-    const t0 = performance.now();
-    const r = await p.ctx.receive((m) => m === 'never', { timeout: 30 });
-    const elapsed = performance.now() - t0;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    let r: unknown = 'pending';
+    void p.ctx.receive((m) => m === 'never', { timeout: 30 }).then((x) => (r = x));
+    vi.advanceTimersByTime(29);
+    await until(() => true); // a loop turn: whatever was due has run
+    expect(r).toBe('pending');
+    vi.advanceTimersByTime(1);
+    await until(() => r !== 'pending', 2000, 'the receive to time out');
     expect(r).toBe(TIMEOUT);
     expect(typeof TIMEOUT).toBe('symbol');
-    expect(elapsed).toBeGreaterThanOrEqual(29);
     expect(node.mailboxOf(p.pid)).toEqual(['unrelated']);
   });
 
@@ -211,12 +215,15 @@ describe('§1.5 selective receive', () => {
   it('§1.5 #39 — a matching message before the timeout wins, and the expired timer leaves nothing behind', async () => {
     const node = testNode();
     const p = await probe(node);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const r = p.ctx.receive((m) => m === 'hit', { timeout: 30 });
     node.send(p.pid, 'hit');
     expect(await r).toBe('hit');
-    // the next receive is not disturbed by the old timer
+    // the next receive is not disturbed by the old timer (its 30 ms pass here, on the fake clock)
     const r2 = p.ctx.receive((m) => m === 'second', { timeout: 5000 });
-    await new Promise((res) => setTimeout(res, 40));
+    vi.advanceTimersByTime(40);
+    await new Promise((res) => setImmediate(res));
+    expect(vi.getTimerCount()).toBe(1); // r2's timer only
     node.send(p.pid, 'second');
     expect(await r2).toBe('second');
   });

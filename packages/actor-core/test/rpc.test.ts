@@ -79,19 +79,26 @@ describe('rpc over the memory network (rpc_SUITE / erpc_SUITE)', () => {
 
   it('rpc_SUITE call: unknown node → RpcNodeDownError at once', async () => {
     const { a } = three();
-    const t0 = performance.now();
-    await expect(Rpc.call(a, 'nowhere@mem', 'add', [1, 2])).rejects.toBeInstanceOf(RpcNodeDownError);
-    expect(performance.now() - t0).toBeLessThan(50);
+    // "At once": settled before the event loop's next turn, so no timer (the call timeout or any other) was involved.
+    const call = Rpc.call(a, 'nowhere@mem', 'add', [1, 2]).then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    const nextTurn = new Promise((r) => setImmediate(() => r('still pending')));
+    const first = await Promise.race([call, nextTurn]);
+    expect(first).toBeInstanceOf(RpcNodeDownError);
+    expect(first).toMatchObject({ node: 'nowhere@mem' });
   });
 
   it('rpc_SUITE call_reqtmo / erpc_SUITE call_reqtmo: the timeout fires on time even if the request is stuck', async () => {
     const { net, a } = three();
     net.pause(a, 'b@mem'); // the request never leaves a
     const t0 = performance.now();
-    await expect(Rpc.call(a, 'b@mem', 'add', [1, 2], { timeoutMs: 100 })).rejects.toBeInstanceOf(RpcTimeoutError);
-    const took = performance.now() - t0;
-    expect(took).toBeGreaterThanOrEqual(99);
-    expect(took).toBeLessThan(300);
+    const e = await Rpc.call(a, 'b@mem', 'add', [1, 2], { timeoutMs: 100 }).catch((x: unknown) => x);
+    // Never early (the 1 ms allows for timer granularity); how late is a matter of load, not asserted here.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(99);
+    expect(e).toBeInstanceOf(RpcTimeoutError);
+    expect(e).toMatchObject({ node: 'b@mem', fn: 'add', reason: 'timeout', timeoutMs: 100 });
     net.resume(a, 'b@mem');
   });
 

@@ -12,14 +12,20 @@ async function turns(n = 3): Promise<void> {
 }
 
 describe('timer_bif_SUITE (2.C)', () => {
-  it('timer_bif_SUITE:send_after_1 — sendAfter delivers the message after at least T ms and returns a Ref', async () => {
+  it('timer_bif_SUITE:send_after_1 — sendAfter delivers the message after T ms, not before, and returns a Ref', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const node = testNode();
-    const p = await probe(node);
-    const t0 = performance.now();
-    const ref = node.sendAfter(25, p.pid, 'tick');
+    const r = recorder(node);
+    const ref = node.sendAfter(25, r.pid, 'tick');
     expect(ref).toBeInstanceOf(Ref);
-    expect(await p.next((m) => m === 'tick')).toBe('tick');
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(24);
+    expect(node.readTimer(ref)).toBe(25);
+    vi.advanceTimersByTime(24);
+    await turns();
+    expect(r.msgs).toEqual([]);
+    expect(node.readTimer(ref)).toBe(1);
+    vi.advanceTimersByTime(1);
+    await turns();
+    expect(r.msgs).toEqual(['tick']);
     expect(node.readTimer(ref)).toBe(false);
   });
 
@@ -51,17 +57,19 @@ describe('timer_bif_SUITE (2.C)', () => {
   it('timer_bif_SUITE:cancel_timer_1 — cancel returns the remaining ms and the message never arrives; a second cancel is false', async () => {
     const node = testNode();
     const p = await probe(node);
+    // Date (the timers' clock) is frozen while the remaining times are read, so they are exact.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const ref = node.sendAfter(1000, p.pid, 'never');
-    const left = node.cancelTimer(ref);
-    expect(typeof left).toBe('number');
-    expect(left).toBeGreaterThan(900);
-    expect(left).toBeLessThanOrEqual(1000);
+    vi.advanceTimersByTime(100);
+    expect(node.cancelTimer(ref)).toBe(900);
     expect(node.cancelTimer(ref)).toBe(false);
     expect(node.readTimer(ref)).toBe(false);
     expect(node.stats().timers).toBe(0);
 
     const short = node.sendAfter(10, p.pid, 'short-never');
-    expect(node.cancelTimer(short)).not.toBe(false);
+    vi.advanceTimersByTime(3);
+    expect(node.cancelTimer(short)).toBe(7);
+    vi.useRealTimers();
     expect(await p.none((m) => m === 'short-never', 40)).toBe(true);
   });
 
@@ -77,12 +85,14 @@ describe('timer_bif_SUITE (2.C)', () => {
   it('timer_bif_SUITE:read_timer_trivial / read_timer — readTimer gives the remaining ms while pending, false after firing', async () => {
     const node = testNode();
     const p = await probe(node);
+    vi.useFakeTimers({ toFake: ['Date'] }); // frozen while read: exact values
     const ref = node.startTimer(40, p.pid, 'x');
-    const r1 = node.readTimer(ref);
-    expect(r1).toBeGreaterThan(30);
-    expect(r1).toBeLessThanOrEqual(40);
-    expect(p.ctx.readTimer(ref)).toBeLessThanOrEqual(r1 as number);
-    await p.next();
+    expect(node.readTimer(ref)).toBe(40);
+    vi.advanceTimersByTime(15);
+    expect(node.readTimer(ref)).toBe(25);
+    expect(p.ctx.readTimer(ref)).toBe(25);
+    vi.useRealTimers();
+    expect(await p.next()).toEqual({ type: 'timeout', ref, msg: 'x' });
     expect(node.readTimer(ref)).toBe(false);
     expect(node.readTimer(node.makeRef())).toBe(false);
     expect(node.cancelTimer(node.makeRef())).toBe(false);
@@ -108,6 +118,7 @@ describe('timer_bif_SUITE (2.C)', () => {
       await ctx.receive((m) => m === 'stop');
     });
     const ref = node.sendAfter(10_000, t, 'x');
+    expect(node.stats().timers).toBe(1);
     node.send(t, 'stop');
     await until(() => !node.isAlive(t));
     expect(node.readTimer(ref)).toBe(false);
@@ -139,9 +150,11 @@ describe('timer_bif_SUITE (2.C)', () => {
   it('timer_bif_SUITE:registered_process — the name holder dying does not cancel a name timer; the next holder gets it', async () => {
     const node = testNode();
     const a = sleeper(node, { name: 'svc' });
+    vi.useFakeTimers({ toFake: ['Date'] }); // frozen while read: exact value
     const ref = node.startTimer(15, 'svc', 'm');
     node.exit(a, 'kill');
-    expect(node.readTimer(ref)).not.toBe(false);
+    expect(node.readTimer(ref)).toBe(15);
+    vi.useRealTimers();
     const b = recorder(node, { name: 'svc' });
     await until(() => b.msgs.length === 1);
     expect(b.msgs[0]).toEqual({ type: 'timeout', ref, msg: 'm' });
@@ -178,11 +191,12 @@ describe('timer_bif_SUITE (2.C)', () => {
     const node = testNode();
     const p = await probe(node);
     const big = 2 ** 33;
+    vi.useFakeTimers({ toFake: ['Date'] }); // frozen while read back: exact values; the timers stay real
     const ref = node.sendAfter(big, p.pid, 'big');
     const sref = node.startTimer(2 ** 31, p.pid, 'big2');
-    const left = node.readTimer(ref) as number;
-    expect(left).toBeGreaterThan(big - 1000);
-    expect(left).toBeLessThanOrEqual(big);
+    expect(node.readTimer(ref)).toBe(big);
+    expect(node.readTimer(sref)).toBe(2 ** 31);
+    vi.useRealTimers();
     // Node's setTimeout would fire a >2^31-1 delay after 1 ms: it must not happen here.
     expect(await p.none((m) => m === 'big' || (m as TimeoutMessage | null)?.type === 'timeout', 30)).toBe(true);
     expect(node.cancelTimer(ref)).toBeGreaterThan(big - 1000);

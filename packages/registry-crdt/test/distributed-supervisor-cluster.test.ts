@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GenServer, type Node } from '@troupe/actor-core';
+import { withTimeout } from '@troupe/actor-core/testing';
 import { DistributedSupervisor, Registry, homeOf } from '../src/index.js';
 import { cluster, shutdownAll, testNode, until } from './helpers.js';
 import { fast, live, registerWorker, startSups } from './dsup-helpers.js';
@@ -49,13 +50,12 @@ describe('DistributedSupervisor: membership changes', () => {
   it('drain with no other member returns at once (nothing could adopt), not after the hand-off timeout', async () => {
     const c = cluster(['a']);
     nodes = c.nodes;
-    const [sup] = await startSups(c.nodes, { handoffTimeoutMs: 20_000 });
+    // A hand-off timeout far beyond the test's own: waiting for it would time the test out.
+    const [sup] = await startSups(c.nodes, { handoffTimeoutMs: 600_000 });
     await until(() => sup!.targets().length === 1, 2000, 'alive');
     for (const id of ids('solo', 5)) await sup!.startChild({ behaviour: 'worker', id });
-    const t0 = performance.now();
-    const r = await sup!.drain();
+    const r = await withTimeout(sup!.drain(), 10_000, 'drain with no other member');
     expect(r).toEqual({ handedOff: 5, notAdopted: 5 });
-    expect(performance.now() - t0).toBeLessThan(10_000);
     expect(live(c.nodes)).toEqual([]);
   });
 
@@ -81,7 +81,7 @@ describe('DistributedSupervisor: membership changes', () => {
     await until(() => [...sups, sj].every((s) => s.countChildren().active === 500));
     const onJ = sj.whichChildren().filter((x) => x.node === 'j@mem');
     expect(onJ.every((x) => x.id.startsWith('new'))).toBe(true);
-    expect(onJ.length).toBeGreaterThan(60);
+    expect(onJ.map((x) => x.id).sort()).toEqual(ids('new', 300).filter((id) => homeOf(id, ['a@mem', 'b@mem', 'j@mem']) === 'j@mem').sort());
     for (const x of sj.whichChildren().filter((y) => y.id.startsWith('old'))) expect(before.get(x.id)).toBe(x.pid.key);
   });
 

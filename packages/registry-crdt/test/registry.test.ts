@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GenServer, isStarted, type GenServer as GS, type MemoryNetwork, type Node, type Pid, type Signal } from '@troupe/actor-core';
-import { Registry, isEnvelope, isNameConflict, type RegistryEntry, type RegistryOptions } from '../src/index.js';
+import { BadArgError, GenServer, Pid, isStarted, type GenServer as GS, type MemoryNetwork, type Node, type Signal } from '@troupe/actor-core';
+import { NoLocalError, Registry, compareClaims, isEnvelope, isNameConflict, winnerOf, type Claim, type ConflictRule, type Entry, type RegistryEntry, type RegistryOptions } from '../src/index.js';
 import { cluster, idle, probe, shutdownAll, testNode, until } from './helpers.js';
 
 const fast = { discoveryMs: 50, antiEntropyMs: 300 };
@@ -67,12 +67,13 @@ describe('Registry (reference §5.8, §6)', () => {
     nodes = c.nodes;
     const [ra, rb] = await startAll(c.nodes);
     const [a, b] = c.nodes as [Node, Node];
-    ra!.register('x', idle(a));
-    await until(() => pidOf(rb!, 'x') !== undefined);
+    const x = idle(a);
+    ra!.register('x', x);
+    await until(() => pidOf(rb!, 'x')?.equals(x) === true);
     await c.net.disconnect(a, b);
     await until(() => rb!.lookup('x') === undefined && rb!.members().find((m) => m.node === 'a@mem')?.status === 'dead', 2000, 'a down for b');
     c.net.connect(a, b);
-    await until(() => pidOf(rb!, 'x') !== undefined, 3000, 'x back after heal');
+    await until(() => pidOf(rb!, 'x')?.equals(x) === true, 3000, 'x back after heal');
     await until(() => rb!.members().find((m) => m.node === 'a@mem')?.status === 'alive');
   });
 
@@ -171,7 +172,7 @@ describe('Registry (reference §5.8, §6)', () => {
     const [a, b] = c.nodes as [Node, Node];
     const old = idle(a);
     ra!.register('x', old);
-    await until(() => pidOf(rb!, 'x') !== undefined);
+    await until(() => pidOf(rb!, 'x')?.equals(old) === true);
     a.shutdown(); // the node dies; the memory network reports it down
     await until(() => rb!.lookup('x') === undefined, 2000, 'old claims gone');
     const a2 = testNode('a@mem', a.creation + 1);
@@ -290,8 +291,9 @@ describe('Registry (reference §5.8, §6)', () => {
     const frames = countFrames(c.net, (s) => s.startsWith('registry:'));
     const [a, b, cc] = c.nodes as [Node, Node, Node];
     const [ra, rb] = await startAll([a, b]);
-    ra!.register('x', idle(a));
-    await until(() => pidOf(rb!, 'x') !== undefined);
+    const x = idle(a);
+    ra!.register('x', x);
+    await until(() => pidOf(rb!, 'x')?.equals(x) === true);
     expect(ra!.members().map((m) => [m.node, m.status])).toEqual([
       ['a@mem', 'alive'],
       ['b@mem', 'alive'],
@@ -363,14 +365,129 @@ describe('Registry (reference §5.8, §6)', () => {
     nodes = c.nodes;
     const [ra, rb] = await startAll(c.nodes);
     ra!.register('x', idle(c.nodes[0]!));
-    rb!.register('y', idle(c.nodes[1]!));
+    const y = idle(c.nodes[1]!);
+    rb!.register('y', y);
     await until(() => ra!.count() === 2 && rb!.count() === 2);
     await ra!.stop();
     expect(ra!.lookup('y')).toEqual({ error: 'registry_unavailable' });
     expect(ra!.whereisName('y')).toBeUndefined();
     expect(ra!.ready()).toBe(false);
     await until(() => rb!.lookup('x') === undefined, 2000, 'a’s names gone from b');
-    expect(pidOf(rb!, 'y')).toBeDefined();
+    expect(pidOf(rb!, 'y')).toEqual(y);
     await until(() => rb!.members().find((m) => m.node === 'a@mem')?.status === 'dead', 2000, 'a dead for b');
+  });
+});
+
+/**
+ * Two registries whose claims on `name` are made concurrently (neither has
+ * seen the other's), each node with its own fixed clock; links are held
+ * while both register and released after. Resolves with the probes that
+ * made the claims (trapping exits, so a loser's name_conflict is a message).
+ */
+async function concurrentClaims(c: { net: MemoryNetwork; nodes: Node[] }, rule: ConflictRule, clocks: [number, number]) {
+  const [x, y] = c.nodes as [Node, Node];
+  const regs = [
+    await Registry.start(x, { name: 'agents', ...fast, conflict: rule, clock: () => clocks[0] }),
+    await Registry.start(y, { name: 'agents', ...fast, conflict: rule, clock: () => clocks[1] }),
+  ];
+  c.net.pause(x, y);
+  c.net.pause(y, x);
+  const px = await probe(x, { trapExit: true });
+  const py = await probe(y, { trapExit: true });
+  expect(regs[0]!.register('k', px.pid)).toBe('ok');
+  expect(regs[1]!.register('k', py.pid)).toBe('ok');
+  c.net.resume(x, y);
+  c.net.resume(y, x);
+  return { regs, px, py };
+}
+
+const isExit = (m: unknown): boolean => (m as { type?: string }).type === 'EXIT';
+
+describe('Registry conflict rules, tie-break and bad input', () => {
+  // Two concurrent claims on 'k' (clocks fixed per node); which one survives. In the
+  // tie cases 'zed' starts (and claims) first, but 'amy' sorts lower.
+  const cases: { title: string; names: [string, string]; rule: ConflictRule; clocks: [number, number]; winner: 0 | 1 }[] = [
+    { title: "conflict 'latest': the later claim keeps the name", names: ['a', 'b'], rule: 'latest', clocks: [1000, 2000], winner: 1 },
+    { title: "conflict 'first': the earlier claim keeps the name", names: ['a', 'b'], rule: 'first', clocks: [1000, 2000], winner: 0 },
+    { title: "equal claim stamps, 'first': the lower node name wins, whichever claimed first", names: ['zed', 'amy'], rule: 'first', clocks: [5000, 5000], winner: 1 },
+    { title: "equal claim stamps, 'latest': the lower node name wins too", names: ['zed', 'amy'], rule: 'latest', clocks: [5000, 5000], winner: 1 },
+  ];
+  for (const t of cases) {
+    it(`${t.title}; the other holder exits with name_conflict, on its own node`, async () => {
+      const c = cluster(t.names);
+      nodes = c.nodes;
+      const { regs, px, py } = await concurrentClaims(c, t.rule, t.clocks);
+      if (t.clocks[0] === t.clocks[1]) {
+        // Really a tie: both claims carry the same HLC stamp.
+        expect(regs.map((r) => r.replicaOf.engine.entries('k')!.map((e) => [e.value.at, e.value.lc]))).toEqual([[[5000, 0]], [[5000, 0]]]);
+      }
+      const [winner, loser] = t.winner === 0 ? [px, py] : [py, px];
+      const exit = await loser.next<{ reason: unknown }>(isExit);
+      expect(exit.reason).toEqual({ name_conflict: { name: 'k', value: null, registry: 'agents', winner: winner.pid } });
+      await until(() => regs.every((r) => r.replicaOf.engine.entries('k')?.length === 1), 2000, 'one claim left');
+      for (const r of regs) expect(pidOf(r, 'k')).toEqual(winner.pid);
+      expect(regs.map((r) => r.stats().conflictsResolved)).toEqual(t.winner === 0 ? [0, 1] : [1, 0]);
+      expect(c.nodes[t.winner]!.mailboxOf(winner.pid)).toEqual([]);
+    });
+  }
+
+  it('compareClaims: HLC first (wall, then counter), per rule; ties by node name, then incarnation, then op id', () => {
+    const entry = (peer: string, inc: number, id: number, at: number, lc: number): Entry<Claim> => ({
+      origin: { peer, inc },
+      id,
+      key: 'k',
+      value: { pid: new Pid(peer, 1, 1), meta: null, at, lc },
+      ver: id,
+      h: 0,
+    });
+    const early = entry('b@n', 1, 1, 100, 5);
+    const lateLc = entry('a@n', 1, 2, 100, 6);
+    const lateWall = entry('a@n', 1, 3, 101, 0);
+    expect(compareClaims('first', early, lateLc)).toBeLessThan(0);
+    expect(compareClaims('first', lateLc, lateWall)).toBeLessThan(0);
+    expect(compareClaims('latest', early, lateLc)).toBeGreaterThan(0);
+    expect(compareClaims('latest', lateWall, lateLc)).toBeLessThan(0);
+    const all = [early, lateLc, lateWall];
+    expect(winnerOf('first', all)).toBe(early);
+    expect(winnerOf('latest', all)).toBe(lateWall);
+    // Same HLC: node name, then writer incarnation, then op id; the same under both rules.
+    const tie = [entry('b@n', 1, 1, 7, 0), entry('a@n', 3, 9, 7, 0), entry('a@n', 2, 8, 7, 0), entry('a@n', 2, 4, 7, 0)];
+    for (const rule of ['first', 'latest'] as const) {
+      expect(winnerOf(rule, tie)).toBe(tie[3]);
+      expect(winnerOf(rule, tie.slice(0, 3))).toBe(tie[2]);
+      expect(winnerOf(rule, tie.slice(0, 2))).toBe(tie[1]);
+      expect(compareClaims(rule, tie[3]!, tie[3]!)).toBe(0);
+    }
+  });
+
+  it('register takes only a live-incarnation pid of this node: remote, old-incarnation and non-pids are refused, nothing is claimed', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const [ra, rb] = await startAll(c.nodes);
+    const [a, b] = c.nodes as [Node, Node];
+    const local = idle(a);
+    const stale = new Pid(a.name, local.id, (a.creation + 1) >>> 0);
+    const older = new Pid(a.name, local.id, (a.creation - 1) >>> 0);
+    const remoteSameCreation = new Pid(b.name, local.id, a.creation); // only the node differs
+    for (const bad of [idle(b), remoteSameCreation, stale, older]) expect(() => ra!.register('k', bad)).toThrow(NoLocalError);
+    expect(() => ra!.register('k', { node: a.name, id: local.id, creation: a.creation } as unknown as Pid)).toThrow(NoLocalError);
+    expect(ra!.whereisName('k')).toBeUndefined();
+    expect(ra!.count()).toBe(0);
+    expect(ra!.register('k', local)).toBe('ok');
+    await until(() => pidOf(rb!, 'k')?.equals(local) === true, 2000, 'k on b');
+    expect(rb!.count()).toBe(1);
+  });
+
+  it('bad names and bad options are clear errors', async () => {
+    const n = testNode('solo@mem');
+    nodes = [n];
+    const r = await Registry.start(n, { name: 'agents', ...fast });
+    const p = idle(n);
+    for (const bad of ['', 42, null, undefined]) expect(() => r.register(bad as string, p)).toThrow(BadArgError);
+    expect(r.count()).toBe(0);
+    await expect(Registry.start(n, { name: '', ...fast })).rejects.toThrow(BadArgError);
+    await expect(Registry.start(n, { name: 7 as unknown as string })).rejects.toThrow(/name must be a non-empty string/);
+    await expect(Registry.start(n, { name: 'other', conflict: 'newest' as ConflictRule })).rejects.toThrow(/conflict must be 'first' or 'latest'/);
+    await expect(Registry.start(n, { name: 'other', partition: 'x', members: 'auto' })).rejects.toThrow(/participation/);
   });
 });

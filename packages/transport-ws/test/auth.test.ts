@@ -57,9 +57,8 @@ describe('handshake over real sockets', () => {
   it('a client that says nothing is closed at the setup timeout', async () => {
     const b = await c.start('b@local', { setupTimeoutMs: 150 });
     const r = await raw(b.t.url);
-    const t0 = Date.now();
+    // The close code says the setup timer closed it; the 3 s bound only keeps a hang from stalling the run.
     expect((await withTimeout(r.closed, 3000, 'close')).code).toBe(CloseReason.setup_timeout);
-    expect(Date.now() - t0).toBeLessThan(2000);
     await b.log.wait((l) => l.data?.reason === 'setup_timeout');
   });
 

@@ -43,20 +43,20 @@ describe('liveness (ticks)', () => {
     expect(a.t.nodes()).toEqual(['b@local']);
   });
 
-  it('a peer that stops (reading, writing, ticking) is down with net_tick_timeout within timeout + one tick', async () => {
+  it('a peer that stops (reading, writing, ticking) is down with net_tick_timeout, never before timeout − tick', async () => {
     const a = await c.start('a@local', { tickMs: 100, tickTimeoutMs: 400 });
     const b = await c.start('b@local', { tickMs: 100, tickTimeoutMs: 400 });
     await a.t.connect(b.t.url);
     const pa = await probe(a.node, { trapExit: true });
     const pb = await probe(b.node);
     pa.ctx.link(remote(pb.pid));
+    // Bounded wait (several times timeout + tick); how fast detection is on a loaded machine is not asserted.
     const down = nextEvent(a.t, 'nodedown', () => true, 3000);
     const t0 = performance.now();
     b.t.freeze('a@local');
     expect(await down).toEqual({ node: 'b@local', reason: 'net_tick_timeout' });
-    const elapsed = performance.now() - t0;
-    expect(elapsed).toBeGreaterThanOrEqual(250);
-    expect(elapsed).toBeLessThan(400 + 100 + 400); // timeout + one tick, with room for a loaded machine
+    // Never before the peer was silent for the timeout less one tick (checked once per tick).
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(400 - 100 - 50);
     expect((await pa.next(isExit)).reason).toBe('noconnection');
     expect(a.log.lines.some((l) => l.level === 'warn' && /tick timeout/.test(l.msg))).toBe(true);
   });

@@ -80,10 +80,11 @@ describe('rpc over WebSocket (rpc_SUITE / erpc_SUITE)', () => {
     const [a, b] = await mesh();
     b.t.freeze('a@local');
     const t0 = performance.now();
-    await expect(Rpc.call(a.node, 'b@local', 'add', [1, 2], { timeoutMs: 150 })).rejects.toBeInstanceOf(RpcTimeoutError);
-    const took = performance.now() - t0;
-    expect(took).toBeGreaterThanOrEqual(149);
-    expect(took).toBeLessThan(350);
+    const e = await Rpc.call(a.node, 'b@local', 'add', [1, 2], { timeoutMs: 150 }).catch((x: unknown) => x);
+    // Never early (the 1 ms allows for timer granularity); how late is a matter of load, not asserted here.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(149);
+    expect(e).toBeInstanceOf(RpcTimeoutError);
+    expect(e).toMatchObject({ node: 'b@local', fn: 'add', reason: 'timeout', timeoutMs: 150 });
   });
 
   it('rpc_SUITE multicall / multicall_timeout: node order, bad nodes', async () => {
