@@ -5,7 +5,7 @@ import { Proc, Status, type Monitor } from './internal/process.js';
 import { Scheduler, type SchedulerStats } from './internal/scheduler.js';
 import { Calls, type CallEnvelope, type CastEnvelope, type From } from './internal/calls.js';
 import { Timers } from './internal/timers.js';
-import { Distribution } from './dist/distribution.js';
+import { Distribution } from './distribution/distribution.js';
 import { BadArgError } from './errors.js';
 import { type ExitReason, formatReason, isNormalExit } from './exit-reason.js';
 import { consoleLogger, type Logger } from './logger.js';

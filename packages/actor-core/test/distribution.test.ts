@@ -17,7 +17,7 @@ import {
   type NodeUpMessage,
 } from '../src/index.js';
 import { probe, testNode, until } from './helpers.js';
-import { callServer, cluster, forwarder } from './dist-helpers.js';
+import { callServer, cluster, forwarder } from './distribution-helpers.js';
 
 const isNodeUp = (m: unknown): m is NodeUpMessage => (m as { type?: unknown } | null)?.type === 'nodeup';
 const isNodeDown = (m: unknown): m is NodeDownMessage => (m as { type?: unknown } | null)?.type === 'nodedown';

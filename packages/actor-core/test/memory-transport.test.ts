@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryNetwork, Pid, type NodeDownMessage, type NodeUpMessage } from '../src/index.js';
 import { probe, testNode, until } from './helpers.js';
-import { cluster } from './dist-helpers.js';
+import { cluster } from './distribution-helpers.js';
 
 const isNodeUp = (m: unknown): m is NodeUpMessage => (m as { type?: unknown } | null)?.type === 'nodeup';
 const isNodeDown = (m: unknown): m is NodeDownMessage => (m as { type?: unknown } | null)?.type === 'nodedown';
