@@ -153,8 +153,9 @@ describe('memory transport', () => {
   it('signals from a node that is not connected are dropped (fail closed)', async () => {
     const a = testNode('a@mem');
     const pa = await probe(a);
-    a.dist.handle('stranger@mem', { k: 'send', to: pa.pid, msg: 'hi' });
-    a.dist.handle('stranger@mem', { k: 'exit', from: new Pid('stranger@mem', 1, 1), to: pa.pid, reason: 'kill', link: false });
+    const port = a.dist.attach({ sendSignal: () => false });
+    port.handle('stranger@mem', { k: 'send', to: pa.pid, msg: 'hi' });
+    port.handle('stranger@mem', { k: 'exit', from: new Pid('stranger@mem', 1, 1), to: pa.pid, reason: 'kill', link: false });
     expect(await pa.none(undefined, 20)).toBe(true);
     expect(a.isAlive(pa.pid)).toBe(true);
   });

@@ -1,5 +1,5 @@
 import type { WebSocket, RawData } from 'ws';
-import type { CodecEnds, Node, PeerChannel, Signal } from '@troupe/actor-core';
+import type { CodecEnds, Node, PeerChannel, Signal, TransportPort } from '@troupe/actor-core';
 import type { WireCodec } from './codec.js';
 import { decodeFrame, toBuffer } from './frame-decoder.js';
 import { FrameEncoder, membersFrame, tickFrame, type Member } from './frame-encoder.js';
@@ -22,6 +22,7 @@ export type DownReason =
 /** What a connection needs from its transport. */
 export interface PeerHost {
   readonly node: Node;
+  readonly port: TransportPort;
   readonly codec: WireCodec;
   readonly maxBufferedBytes: number;
   readonly maxBatch: number;
@@ -210,7 +211,7 @@ export class PeerConnection implements PeerChannel {
       if (codec.decodeFrame !== undefined) {
         const r = codec.decodeFrame(buf.subarray(1), this.ends);
         if (!r.ok) return this.protocolFailure('decode_error', r.error.message);
-        this.host.node.dist.handleFrame(this.name, r.frame, this);
+        this.host.port.handleFrame(this.name, r.frame, this);
         return;
       }
       const r = codec.decodeMany(buf.subarray(1), this.ends);
@@ -236,10 +237,10 @@ export class PeerConnection implements PeerChannel {
   };
 
   private deliver(signals: Signal[]): void {
-    const dist = this.host.node.dist;
+    const port = this.host.port;
     for (let i = 0; i < signals.length && !this.closed; i++) {
       try {
-        dist.handle(this.name, signals[i]!);
+        port.handle(this.name, signals[i]!);
       } catch (e) {
         // handle() promises not to throw; if it ever does, lose one signal, not the node.
         this.host.node.logger.error('transport-ws: error handling a remote signal', { peer: this.name, kind: signals[i]!.k, error: String(e) });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'eventemitter3';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
-import type { Node, Signal, Transport } from '@troupe/actor-core';
+import type { Node, Signal, Transport, TransportPort } from '@troupe/actor-core';
 import { defaultCodec, type WireCodec } from './codec.js';
 import { resolveCookie } from './cookie.js';
 import { ConnectError, HandshakeError, InvalidUrlError, TransportClosedError } from './errors.js';
@@ -87,6 +87,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   readonly maxBufferedBytes: number;
   readonly maxBatch: number;
   readonly maxFrameBytes: number;
+  /** @internal The node's side of the connections, from `attach`. */
+  port!: TransportPort;
   private readonly opts: ResolvedOptions;
   private readonly peers = new Map<string, PeerConnection>();
   /** Outgoing attempts that sent their HELLO, by peer name (simultaneous-connect resolution). */
@@ -156,7 +158,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     const clientTls: ClientOptions = tls === undefined ? {} : { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true };
     const t = new WsTransport(node, cookie, server, wss, url, clientTls, options);
     try {
-      node.dist.attach(t);
+      t.port = node.dist.attach(t);
     } catch (e) {
       // The node already has a transport: release the port, leave the other transport alone.
       t.closed = true;
@@ -281,7 +283,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
-    this.node.dist.detach();
+    this.port.detach();
     this.node.logger.info('transport-ws: closed', { node: this.node.name });
   }
 
@@ -372,7 +374,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     if (this.peers.get(conn.name) !== conn) return;
     this.peers.delete(conn.name);
     this.node.logger.info('transport-ws: node down', { peer: conn.name, reason });
-    this.node.dist.nodeDown(conn.name, reason);
+    this.port.nodeDown(conn.name, reason);
     this.emit('nodedown', { node: conn.name, reason });
     this.maybeRedial(conn, reason);
   }
@@ -609,7 +611,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.cancelRedial(info.name);
     }
     this.node.logger.info('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null });
-    this.node.dist.nodeUp(info.name, info.creation, { hidden: conn.hidden, channel: conn });
+    this.port.nodeUp(info.name, info.creation, { hidden: conn.hidden, channel: conn });
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
     if (conn.hidden) return;
     // Transitive mesh: tell the newcomer our members, and our members the newcomer.

@@ -1,6 +1,7 @@
 import { Packr, addExtension } from 'msgpackr';
 import { Pid, Ref } from '../pid.js';
 import { TroupeError } from '../errors.js';
+import { errText } from '../exit-reason.js';
 import type { RemoteName } from '../types.js';
 import type { Signal } from './signals.js';
 
@@ -581,8 +582,4 @@ export class SignalCodec {
       return new CodecError('TROUPE_ERR_DECODE', `malformed frame: ${errText(e)}`);
     }
   }
-}
-
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
