@@ -46,7 +46,6 @@ export { type From, type CallEnvelope, type CastEnvelope, isCall, isCast, DEFAUL
 export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logger.js';
 export type { SchedulerStats } from './internal/scheduler.js';
 export { Distribution } from './distribution/distribution.js';
-export type { Signal, SignalKind, Transport, TransportPort, PeerChannel } from './distribution/signals.js';
 export { type StartResult, type Origin, isStarted } from './start-result.js';
 export {
   Supervisor,
@@ -105,7 +104,6 @@ export {
   DEFAULT_SPAWN_TIMEOUT,
 } from './distribution/remote-spawn.js';
 export { RemoteSpawnError, SpawnNodeDownError, NotExposedError, SpawnTimeoutError, SpawnFailedError } from './distribution/remote-spawn-errors.js';
-export { SignalCodec, SignalBatch, CodecError, PID_EXT, REF_EXT, KIND, CALL_NAME, SEND_RUN, type CodecEnds, type DecodeResult, type DecodeManyResult, DecodedFrame, type FrameSink, type DecodeFrameResult } from './distribution/codec.js';
 export { MemoryNetwork, MemoryTransport, type MemoryNetworkOptions, type LaneStats, type DisconnectOptions } from './distribution/memory-transport.js';
 export {
   Rpc,

@@ -610,7 +610,7 @@ export class Node {
     };
   }
 
-  /** @internal The queued messages of a process (tests, debugging). */
+  /** The queued messages of a process, oldest first (Erlang's `process_info(Pid, messages)`); [] if it is not alive. */
   mailboxOf(pid: Pid): unknown[] {
     return this.lookup(pid)?.mbox?.toArray() ?? [];
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KIND, Pid, SignalCodec } from '../src/index.js';
+import { Pid } from '../src/index.js';
+import { KIND, SignalCodec } from '../src/wire.js';
 import { probe, testNode } from './helpers.js';
 
 describe('TransportPort.handleFrame (the receive fast path)', () => {

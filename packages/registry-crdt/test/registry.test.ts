@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GenServer, isStarted, type GenServer as GS, type MemoryNetwork, type Node, type Pid, type Signal } from '@troupe/actor-core';
+import { GenServer, isStarted, type GenServer as GS, type MemoryNetwork, type Node, type Pid } from '@troupe/actor-core';
+import type { Signal } from '@troupe/actor-core/wire';
 import { Registry, isEnvelope, isNameConflict, type RegistryEntry, type RegistryOptions } from '../src/index.js';
 import { cluster, idle, probe, shutdownAll, testNode, until } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import type { CodecEnds, Signal } from '@troupe/actor-core';
+import type { CodecEnds, Signal } from '@troupe/actor-core/wire';
 import type { WireCodec } from './codec.js';
 import type { Member } from './frame-encoder.js';
 import { FrameType, isHandshakeFrame } from './frame-types.js';

@@ -1,4 +1,4 @@
-import { SignalBatch, type CodecError, type Signal } from '@troupe/actor-core';
+import { SignalBatch, type CodecError, type Signal } from '@troupe/actor-core/wire';
 import type { WireCodec } from './codec.js';
 import { FrameType } from './frame-types.js';
 import { Packr } from 'msgpackr';

@@ -1,5 +1,6 @@
 import type { WebSocket, RawData } from 'ws';
-import type { CodecEnds, Node, PeerChannel, Signal, TransportPort } from '@troupe/actor-core';
+import type { Node } from '@troupe/actor-core';
+import type { CodecEnds, PeerChannel, Signal, TransportPort } from '@troupe/actor-core/wire';
 import type { WireCodec } from './codec.js';
 import { decodeFrame, toBuffer } from './frame-decoder.js';
 import { FrameEncoder, membersFrame, tickFrame, type Member } from './frame-encoder.js';

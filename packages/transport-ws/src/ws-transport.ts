@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'eventemitter3';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
-import type { Node, Signal, Transport, TransportPort } from '@troupe/actor-core';
+import type { Node } from '@troupe/actor-core';
+import type { Signal, Transport, TransportPort } from '@troupe/actor-core/wire';
 import { defaultCodec, type WireCodec } from './codec.js';
 import { resolveCookie } from './cookie.js';
 import { ConnectError, HandshakeError, InvalidUrlError, TransportClosedError } from './errors.js';
@@ -90,15 +91,16 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   /** @internal The node's side of the connections, from `attach`. */
   port!: TransportPort;
   private readonly opts: ResolvedOptions;
-  private readonly peers = new Map<string, PeerConnection>();
+  /** @internal Authenticated connections, by peer name. */
+  readonly peers = new Map<string, PeerConnection>();
   /** Outgoing attempts that sent their HELLO, by peer name (simultaneous-connect resolution). */
   private readonly outgoing = new Map<string, Attempt>();
   private readonly dialing = new Map<string, Promise<string>>();
   private readonly sockets = new Set<WebSocket>();
   private readonly nonces = new NonceCache();
   private readonly limiter: FailureLimiter;
-  /** Test hook: peers whose traffic is dropped and whose connections are refused (see `block`). */
-  private readonly blocked = new Set<string>();
+  /** @internal Peers whose traffic is dropped and whose connections are refused (`block` in `@troupe/transport-ws/testing`). */
+  readonly blocked = new Set<string>();
   private readonly ticker: NodeJS.Timeout;
   private closed = false;
   private discoveryRunner: Discovery | null = null;
@@ -287,58 +289,24 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.node.logger.info('transport-ws: closed', { node: this.node.name });
   }
 
-  /** @internal Test hook: this side of the connection to `name` stops reading, writing and ticking, like a SIGSTOPped process. */
-  freeze(name: string): boolean {
-    const c = this.peers.get(name);
-    if (c === undefined) return false;
-    c.freeze();
-    return true;
-  }
-
-  /** @internal Test hook: undoes `freeze(name)` (SIGCONT): the connection then notices what the peer did meanwhile. */
-  unfreeze(name: string): boolean {
-    const c = this.peers.get(name);
-    if (c === undefined || !c.frozen) return false;
-    c.unfreeze();
-    return true;
-  }
-
   /** Names being redialled after a transient nodedown (see `reconnect`). */
   reconnecting(): string[] {
     return [...this.redials.keys()];
   }
 
   /**
-   * @internal Test hook (the multi-process harness's partition): from now on
-   * the connection to `name`, if up, silently drops traffic in both
-   * directions on this side, so each side sees `net_tick_timeout` (or the
-   * other's close) after the tick timeout, as in a real partition; and new
-   * connections to or from `name` are refused (close code 4019 `blocked`,
-   * not counted by the rate limiter) until `unblock(name)`.
+   * @internal A block on `name` (see `@troupe/transport-ws/testing`) was
+   * lifted: a reconnection it paused resumes after the initial delay (not at
+   * once, so a caller's own `connect` normally goes first), with a fresh
+   * give-up window since the partition was not the peer's fault.
    */
-  block(name: string): void {
-    this.blocked.add(name);
-    const c = this.peers.get(name);
-    if (c !== undefined) c.dropping = true;
-    this.node.logger.info('transport-ws: peer blocked (test hook)', { peer: name, connected: c !== undefined });
-  }
-
-  /**
-   * @internal Test hook: undoes `block(name)`. A reconnection paused by the
-   * block resumes after the initial delay (not at once, so a caller's own
-   * `connect`, as in the harness's `heal`, normally goes first).
-   */
-  unblock(name: string): boolean {
-    const had = this.blocked.delete(name);
-    if (had) this.node.logger.info('transport-ws: peer unblocked (test hook)', { peer: name });
+  resumeRedial(name: string): void {
     const r = this.redials.get(name);
-    if (had && r !== undefined && r.timer === null && !r.inFlight && this.opts.reconnect !== null) {
-      // The partition was not the peer's fault: a fresh give-up window.
+    if (r !== undefined && r.timer === null && !r.inFlight && this.opts.reconnect !== null) {
       r.attempts = 0;
       r.deadline = Date.now() + this.opts.reconnect.giveUpMs;
       this.scheduleRedial(r);
     }
-    return had;
   }
 
   // ---- Transport ------------------------------------------------------------------

@@ -23,7 +23,6 @@ export class Distribution {
   /** @internal The node's operations on remote processes. */
   readonly outgoing: Outgoing;
 
-  /** @internal */
   constructor(node: Node) {
     this.table = new PeerTable(node);
     this.outgoing = new Outgoing(this.table);
