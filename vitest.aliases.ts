@@ -9,6 +9,7 @@ const sources: Record<string, string> = {
   '@troupe/transport-ws': 'packages/transport-ws/src/index.ts',
   '@troupe/transport-ws/testing': 'packages/transport-ws/src/testing/index.ts',
   '@troupe/registry-crdt': 'packages/registry-crdt/src/index.ts',
+  '@troupe/registry-crdt/engine': 'packages/registry-crdt/src/engine.ts',
   '@troupe/harness': 'apps/harness/src/index.ts',
   '@troupe/gateway': 'apps/gateway/src/index.ts',
 };

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GenServer, isStarted, type GenServer as GS, type MemoryNetwork, type Node, type Pid } from '@troupe/actor-core';
 import type { Signal } from '@troupe/actor-core/wire';
-import { Registry, isEnvelope, isNameConflict, type RegistryEntry, type RegistryOptions } from '../src/index.js';
+import { Registry, isNameConflict, type RegistryEntry, type RegistryOptions } from '../src/index.js';
+import { isEnvelope } from '../src/engine.js';
 import { cluster, idle, probe, shutdownAll, testNode, until } from './helpers.js';
 
 const fast = { discoveryMs: 50, antiEntropyMs: 300 };

@@ -10,7 +10,7 @@ import {
   originKey,
   type Diff,
   type Entry,
-  type Origin,
+  type WriterIncarnation,
   type OriginKey,
   type Out,
   type SyncMsg,
@@ -20,7 +20,7 @@ import {
 
 export interface EngineOptions<V> {
   /** This replica's origin: the only one it writes. */
-  self: Origin;
+  self: WriterIncarnation;
   /** Checks a value from a peer (e.g. "a pid of that peer's node"); default: accept. */
   acceptValue?: ValueCheck;
   /** Own ops kept for delta shipping (default 10 000); older peers get a snapshot. */
@@ -36,7 +36,7 @@ export interface EngineOptions<V> {
    * form this replica stores, e.g. a compact one (fields its origin implies
    * dropped). Only peers' entries pass here; own values are stored as given.
    */
-  adopt?: (value: V, origin: Origin) => V;
+  adopt?: (value: V, origin: WriterIncarnation) => V;
   /** Called after each state change with what changed (synchronously). */
   onDiff?: (diff: Diff<V>) => void;
   /** Rejections, repairs and aborts, for logging. */
@@ -58,7 +58,7 @@ interface Staging<V> {
 interface PeerSync<V> {
   readonly peer: string;
   /** The peer's current writer incarnation, once we heard from it. */
-  origin: Origin | null;
+  origin: WriterIncarnation | null;
   /** The peer's replica exists (it sent something): push deltas to it. */
   ready: boolean;
   /** Our seq shipped to it (optimistically: FIFO links rarely lose). */
@@ -81,7 +81,7 @@ interface PeerSync<V> {
 /** Per-peer view, for diagnostics and membership status. */
 export interface PeerSyncInfo {
   peer: string;
-  origin: Origin | null;
+  origin: WriterIncarnation | null;
   ready: boolean;
   synced: boolean;
   /** How far we integrated its log, and how far it says it is. */
@@ -110,7 +110,7 @@ const NO_NACK = -2;
  *   bounded and GC'd below what every peer acked.
  */
 export class SyncEngine<V> {
-  readonly self: Origin;
+  readonly self: WriterIncarnation;
   readonly stats: SyncStats = emptyStats();
   private seq = 0;
   private sid = 0;
@@ -122,7 +122,7 @@ export class SyncEngine<V> {
   private readonly log: OutLog<V>;
   private readonly peers = new Map<string, PeerSync<V>>();
   private readonly accept: ValueCheck;
-  private readonly adopt: ((v: V, o: Origin) => V) | undefined;
+  private readonly adopt: ((v: V, o: WriterIncarnation) => V) | undefined;
   private readonly maxOpsPerDelta: number;
   private readonly chunkSize: number;
   private readonly maxQueued: number;
@@ -197,7 +197,7 @@ export class SyncEngine<V> {
   }
 
   /** What we hold of `origin`: `{ up, dg, count }`, or undefined. */
-  partitionInfo(origin: Origin): { up: number; dg: number; count: number } | undefined {
+  partitionInfo(origin: WriterIncarnation): { up: number; dg: number; count: number } | undefined {
     const p = this.parts.get(originKey(origin));
     return p === undefined ? undefined : { up: p.upTo, dg: p.digest, count: p.live.size };
   }
@@ -641,14 +641,14 @@ export class SyncEngine<V> {
     if (ps.advertised >= 0 && (p?.upTo ?? 0) >= ps.advertised) ps.synced = true;
   }
 
-  private partition(o: Origin): Partition<V> {
+  private partition(o: WriterIncarnation): Partition<V> {
     const k = originKey(o);
     let p = this.parts.get(k);
     if (p === undefined) this.parts.set(k, (p = new Partition<V>({ peer: o.peer, inc: o.inc })));
     return p;
   }
 
-  private dropOrigin(o: Origin): void {
+  private dropOrigin(o: WriterIncarnation): void {
     const k = originKey(o);
     const p = this.parts.get(k);
     if (p === undefined || p === this.own) return;
@@ -688,7 +688,7 @@ export class SyncEngine<V> {
     p.upTo = seq;
   }
 
-  private adopted(v: V, o: Origin): V {
+  private adopted(v: V, o: WriterIncarnation): V {
     return this.adopt === undefined ? v : this.adopt(v, o);
   }
 

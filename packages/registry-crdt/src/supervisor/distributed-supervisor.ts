@@ -7,7 +7,8 @@ import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.
 import { behaviourOf, registerBehaviour } from './behaviours.js';
 import { DRAIN_KEY, acceptSupValue, isRecord, type SupValue } from './record.js';
 import { homeOf, rendezvous } from './rendezvous.js';
-import { callServer, supServerName, supervisorServer, SupervisorCore, type LocalChildView, type Redirect } from './server.js';
+import { SupervisorCore, type LocalChildView, type Redirect } from './supervisor-core.js';
+import { callServer, supServerName, supervisorServer } from './supervisor-server.js';
 import { normalizeSpec } from './spec.js';
 import type { ChildBehaviour, DistChildCounts, DistChildInfo, DistChildSpec, DistStartChildResult, DistributedSupervisorOptions, PlacementStrategy } from './types.js';
 

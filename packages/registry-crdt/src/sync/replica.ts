@@ -1,7 +1,7 @@
 import { GenServer, isDownMessage, type ExitReason, type Node, type Pid, type ProcessContext, type Ref } from '@troupe/actor-core';
 import { SyncEngine, type EngineOptions } from '../crdt/engine.js';
 import type { SyncStats } from '../crdt/stats.js';
-import type { Diff, Origin, Out } from '../crdt/types.js';
+import type { Diff, WriterIncarnation, Out } from '../crdt/types.js';
 import type { ValueCheck } from '../crdt/validate.js';
 import type { MemberEvents, MemberInfo, MemberSource } from '../membership/types.js';
 import { isEnvelope, serverName, type Envelope } from './envelope.js';
@@ -27,7 +27,7 @@ export interface ReplicaOptions<V> extends ReplicaTiming {
   members: MemberSource;
   acceptValue: ValueCheck;
   /** Stored form of a peer's value (see `EngineOptions.adopt`). */
-  adopt?: (value: V, origin: Origin) => V;
+  adopt?: (value: V, origin: WriterIncarnation) => V;
   onDiff?: (d: Diff<V>) => void;
   /**
    * Whether a local pid is one the service watches, for services that index
