@@ -46,7 +46,7 @@ export { type From, type CallEnvelope, type CastEnvelope, isCall, isCast, DEFAUL
 export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logger.js';
 export type { SchedulerStats } from './internal/scheduler.js';
 export { Distribution } from './distribution/distribution.js';
-export { type StartResult, type Origin, isStarted } from './start-result.js';
+export { type StartResult, type Origin, isStarted, nodeOf } from './start-result.js';
 export {
   Supervisor,
   type SupervisorOptions,
@@ -70,6 +70,7 @@ export {
   type SpecProblem,
 } from './supervisor/child-spec.js';
 export type { ChildInfo, ChildCounts } from './supervisor/supervisor-process.js';
+export { RestartIntensity, type IntensityLimit } from './supervisor/restart-intensity.js';
 export {
   DynamicSupervisor,
   type DynamicSupervisorFlags,

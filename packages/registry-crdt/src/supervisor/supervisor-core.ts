@@ -9,6 +9,7 @@ import {
   type ProcessContext,
   type ReplyTo,
   type StartResult,
+  RestartIntensity,
 } from '@troupe/actor-core';
 import type { Diff, Entry } from '../crdt/types.js';
 import { smallInt, winnerOf, type ConflictRule } from '../registry/conflict.js';
@@ -16,7 +17,6 @@ import type { Hlc } from '../registry/hlc.js';
 import { isNameConflict, type NameConflict, type Registry } from '../registry/registry.js';
 import type { Replica } from '../sync/replica.js';
 import { behaviourOf } from './behaviours.js';
-import { RestartIntensity } from './intensity.js';
 import { Orphans } from './orphans.js';
 import { DRAIN_KEY, isRecord, isRunning, type ChildRecord, type SupValue } from './record.js';
 import type { WireSpec } from './spec.js';
@@ -72,8 +72,9 @@ export interface CoreOptions {
   conflict: ConflictRule;
   registry: Registry | undefined;
   hlc: Hlc;
+  /** OTP's restart intensity: more than `intensity` restarts within `period` seconds and the supervisor gives up. */
   intensity: number;
-  periodMs: number;
+  period: number;
   orphanGraceMs: number;
   tickMs: number;
 }
@@ -112,7 +113,7 @@ export class SupervisorCore {
 
   constructor(private readonly o: CoreOptions) {
     this.node = o.node;
-    this.intensity = new RestartIntensity(o.intensity, o.periodMs);
+    this.intensity = new RestartIntensity({ intensity: o.intensity, period: o.period });
   }
 
   // ---- placement view (also read by the facade) -------------------------------------------
