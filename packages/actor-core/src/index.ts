@@ -1,5 +1,6 @@
 export { Node, type NodeOptions, type ProcessInfo, type NodeEvents } from './node.js';
 export { Pid, Ref, isPid, isRef } from './pid.js';
+export { isValidNodeName, MAX_NODE_NAME_LENGTH } from './node-name.js';
 export {
   type ExitReason,
   type SerializedError,

@@ -6,6 +6,7 @@ import { Scheduler, type SchedulerStats } from './internal/scheduler.js';
 import { Calls, type CallEnvelope, type CastEnvelope, type From } from './internal/calls.js';
 import { Timers } from './internal/timers.js';
 import { Distribution } from './distribution/distribution.js';
+import { isValidNodeName, MAX_NODE_NAME_LENGTH } from './node-name.js';
 import { BadArgError } from './errors.js';
 import { type ExitReason, formatReason, isNormalExit } from './exit-reason.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -89,8 +90,8 @@ export class Node {
 
   constructor(opts: NodeOptions = {}) {
     const name = opts.name ?? 'nonode@nohost';
-    if (typeof name !== 'string' || name.length === 0 || name.length > 255 || /[\s\0]/.test(name)) {
-      throw new BadArgError(`invalid node name ${JSON.stringify(name)}: a non-empty string without spaces, at most 255 chars`);
+    if (!isValidNodeName(name)) {
+      throw new BadArgError(`invalid node name ${JSON.stringify(name)}: NAME@HOST of letters, digits, '_', '.', '-' (HOST may be [IPv6]), at most ${MAX_NODE_NAME_LENGTH} chars`);
     }
     this.name = name;
     this.creation = opts.creation ?? randomInt(1, 2 ** 31 - 1);

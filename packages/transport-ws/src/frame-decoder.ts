@@ -4,7 +4,7 @@ import type { WireCodec } from './codec.js';
 import type { Member } from './frame-encoder.js';
 import { FrameType, isHandshakeFrame } from './frame-types.js';
 import { decodeHandshake, type HandshakeMsg } from './handshake/messages.js';
-import { isValidNodeName } from './node-name.js';
+import { isValidNodeName } from '@troupe/actor-core';
 
 /**
  * One WebSocket message as a frame, or why it is not one. Never throws:
