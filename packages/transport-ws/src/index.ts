@@ -6,6 +6,7 @@ export {
   type PeerStatus,
 } from './ws-transport.js';
 export type { WsTransportOptions, TlsOptions, ReconnectOptions } from './options.js';
+export type { BackoffOptions } from './backoff.js';
 export type { RateLimitOptions } from './rate-limiter.js';
 export type { DownReason } from './peer-connection.js';
 export type { WireCodec } from './codec.js';

@@ -20,6 +20,7 @@ import { PeerConnection, type DownReason, type PeerHost } from './peer-connectio
 import { FailureLimiter } from './rate-limiter.js';
 import { Discovery } from './discovery/discovery.js';
 import { CloseReason } from './frame-types.js';
+import { backoffDelay } from './backoff.js';
 
 export interface NodeUpEvent {
   node: string;
@@ -373,9 +374,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.redials.delete(r.name);
       return;
     }
-    const base = Math.min(cfg.maxMs, cfg.initialMs * 2 ** Math.min(r.attempts, 30));
-    // ±25% jitter so the two ends (and a whole cluster) do not dial in lockstep.
-    const delay = Math.min(remaining, Math.max(1, Math.round(base * (0.75 + Math.random() * 0.5))));
+    const delay = Math.min(remaining, Math.max(1, backoffDelay(r.attempts, cfg)));
     r.timer = setTimeout(() => this.redial(r), delay);
     // Never what keeps a process alive; close() clears it anyway.
     r.timer.unref();

@@ -10,7 +10,7 @@ const RECONNECT = { initialMs: 50, maxMs: 200, giveUpMs: 5000 };
 
 describe('automatic reconnection', () => {
   it('options: on by default (250 ms → 5 s, 5 min), false turns it off, bad values are refused', () => {
-    expect(resolveOptions({}).reconnect).toEqual({ initialMs: 250, maxMs: 5000, giveUpMs: 300_000 });
+    expect(resolveOptions({}).reconnect).toEqual({ initialMs: 250, maxMs: 5000, jitter: 0.25, giveUpMs: 300_000 });
     expect(resolveOptions({ reconnect: false }).reconnect).toBeNull();
     expect(() => resolveOptions({ reconnect: { initialMs: 100, maxMs: 50 } })).toThrow(RangeError);
   });
