@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClusterCliOptions } from './args.js';
 import { isFromNode, type NodeStatus, type ToNode } from './ipc.js';
 import { DRAIN_LIMIT_MS } from './node-cmd.js';
-import { renderStatus, type MemberView } from './status.js';
+import { renderStatus, type StatusRow } from './status.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STATUS_INTERVAL_MS = 1000;
@@ -255,7 +255,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
       }),
     );
   };
-  const view = (): MemberView[] =>
+  const view = (): StatusRow[] =>
     members.map((m) => ({
       name: m.name,
       osPid: m.child.pid ?? null,
