@@ -538,7 +538,7 @@ export class Node {
       }
     }
     this.dist.outgoing.forget(p);
-    // A throwing listener or logger must not abort the termination, the signal drain or the scheduler (N6).
+    // A throwing listener or logger must not abort the termination, the signal drain or the scheduler: a crash stays inside its process.
     if (this.events.listenerCount('exit') > 0) this.guard(() => this.events.emit('exit', { pid: self, reason }));
     if (!isNormalExit(reason)) {
       if (this.events.listenerCount('crash') > 0) this.guard(() => this.events.emit('crash', { pid: self, reason, behaviour: p.label }));

@@ -25,7 +25,7 @@ function countFrames(net: MemoryNetwork, service: (s: string) => boolean): Map<s
   return seen;
 }
 
-describe('Registry (reference §5.8, §6)', () => {
+describe('Registry', () => {
   it('scenario 1 basic replication: a name registered on A resolves on B and C', async () => {
     const c = cluster(['a', 'b', 'c']);
     nodes = c.nodes;

@@ -6,8 +6,7 @@ import { Packr } from 'msgpackr';
 /**
  * Collects the signals for one peer until the next flush and encodes them as
  * one Data frame: `[0x10][msgpack array of signals]`. One WebSocket message
- * per tick instead of one per signal is worth >10x on the wire
- * (node-performance.md §8).
+ * per tick instead of one per signal is worth >10x on the wire.
  */
 export class FrameEncoder {
   private readonly batch = new SignalBatch();

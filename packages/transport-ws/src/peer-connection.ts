@@ -8,7 +8,7 @@ import { CloseReason, FrameType, type CloseReasonName } from './frame-types.js';
 import type { PeerInfo } from './handshake/types.js';
 import { Liveness } from './ticker.js';
 
-/** Why a connection went down, as `nodedown` reports it (otp-semantics #83). */
+/** Why a connection went down, as `nodedown` reports it (Erlang's `nodedown_reason`s). */
 export type DownReason =
   | 'connection_closed'
   | 'net_tick_timeout'
@@ -36,7 +36,7 @@ export interface PeerHost {
 
 /**
  * One authenticated connection to one peer: the single FIFO that carries
- * every signal between the two nodes (data and control together, N9), its
+ * every signal between the two nodes (data and control together, so OTP's per-pair signal order holds), its
  * per-tick batching, its outgoing bound, and its liveness.
  *
  * Outgoing bound: when a flush would bring `ws.bufferedAmount` above

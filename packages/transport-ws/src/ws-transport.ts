@@ -146,7 +146,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('Troupe node: WebSocket only\n');
     });
-    // No compression: it costs CPU per frame and rarely pays on a LAN (cluster-design §5.2).
+    // No compression: it costs CPU per frame and rarely pays on a LAN.
     const wss = new WebSocketServer({ server, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -99,7 +99,7 @@ const NO_NACK = -2;
  * pending deltas and acks) and `tick()` (anti-entropy) return the frames to
  * send; the host (a process, or a simulator) carries them. No timers, no I/O.
  *
- * Invariants (reference §5.4-§5.7):
+ * Invariants:
  * - a partition's `upTo` only advances over ops actually integrated: a
  *   delta applies only if `from <= upTo < to` (the causal delta-merging
  *   condition); a snapshot replaces the partition only once every chunk

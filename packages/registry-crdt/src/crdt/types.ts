@@ -1,5 +1,5 @@
 /**
- * Shared types of the owner-authoritative delta-CRDT (reference §5.4).
+ * Shared types of the owner-authoritative delta-CRDT: each entry is written only by its owner's node (see docs/DESIGN.md).
  *
  * Every entry is written only by the replica (origin) that hosts its
  * process. An origin's state is the replay of its own op log 1..upTo, so a

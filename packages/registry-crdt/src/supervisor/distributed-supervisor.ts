@@ -24,8 +24,8 @@ export interface DrainResult {
 }
 
 /**
- * Horde.DynamicSupervisor semantics over the owner-authoritative CRDT
- * (reference §5.9): one instance per node forms a cluster service.
+ * Horde.DynamicSupervisor semantics over the owner-authoritative CRDT:
+ * one instance per node forms a cluster service.
  *
  * - `startChild` places a child on one `alive` member by rendezvous hashing
  *   of its stable id; the home starts it under its local server (restart

@@ -6,7 +6,7 @@ import type { ValueCheck } from '../crdt/validate.js';
 import type { MemberEvents, MemberInfo, MemberSource } from '../membership/types.js';
 import { isEnvelope, serverName, type Envelope } from './envelope.js';
 
-/** Timing of a replica; the defaults are the reference's §5.11. */
+/** Timing of a replica; the defaults suit a LAN cluster of tens of nodes. */
 export interface ReplicaTiming {
   /**
    * Micro-batch window for pushing local changes (default 5 ms): a change
