@@ -1,7 +1,8 @@
 // `@troupe/registry-crdt/engine`: the delta-CRDT engine beneath Replica and
 // the messages replicas exchange — for benchmarks and tools that drive the
 // engine directly. Applications use the main entry.
-export { SyncEngine, type EngineOptions, type PeerSyncInfo } from './crdt/engine.js';
+export { SyncEngine } from './crdt/engine.js';
+export type { EngineOptions, PeerSyncInfo } from './crdt/engine-options.js';
 export {
   type WriterIncarnation,
   type OriginKey,

@@ -1,5 +1,6 @@
 import { GenServer, isDownMessage, type ExitReason, type Node, type Pid, type ProcessContext, type Ref } from '@troupe/actor-core';
-import { SyncEngine, type EngineOptions } from '../crdt/engine.js';
+import { SyncEngine } from '../crdt/engine.js';
+import type { EngineOptions } from '../crdt/engine-options.js';
 import type { SyncStats } from '../crdt/stats.js';
 import type { Diff, WriterIncarnation, Out } from '../crdt/types.js';
 import type { ValueCheck } from '../crdt/validate.js';
