@@ -4,10 +4,13 @@
 // would send `@troupe/actor-core/testing` to `.../index.ts/testing`.
 const sources: Record<string, string> = {
   '@troupe/actor-core': 'packages/actor-core/src/index.ts',
+  '@troupe/actor-core/wire': 'packages/actor-core/src/wire.ts',
   '@troupe/actor-core/testing': 'packages/actor-core/src/testing/index.ts',
   '@troupe/transport-ws': 'packages/transport-ws/src/index.ts',
+  '@troupe/transport-ws/testing': 'packages/transport-ws/src/testing/index.ts',
   '@troupe/registry-crdt': 'packages/registry-crdt/src/index.ts',
   '@troupe/child-process': 'packages/child-process/src/index.ts',
+  '@troupe/registry-crdt/engine': 'packages/registry-crdt/src/engine.ts',
   '@troupe/harness': 'apps/harness/src/index.ts',
   '@troupe/gateway': 'apps/gateway/src/index.ts',
 };

@@ -1,6 +1,6 @@
 /**
- * registry-crdt over real transport-ws node processes (reference §6, the
- * scenarios the issue wants as real processes): netsplit + heal with named
+ * registry-crdt over real transport-ws node processes (the scenarios where
+ * death matters, as real OS processes): netsplit + heal with named
  * children (3), SIGKILL of a node with many children (5), restart with the
  * same name and a new creation (6), graceful rolling restart with drain (7).
  * Each node runs a Registry `names` and a DistributedSupervisor `rooms`

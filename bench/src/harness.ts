@@ -121,8 +121,7 @@ export function percentile(sorted: Float64Array, p: number): number {
  * Throughput: one untimed warm-up run (JIT tiers up, ring buffers grow), then
  * `runs` timed runs; reports the median rate. `once(n)` does n operations and
  * resolves with the elapsed seconds it measured itself (so set-up stays out).
- * No forced GC between runs: it deoptimises closure-heavy code (see
- * shared/reference/node-performance.md §12).
+ * No forced GC between runs: it deoptimises closure-heavy code.
  */
 export async function measureRate(
   ctx: CaseContext,

@@ -48,7 +48,7 @@ export interface Result {
   error?: string;
 }
 
-/** Others' CPU, in cores, above which a figure counts as disturbed (as in shared/reference/node-performance.md). */
+/** Others' CPU, in cores, above which a figure counts as disturbed (others' load makes a figure unreliable). */
 export const NOISY_CORES = 0.3;
 
 export interface RunOptions {

@@ -16,7 +16,7 @@ import { exited, killOnExit, onLines, PendingRequests, RequestTimeoutError, type
 import type { ClusterCliOptions } from './args.js';
 import { isFromNode, type NodeStatus, type ToNode } from './ipc.js';
 import { DRAIN_LIMIT_MS } from './node-cmd.js';
-import { renderStatus, type MemberView } from './status.js';
+import { renderStatus, type StatusRow } from './status.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STATUS_INTERVAL_MS = 1000;
@@ -232,7 +232,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
       }),
     );
   };
-  const view = (): MemberView[] =>
+  const view = (): StatusRow[] =>
     members.map((m) => ({
       name: m.name,
       osPid: m.child.pid ?? null,

@@ -64,7 +64,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
             ...(o.join.length === 0 ? [] : [new StaticSeeds(o.join, { intervalMs: 2000 })]),
             ...o.joinDns.map((d) => new DnsPoll({ name: d.name, port: d.port, intervalMs: 5000 })),
           ],
-          discoveryOptions: { maxBackoffMs: 5000 },
+          discoveryOptions: { maxMs: 5000 },
         }),
   });
   transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));

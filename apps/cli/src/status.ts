@@ -1,7 +1,8 @@
 /** The `troupe cluster` status table: a pure function of what the nodes reported, so it is testable. */
 import type { NodeStatus } from './ipc.js';
 
-export interface MemberView {
+/** One node's row in the `troupe cluster` status table. */
+export interface StatusRow {
   /** Full node name (known before the node reports). */
   name: string;
   osPid: number | null;
@@ -26,7 +27,7 @@ function shortUrl(url: string | null): string {
 }
 
 /** Lines of the status block: a summary line, then one row per node. */
-export function renderStatus(members: readonly MemberView[], at: Date): string[] {
+export function renderStatus(members: readonly StatusRow[], at: Date): string[] {
   const up = members.filter((m) => m.state === 'up').length;
   const reported = members.filter((m) => m.status !== null && m.state !== 'unresponsive' && !m.state.startsWith('exited'));
   const registry = reported.length === 0 ? null : Math.max(...reported.map((m) => m.status!.registry));

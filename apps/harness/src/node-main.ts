@@ -8,6 +8,7 @@
  */
 import { GenServer, Node, isStarted, type Dest, type ExitReason, type Logger, type Pid, type ProcessContext, type Ref } from '@troupe/actor-core';
 import { WsTransport } from '@troupe/transport-ws';
+import { block, unblock } from '@troupe/transport-ws/testing';
 import { pathToFileURL } from 'node:url';
 import { CONFIG_ENV, now, type FromNode, type HarnessEvent, type NodeConfig, type ToNode } from './protocol.js';
 import type { Scenario, ScenarioEnv, Scenarios } from './scenario.js';
@@ -138,8 +139,8 @@ async function main(): Promise<void> {
     nodes: (kind) => t.nodes((kind as 'visible' | 'hidden' | 'connected' | undefined) ?? 'visible'),
     peer: (name) => t.peer(name as string) ?? null,
     disconnect: (name) => t.disconnect(name as string),
-    block: (name) => t.block(name as string),
-    unblock: (name) => t.unblock(name as string),
+    block: (name) => block(t, name as string),
+    unblock: (name) => unblock(t, name as string),
     run: async (name, args) => {
       const f = scenarios.get(name as string);
       if (f === undefined) throw new Error(`no scenario '${String(name)}' on ${node.name} (known: ${[...scenarios.keys()].join(', ') || 'none'})`);

@@ -375,7 +375,7 @@ export const cases: Record<string, BenchCase> = {
         node.shutdown(); // not timed; frees the processes for the next run
         return secs;
       });
-      // GC only here, around the memory measurement (hygiene note §12).
+      // GC only here, around the memory measurement (a forced GC elsewhere deoptimises closure-heavy code).
       gcNow();
       const before = process.memoryUsage().heapUsed;
       const node = newNode();

@@ -9,7 +9,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Pid } from '@troupe/actor-core';
-import { SyncEngine, type Out } from '@troupe/registry-crdt';
+import { SyncEngine, type Out } from '@troupe/registry-crdt/engine';
 import { startCluster, type Cluster, type HarnessEvent, type NodeHandle } from '@troupe/harness';
 import { median, percentile, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
 

@@ -85,3 +85,8 @@ export function formatReason(reason: unknown): string {
     return String(reason);
   }
 }
+
+/** What a thrown value says: an Error's message, anything else in its `formatReason` form. */
+export function errText(e: unknown): string {
+  return e instanceof Error ? e.message : formatReason(e);
+}

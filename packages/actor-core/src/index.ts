@@ -46,9 +46,8 @@ export {
 export { type From, type CallEnvelope, type CastEnvelope, isCall, isCast, DEFAULT_CALL_TIMEOUT } from './internal/calls.js';
 export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logger.js';
 export type { SchedulerStats } from './internal/scheduler.js';
-export { Distribution } from './dist/distribution.js';
-export type { Signal, SignalKind, Transport, PeerChannel } from './dist/signals.js';
-export { type StartResult, type Origin, isStarted } from './start-result.js';
+export { Distribution } from './distribution/distribution.js';
+export { type StartResult, type Origin, isStarted, nodeOf } from './start-result.js';
 export {
   Supervisor,
   type SupervisorOptions,
@@ -72,6 +71,7 @@ export {
   type SpecProblem,
 } from './supervisor/child-spec.js';
 export type { ChildInfo, ChildCounts } from './supervisor/supervisor-process.js';
+export { RestartIntensity, type IntensityLimit } from './supervisor/restart-intensity.js';
 export {
   DynamicSupervisor,
   type DynamicSupervisorFlags,
@@ -104,14 +104,9 @@ export {
   type SpawnFactory,
   type RemoteSpawnOptions,
   DEFAULT_SPAWN_TIMEOUT,
-  RemoteSpawnError,
-  SpawnNodeDownError,
-  NotExposedError,
-  SpawnTimeoutError,
-  SpawnFailedError,
-} from './dist/distribution.js';
-export { SignalCodec, SignalBatch, CodecError, PID_EXT, REF_EXT, KIND, CALL_NAME, SEND_RUN, type CodecEnds, type DecodeResult, type DecodeManyResult, DecodedFrame, type FrameSink, type DecodeFrameResult } from './dist/codec.js';
-export { MemoryNetwork, MemoryTransport, type MemoryNetworkOptions, type LaneStats, type DisconnectOptions } from './dist/memory-transport.js';
+} from './distribution/remote-spawn.js';
+export { RemoteSpawnError, SpawnNodeDownError, NotExposedError, SpawnTimeoutError, SpawnFailedError } from './distribution/remote-spawn-errors.js';
+export { MemoryNetwork, MemoryTransport, type MemoryNetworkOptions, type LaneStats, type DisconnectOptions } from './distribution/memory-transport.js';
 export {
   Rpc,
   RPC_SERVER,
@@ -122,5 +117,5 @@ export {
   type RpcOrigin,
   type RpcResult,
   type MulticallResult,
-} from './dist/rpc.js';
-export { RpcError, RpcTimeoutError, RpcNodeDownError, RpcUnknownFunctionError, RpcRemoteError, RpcExitError } from './dist/rpc-errors.js';
+} from './distribution/rpc.js';
+export { RpcError, RpcTimeoutError, RpcNodeDownError, RpcUnknownFunctionError, RpcRemoteError, RpcExitError } from './distribution/rpc-errors.js';

@@ -5,7 +5,8 @@ import { Proc, Status, type Monitor } from './internal/process.js';
 import { Scheduler, type SchedulerStats } from './internal/scheduler.js';
 import { Calls, type CallEnvelope, type CastEnvelope, type From } from './internal/calls.js';
 import { Timers } from './internal/timers.js';
-import { Distribution } from './dist/distribution.js';
+import { Distribution } from './distribution/distribution.js';
+import { isValidNodeName, MAX_NODE_NAME_LENGTH } from './node-name.js';
 import { BadArgError } from './errors.js';
 import { type ExitReason, formatReason, isNormalExit } from './exit-reason.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -89,8 +90,8 @@ export class Node {
 
   constructor(opts: NodeOptions = {}) {
     const name = opts.name ?? 'nonode@nohost';
-    if (typeof name !== 'string' || name.length === 0 || name.length > 255 || /[\s\0]/.test(name)) {
-      throw new BadArgError(`invalid node name ${JSON.stringify(name)}: a non-empty string without spaces, at most 255 chars`);
+    if (!isValidNodeName(name)) {
+      throw new BadArgError(`invalid node name ${JSON.stringify(name)}: NAME@HOST of letters, digits, '_', '.', '-' (HOST may be [IPv6]), at most ${MAX_NODE_NAME_LENGTH} chars`);
     }
     this.name = name;
     this.creation = opts.creation ?? randomInt(1, 2 ** 31 - 1);
@@ -182,7 +183,7 @@ export class Node {
       const rn = dest as RemoteName;
       if (typeof rn.name === 'string' && typeof rn.node === 'string') {
         if (rn.node === this.name) return this.names.get(rn.name)?.self;
-        return this.dist.whereisRemote(rn);
+        return this.dist.outgoing.whereisRemote(rn);
       }
     }
     throw new BadArgError(`not a destination: ${formatReason(dest)} (expected a pid, a name, { name, node } or { via, name })`);
@@ -211,7 +212,7 @@ export class Node {
         if (dest.creation === this.creation) this.procs.get(dest.id)?.deliver(msg);
         return;
       }
-      this.dist.send(dest, msg);
+      this.dist.outgoing.send(dest, msg);
       return;
     }
     if (typeof dest === 'string') {
@@ -229,7 +230,7 @@ export class Node {
       if (typeof rn.name === 'string' && typeof rn.node === 'string') {
         // `{Name, Node} ! Msg` never raises, even for the own node (OTP: no badarg, the message is dropped).
         if (rn.node === this.name) return void this.names.get(rn.name)?.deliver(msg);
-        this.dist.sendName(rn, msg);
+        this.dist.outgoing.sendName(rn, msg);
         return;
       }
     }
@@ -254,7 +255,7 @@ export class Node {
   /** Answers a call: `from` is what the server's handler received. Works from any process, once. */
   reply(from: From, value: unknown): void {
     if (from.node === this.name) this.calls.settle(from.tag, value);
-    else this.dist.reply(from, value);
+    else this.dist.outgoing.reply(from, value);
   }
 
   // ---- exit signals -------------------------------------------------------
@@ -276,7 +277,7 @@ export class Node {
       this.signalQueue.push([from, p, reason, link]);
       this.drainSignals();
     } else if (to.node !== this.name) {
-      this.dist.exit(from, to, reason, link);
+      this.dist.outgoing.exit(from, to, reason, link);
     }
   }
 
@@ -333,7 +334,7 @@ export class Node {
     if (p.links?.has(pid.key)) return;
     if (pid.node !== this.name) {
       (p.links ??= new Map()).set(pid.key, pid);
-      this.dist.link(p, pid);
+      this.dist.outgoing.link(p, pid);
       return;
     }
     const other = this.lookup(pid);
@@ -352,7 +353,7 @@ export class Node {
     if (!(pid instanceof Pid)) throw new BadArgError(`unlink: not a pid: ${formatReason(pid)}`);
     if (p.links === null || !p.links.delete(pid.key)) return;
     if (pid.node !== this.name) {
-      this.dist.unlink(p.self, pid);
+      this.dist.outgoing.unlink(p.self, pid);
       return;
     }
     this.lookup(pid)?.links?.delete(p.self.key);
@@ -375,7 +376,7 @@ export class Node {
     } else if (typeof target === 'object' && target !== null && typeof target.name === 'string' && typeof target.node === 'string') {
       object = { name: target.name, node: target.node };
       if (target.node !== this.name) {
-        this.dist.monitorName(p, object, ref);
+        this.dist.outgoing.monitorName(p, object, ref);
         return ref;
       }
       pid = this.names.get(target.name)?.self;
@@ -383,7 +384,7 @@ export class Node {
       throw new BadArgError(`monitor: not a pid or name: ${formatReason(target)}`);
     }
     if (pid !== undefined && pid.node !== this.name) {
-      this.dist.monitor(p, pid, ref);
+      this.dist.outgoing.monitor(p, pid, ref);
       return ref;
     }
     const other = pid === undefined ? null : this.lookup(pid);
@@ -407,7 +408,7 @@ export class Node {
       p.monitors!.delete(ref.key);
       removed = true;
       if (m.target.node === this.name) this.lookup(m.target)?.monitoredBy?.delete(ref.key);
-      else this.dist.demonitor(p.self, m.target, ref);
+      else this.dist.outgoing.demonitor(p.self, m.target, ref);
     }
     if (opts?.flush) p.flushDown(ref);
     return opts?.info ? removed : true;
@@ -500,11 +501,11 @@ export class Node {
       this.guard(() => onExit(reason));
     }
     if (p.callers > 0) this.calls.serverExited(p, reason);
-    if (p.remoteCallers > 0) this.dist.callServerExited(p, reason);
+    if (p.remoteCallers > 0) this.dist.outgoing.callServerExited(p, reason);
     if (p.monitors !== null) {
       for (const m of p.monitors.values()) {
         if (m.target.node === this.name) this.lookup(m.target)?.monitoredBy?.delete(m.ref.key);
-        else this.dist.demonitor(self, m.target, m.ref);
+        else this.dist.outgoing.demonitor(self, m.target, m.ref);
       }
       p.monitors = null;
     }
@@ -516,7 +517,7 @@ export class Node {
           const other = this.lookup(pid);
           if (other !== null) this.signalQueue.push([self, other, reason, true]);
         } else {
-          this.dist.exit(self, pid, reason, true);
+          this.dist.outgoing.exit(self, pid, reason, true);
         }
       }
     }
@@ -532,12 +533,12 @@ export class Node {
             owner.deliver(down);
           }
         } else {
-          this.dist.down(m.owner, down);
+          this.dist.outgoing.down(m.owner, down);
         }
       }
     }
-    this.dist.forget(p);
-    // A throwing listener or logger must not abort the termination, the signal drain or the scheduler (N6).
+    this.dist.outgoing.forget(p);
+    // A throwing listener or logger must not abort the termination, the signal drain or the scheduler: a crash stays inside its process.
     if (this.events.listenerCount('exit') > 0) this.guard(() => this.events.emit('exit', { pid: self, reason }));
     if (!isNormalExit(reason)) {
       if (this.events.listenerCount('crash') > 0) this.guard(() => this.events.emit('crash', { pid: self, reason, behaviour: p.label }));
@@ -610,7 +611,7 @@ export class Node {
     };
   }
 
-  /** @internal The queued messages of a process (tests, debugging). */
+  /** The queued messages of a process, oldest first (Erlang's `process_info(Pid, messages)`); [] if it is not alive. */
   mailboxOf(pid: Pid): unknown[] {
     return this.lookup(pid)?.mbox?.toArray() ?? [];
   }

@@ -14,6 +14,11 @@ export type StartResult = { ok: Pid; info?: unknown } | 'ignore' | { error: unkn
  */
 export type Origin = Node | { readonly self: Pid; readonly node: Node };
 
+/** The node an origin belongs to. */
+export function nodeOf(origin: Origin): Node {
+  return 'self' in origin ? origin.node : origin;
+}
+
 export function isStarted(r: StartResult): r is { ok: Pid; info?: unknown } {
   return typeof r === 'object' && r !== null && 'ok' in r;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Pid, Ref, SignalCodec, type Signal } from '../src/index.js';
+import { Pid, Ref } from '../src/index.js';
+import { SignalCodec, type Signal } from '../src/wire.js';
 
 // packId reuses one buffer per node name (msgpackr copies extension bytes at once):
 // many pids and refs of the same and different nodes in one message must all survive.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { CALL_NAME, CodecError, KIND, Pid, Ref, SEND_RUN, SignalBatch, SignalCodec, type Signal } from '../src/index.js';
+import { Pid, Ref } from '../src/index.js';
+import { CALL_NAME, CodecError, KIND, SEND_RUN, SignalBatch, SignalCodec, type Signal } from '../src/wire.js';
 import { testNode } from './helpers.js';
 
 const pid = (id = 7, node = 'a@mem', creation = 42) => new Pid(node, id, creation);

@@ -12,7 +12,7 @@ import {
   type Node,
 } from '../src/index.js';
 import { probe, until } from './helpers.js';
-import { cluster, forwarder } from './dist-helpers.js';
+import { cluster, forwarder } from './distribution-helpers.js';
 
 function two(): { net: ReturnType<typeof cluster>['net']; a: Node; b: Node } {
   const { net, nodes } = cluster(['a', 'b']);

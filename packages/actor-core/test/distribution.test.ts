@@ -17,7 +17,7 @@ import {
   type NodeUpMessage,
 } from '../src/index.js';
 import { probe, testNode, until } from './helpers.js';
-import { callServer, cluster, forwarder } from './dist-helpers.js';
+import { callServer, cluster, forwarder } from './distribution-helpers.js';
 
 const isNodeUp = (m: unknown): m is NodeUpMessage => (m as { type?: unknown } | null)?.type === 'nodeup';
 const isNodeDown = (m: unknown): m is NodeDownMessage => (m as { type?: unknown } | null)?.type === 'nodedown';
@@ -369,13 +369,13 @@ describe('distribution: node monitoring', () => {
   });
 
   it('a reconnect under a new creation is nodedown then nodeup; old pids are then noproc', async () => {
-    const { a, b } = two();
+    const { net, a, b } = two();
     const pa = await probe(a);
     a.dist.monitorNodes(pa.pid, true);
     const t = idle(b);
     const r = pa.ctx.monitor(t);
     await until(() => b.processInfo(t)?.monitoredBy.length === 1);
-    a.dist.nodeUp('b@mem', b.creation + 7); // the transport saw a new incarnation first
+    a.dist.attach(net.add(a)).nodeUp('b@mem', b.creation + 7); // the transport saw a new incarnation first
     expect(await pa.next()).toEqual({ type: 'DOWN', ref: r, object: t, reason: 'noconnection' });
     expect(await pa.next()).toEqual({ type: 'nodedown', node: 'b@mem', reason: 'connection_closed' });
     expect(await pa.next()).toEqual({ type: 'nodeup', node: 'b@mem' });

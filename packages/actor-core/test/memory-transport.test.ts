@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryNetwork, Pid, type NodeDownMessage, type NodeUpMessage } from '../src/index.js';
 import { probe, testNode, until } from './helpers.js';
-import { cluster } from './dist-helpers.js';
+import { cluster } from './distribution-helpers.js';
 
 const isNodeUp = (m: unknown): m is NodeUpMessage => (m as { type?: unknown } | null)?.type === 'nodeup';
 const isNodeDown = (m: unknown): m is NodeDownMessage => (m as { type?: unknown } | null)?.type === 'nodedown';
@@ -153,8 +153,9 @@ describe('memory transport', () => {
   it('signals from a node that is not connected are dropped (fail closed)', async () => {
     const a = testNode('a@mem');
     const pa = await probe(a);
-    a.dist.handle('stranger@mem', { k: 'send', to: pa.pid, msg: 'hi' });
-    a.dist.handle('stranger@mem', { k: 'exit', from: new Pid('stranger@mem', 1, 1), to: pa.pid, reason: 'kill', link: false });
+    const port = a.dist.attach({ sendSignal: () => false });
+    port.handle('stranger@mem', { k: 'send', to: pa.pid, msg: 'hi' });
+    port.handle('stranger@mem', { k: 'exit', from: new Pid('stranger@mem', 1, 1), to: pa.pid, reason: 'kill', link: false });
     expect(await pa.none(undefined, 20)).toBe(true);
     expect(a.isAlive(pa.pid)).toBe(true);
   });

@@ -12,7 +12,7 @@ import {
   type Pid,
 } from '../src/index.js';
 import { probe, until } from './helpers.js';
-import { cluster } from './dist-helpers.js';
+import { cluster } from './distribution-helpers.js';
 
 /** A promise the test settles by hand: a remote function that waits for the test. */
 function gate<T = void>(): { promise: Promise<T>; open: (v: T) => void } {

@@ -1,11 +1,10 @@
 // @troupe/registry-crdt: the owner-authoritative delta-CRDT, process groups,
 // scoped service membership, the cluster-wide Registry and PubSub.
-export { SyncEngine, type EngineOptions, type PeerSyncInfo } from './crdt/engine.js';
+// The engine itself and the replicas' wire messages: `@troupe/registry-crdt/engine`.
 export { type SyncStats } from './crdt/stats.js';
-export { type Origin, type OriginKey, type Entry, type Diff, type SyncMsg, type WireOp, type WireEntry, type Seen, type Out, originKey } from './crdt/types.js';
-export { parseSyncMsg, type ValueCheck } from './crdt/validate.js';
+export type { Diff } from './crdt/types.js';
+export type { ValueCheck } from './crdt/validate.js';
 export { Replica, type ReplicaOptions, type ReplicaTiming, type ReplicaStats } from './sync/replica.js';
-export { type Envelope, isEnvelope, serverName, serviceKey } from './sync/envelope.js';
 export { type MembersMode, type MemberStatus, type MemberInfo, type MemberSource, type MemberEvents } from './membership/types.js';
 export { AutoMembers } from './membership/auto.js';
 export { ProcessGroups, isPgEvent, type PgEvent, type ScopeOptions } from './pg/process-groups.js';

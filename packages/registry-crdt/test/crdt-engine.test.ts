@@ -39,7 +39,7 @@ function connect(a: SyncEngine<SimValue>, b: SyncEngine<SimValue>): void {
   pump(a, b, hb, b);
 }
 
-describe('delta-CRDT engine (reference §5.4-§5.7)', () => {
+describe('delta-CRDT engine', () => {
   it('scenario 1 basic replication: a local add reaches the peer as one delta', () => {
     const [a, b] = pair();
     connect(a, b);

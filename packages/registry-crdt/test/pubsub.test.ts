@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Node, Signal } from '@troupe/actor-core';
+import type { Node } from '@troupe/actor-core';
+import type { Signal } from '@troupe/actor-core/wire';
 import { PubSub } from '../src/index.js';
 import { cluster, probe, shutdownAll, until, type Probe } from './helpers.js';
 

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BadArgError, GenServer, Pid, isStarted, type GenServer as GS, type MemoryNetwork, type Node, type Signal } from '@troupe/actor-core';
-import { NoLocalError, Registry, compareClaims, isEnvelope, isNameConflict, winnerOf, type Claim, type ConflictRule, type Entry, type RegistryEntry, type RegistryOptions } from '../src/index.js';
+import { BadArgError, GenServer, Pid, isStarted, type GenServer as GS, type MemoryNetwork, type Node } from '@troupe/actor-core';
+import type { Signal } from '@troupe/actor-core/wire';
+import { NoLocalError, Registry, compareClaims, isNameConflict, winnerOf, type Claim, type ConflictRule, type RegistryEntry, type RegistryOptions } from '../src/index.js';
+import { isEnvelope, type Entry } from '../src/engine.js';
 import { cluster, idle, probe, shutdownAll, testNode, until } from './helpers.js';
 
 const fast = { discoveryMs: 50, antiEntropyMs: 300 };
@@ -23,7 +25,7 @@ function countFrames(net: MemoryNetwork, service: (s: string) => boolean): Map<s
   return seen;
 }
 
-describe('Registry (reference §5.8, §6)', () => {
+describe('Registry', () => {
   it('scenario 1 basic replication: a name registered on A resolves on B and C', async () => {
     const c = cluster(['a', 'b', 'c']);
     nodes = c.nodes;

@@ -1,4 +1,5 @@
-import { SyncEngine, type EngineOptions } from '../src/crdt/engine.js';
+import { SyncEngine } from '../src/crdt/engine.js';
+import type { EngineOptions } from '../src/crdt/engine-options.js';
 import type { Entry, Out } from '../src/crdt/types.js';
 
 /** mulberry32: a small seeded PRNG, so every simulated run is reproducible. */

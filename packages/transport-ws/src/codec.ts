@@ -1,4 +1,4 @@
-import { SignalCodec, type CodecEnds, type CodecError, type DecodeFrameResult, type DecodeManyResult, type SignalBatch } from '@troupe/actor-core';
+import { SignalCodec, type CodecEnds, type CodecError, type DecodeFrameResult, type DecodeManyResult, type SignalBatch } from '@troupe/actor-core/wire';
 
 /**
  * What the transport needs from a signal codec: a batch as frames, and a

@@ -20,7 +20,7 @@ export function defaultCookieFile(env: Record<string, string | undefined> = proc
 /**
  * The shared secret, like Erlang's cookie: the option, else `TROUPE_COOKIE`,
  * else the per-user cookie file, created on first use with 32 random bytes
- * (not a guessable PRNG, otp-semantics #80.3) and mode 0600. A cookie file
+ * (crypto.randomBytes: never a guessable PRNG) and mode 0600. A cookie file
  * that others can read is refused, as Erlang does: it would leak the secret.
  */
 export function resolveCookie(src: CookieSource = {}): string {

@@ -1,16 +1,16 @@
 import { Packr } from 'msgpackr';
-import type { CodecEnds, Signal } from '@troupe/actor-core';
+import type { CodecEnds, Signal } from '@troupe/actor-core/wire';
 import type { WireCodec } from './codec.js';
 import type { Member } from './frame-encoder.js';
 import { FrameType, isHandshakeFrame } from './frame-types.js';
 import { decodeHandshake, type HandshakeMsg } from './handshake/messages.js';
-import { isValidNodeName } from './node-name.js';
+import { isValidNodeName } from '@troupe/actor-core';
 
 /**
  * One WebSocket message as a frame, or why it is not one. Never throws:
  * everything here comes off the network.
  */
-export type DecodedFrame =
+export type ReceivedFrame =
   | { kind: 'handshake'; msg: HandshakeMsg }
   | { kind: 'data'; signals: Signal[] }
   | { kind: 'tick' }
@@ -28,7 +28,7 @@ export function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
 }
 
 /** `ends`: who sent the frame to whom; without them (during the handshake) a Data frame is not decoded. */
-export function decodeFrame(buf: Buffer, isBinary: boolean, codec: WireCodec, ends?: CodecEnds): DecodedFrame {
+export function decodeFrame(buf: Buffer, isBinary: boolean, codec: WireCodec, ends?: CodecEnds): ReceivedFrame {
   if (!isBinary) return { kind: 'error', reason: 'protocol_error', detail: 'text message (frames are binary)' };
   if (buf.length === 0) return { kind: 'error', reason: 'decode_error', detail: 'empty message' };
   const type = buf[0]!;
@@ -52,7 +52,7 @@ export function decodeFrame(buf: Buffer, isBinary: boolean, codec: WireCodec, en
   }
 }
 
-function decodeMembers(payload: Uint8Array): DecodedFrame {
+function decodeMembers(payload: Uint8Array): ReceivedFrame {
   let v: unknown;
   try {
     v = packr.unpack(payload);

@@ -1,4 +1,4 @@
-import { SignalBatch, type CodecError, type Signal } from '@troupe/actor-core';
+import { SignalBatch, type CodecError, type Signal } from '@troupe/actor-core/wire';
 import type { WireCodec } from './codec.js';
 import { FrameType } from './frame-types.js';
 import { Packr } from 'msgpackr';
@@ -6,8 +6,7 @@ import { Packr } from 'msgpackr';
 /**
  * Collects the signals for one peer until the next flush and encodes them as
  * one Data frame: `[0x10][msgpack array of signals]`. One WebSocket message
- * per tick instead of one per signal is worth >10x on the wire
- * (node-performance.md §8).
+ * per tick instead of one per signal is worth >10x on the wire.
  */
 export class FrameEncoder {
   private readonly batch = new SignalBatch();

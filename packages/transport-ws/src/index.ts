@@ -6,11 +6,12 @@ export {
   type PeerStatus,
 } from './ws-transport.js';
 export type { WsTransportOptions, TlsOptions, ReconnectOptions } from './options.js';
+export type { BackoffOptions } from './backoff.js';
 export type { RateLimitOptions } from './rate-limiter.js';
 export type { DownReason } from './peer-connection.js';
 export type { WireCodec } from './codec.js';
 export { resolveCookie, defaultCookieFile, type CookieSource } from './cookie.js';
-export { isValidNodeName, assertNodeName } from './node-name.js';
+export { assertNodeName } from './node-name.js';
 export { CloseReason, FrameType, type CloseReasonName } from './frame-types.js';
 export { PROTOCOL_MIN_VERSION, PROTOCOL_MAX_VERSION } from './handshake/types.js';
 export {

@@ -1,17 +1,7 @@
+import { isValidNodeName } from '@troupe/actor-core';
 import { InvalidNodeNameError } from './errors.js';
 
-/**
- * Node names are `name@host`, like Erlang's. The character set is narrow on
- * purpose: names appear in log lines, close reasons and HMAC input, and a
- * name with spaces or control characters is always a mistake.
- */
-const NODE_NAME = /^[A-Za-z0-9_.-]+@[A-Za-z0-9_.\-:[\]]+$/;
-export const MAX_NODE_NAME_LENGTH = 255;
-
-export function isValidNodeName(name: unknown): name is string {
-  return typeof name === 'string' && name.length <= MAX_NODE_NAME_LENGTH && NODE_NAME.test(name);
-}
-
+/** Throws `InvalidNodeNameError` unless `name` follows actor-core's node-name rule (`isValidNodeName`). */
 export function assertNodeName(name: unknown): asserts name is string {
   if (!isValidNodeName(name)) throw new InvalidNodeNameError(name);
 }

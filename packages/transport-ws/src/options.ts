@@ -2,6 +2,7 @@ import type { WireCodec } from './codec.js';
 import type { RateLimitOptions } from './rate-limiter.js';
 import type { DiscoveryOptions } from './discovery/discovery.js';
 import type { DiscoveryStrategy } from './discovery/strategy.js';
+import { clampJitter, type BackoffOptions } from './backoff.js';
 
 /** `wss://`: the server's certificate and key (PEM); clients verify peers against `ca`. */
 export interface TlsOptions {
@@ -55,11 +56,8 @@ export interface WsTransportOptions {
   reconnect?: ReconnectOptions | false;
 }
 
-export interface ReconnectOptions {
-  /** First delay after the nodedown (ms, default 250); doubles per failed attempt, with jitter. */
-  initialMs?: number;
-  /** Largest delay between attempts (ms, default 5000). */
-  maxMs?: number;
+/** Redial backoff (defaults: 250 ms doubling to 5 s, jitter 0.25) and when to stop. */
+export interface ReconnectOptions extends BackoffOptions {
   /** Stop retrying this long after the nodedown (ms, default 300 000). */
   giveUpMs?: number;
 }
@@ -104,5 +102,5 @@ function resolveReconnect(r: ReconnectOptions | false | undefined): Required<Rec
   if (r === false) return null;
   const initialMs = positive('reconnect.initialMs', r?.initialMs, 250, 1);
   const maxMs = positive('reconnect.maxMs', r?.maxMs, Math.max(5000, initialMs), initialMs);
-  return { initialMs, maxMs, giveUpMs: positive('reconnect.giveUpMs', r?.giveUpMs, 300_000, 1) };
+  return { initialMs, maxMs, jitter: clampJitter(r?.jitter ?? 0.25), giveUpMs: positive('reconnect.giveUpMs', r?.giveUpMs, 300_000, 1) };
 }

@@ -1,5 +1,6 @@
 import type { WebSocket, RawData } from 'ws';
-import type { CodecEnds, Node, PeerChannel, Signal } from '@troupe/actor-core';
+import type { Node } from '@troupe/actor-core';
+import type { CodecEnds, PeerChannel, Signal, TransportPort } from '@troupe/actor-core/wire';
 import type { WireCodec } from './codec.js';
 import { decodeFrame, toBuffer } from './frame-decoder.js';
 import { FrameEncoder, membersFrame, tickFrame, type Member } from './frame-encoder.js';
@@ -7,7 +8,7 @@ import { CloseReason, FrameType, type CloseReasonName } from './frame-types.js';
 import type { PeerInfo } from './handshake/types.js';
 import { Liveness } from './ticker.js';
 
-/** Why a connection went down, as `nodedown` reports it (otp-semantics #83). */
+/** Why a connection went down, as `nodedown` reports it (Erlang's `nodedown_reason`s). */
 export type DownReason =
   | 'connection_closed'
   | 'net_tick_timeout'
@@ -22,6 +23,7 @@ export type DownReason =
 /** What a connection needs from its transport. */
 export interface PeerHost {
   readonly node: Node;
+  readonly port: TransportPort;
   readonly codec: WireCodec;
   readonly maxBufferedBytes: number;
   readonly maxBatch: number;
@@ -34,7 +36,7 @@ export interface PeerHost {
 
 /**
  * One authenticated connection to one peer: the single FIFO that carries
- * every signal between the two nodes (data and control together, N9), its
+ * every signal between the two nodes (data and control together, so OTP's per-pair signal order holds), its
  * per-tick batching, its outgoing bound, and its liveness.
  *
  * Outgoing bound: when a flush would bring `ws.bufferedAmount` above
@@ -210,7 +212,7 @@ export class PeerConnection implements PeerChannel {
       if (codec.decodeFrame !== undefined) {
         const r = codec.decodeFrame(buf.subarray(1), this.ends);
         if (!r.ok) return this.protocolFailure('decode_error', r.error.message);
-        this.host.node.dist.handleFrame(this.name, r.frame, this);
+        this.host.port.handleFrame(this.name, r.frame, this);
         return;
       }
       const r = codec.decodeMany(buf.subarray(1), this.ends);
@@ -236,10 +238,10 @@ export class PeerConnection implements PeerChannel {
   };
 
   private deliver(signals: Signal[]): void {
-    const dist = this.host.node.dist;
+    const port = this.host.port;
     for (let i = 0; i < signals.length && !this.closed; i++) {
       try {
-        dist.handle(this.name, signals[i]!);
+        port.handle(this.name, signals[i]!);
       } catch (e) {
         // handle() promises not to throw; if it ever does, lose one signal, not the node.
         this.host.node.logger.error('transport-ws: error handling a remote signal', { peer: this.name, kind: signals[i]!.k, error: String(e) });

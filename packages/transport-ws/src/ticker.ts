@@ -1,5 +1,5 @@
 /**
- * Liveness of one connection, like Erlang's net ticks (otp-semantics #82):
+ * Liveness of one connection, like Erlang's net ticks:
  * a tick goes out only when nothing else was sent during the last interval,
  * and the peer is down when nothing at all arrived for `timeoutMs`. Counters
  * instead of a clock read per frame: the hot path only increments.

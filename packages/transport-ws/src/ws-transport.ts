@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'eventemitter3';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
-import type { Node, Signal, Transport } from '@troupe/actor-core';
+import type { Node } from '@troupe/actor-core';
+import type { Signal, Transport, TransportPort } from '@troupe/actor-core/wire';
 import { defaultCodec, type WireCodec } from './codec.js';
 import { resolveCookie } from './cookie.js';
 import { ConnectError, HandshakeError, InvalidUrlError, TransportClosedError } from './errors.js';
@@ -19,6 +20,7 @@ import { PeerConnection, type DownReason, type PeerHost } from './peer-connectio
 import { FailureLimiter } from './rate-limiter.js';
 import { Discovery } from './discovery/discovery.js';
 import { CloseReason } from './frame-types.js';
+import { backoffDelay } from './backoff.js';
 
 export interface NodeUpEvent {
   node: string;
@@ -87,16 +89,19 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   readonly maxBufferedBytes: number;
   readonly maxBatch: number;
   readonly maxFrameBytes: number;
+  /** @internal The node's side of the connections, from `attach`. */
+  port!: TransportPort;
   private readonly opts: ResolvedOptions;
-  private readonly peers = new Map<string, PeerConnection>();
+  /** @internal Authenticated connections, by peer name. */
+  readonly peers = new Map<string, PeerConnection>();
   /** Outgoing attempts that sent their HELLO, by peer name (simultaneous-connect resolution). */
   private readonly outgoing = new Map<string, Attempt>();
   private readonly dialing = new Map<string, Promise<string>>();
   private readonly sockets = new Set<WebSocket>();
   private readonly nonces = new NonceCache();
   private readonly limiter: FailureLimiter;
-  /** Test hook: peers whose traffic is dropped and whose connections are refused (see `block`). */
-  private readonly blocked = new Set<string>();
+  /** @internal Peers whose traffic is dropped and whose connections are refused (`block` in `@troupe/transport-ws/testing`). */
+  readonly blocked = new Set<string>();
   private readonly ticker: NodeJS.Timeout;
   private closed = false;
   private discoveryRunner: Discovery | null = null;
@@ -141,7 +146,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('Troupe node: WebSocket only\n');
     });
-    // No compression: it costs CPU per frame and rarely pays on a LAN (cluster-design §5.2).
+    // No compression: it costs CPU per frame and rarely pays on a LAN.
     const wss = new WebSocketServer({ server, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -156,7 +161,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     const clientTls: ClientOptions = tls === undefined ? {} : { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true };
     const t = new WsTransport(node, cookie, server, wss, url, clientTls, options);
     try {
-      node.dist.attach(t);
+      t.port = node.dist.attach(t);
     } catch (e) {
       // The node already has a transport: release the port, leave the other transport alone.
       t.closed = true;
@@ -281,24 +286,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
-    this.node.dist.detach();
+    this.port.detach();
     this.node.logger.info('transport-ws: closed', { node: this.node.name });
-  }
-
-  /** @internal Test hook: this side of the connection to `name` stops reading, writing and ticking, like a SIGSTOPped process. */
-  freeze(name: string): boolean {
-    const c = this.peers.get(name);
-    if (c === undefined) return false;
-    c.freeze();
-    return true;
-  }
-
-  /** @internal Test hook: undoes `freeze(name)` (SIGCONT): the connection then notices what the peer did meanwhile. */
-  unfreeze(name: string): boolean {
-    const c = this.peers.get(name);
-    if (c === undefined || !c.frozen) return false;
-    c.unfreeze();
-    return true;
   }
 
   /** Names being redialled after a transient nodedown (see `reconnect`). */
@@ -307,36 +296,18 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   }
 
   /**
-   * @internal Test hook (the multi-process harness's partition): from now on
-   * the connection to `name`, if up, silently drops traffic in both
-   * directions on this side, so each side sees `net_tick_timeout` (or the
-   * other's close) after the tick timeout, as in a real partition; and new
-   * connections to or from `name` are refused (close code 4019 `blocked`,
-   * not counted by the rate limiter) until `unblock(name)`.
+   * @internal A block on `name` (see `@troupe/transport-ws/testing`) was
+   * lifted: a reconnection it paused resumes after the initial delay (not at
+   * once, so a caller's own `connect` normally goes first), with a fresh
+   * give-up window since the partition was not the peer's fault.
    */
-  block(name: string): void {
-    this.blocked.add(name);
-    const c = this.peers.get(name);
-    if (c !== undefined) c.dropping = true;
-    this.node.logger.info('transport-ws: peer blocked (test hook)', { peer: name, connected: c !== undefined });
-  }
-
-  /**
-   * @internal Test hook: undoes `block(name)`. A reconnection paused by the
-   * block resumes after the initial delay (not at once, so a caller's own
-   * `connect`, as in the harness's `heal`, normally goes first).
-   */
-  unblock(name: string): boolean {
-    const had = this.blocked.delete(name);
-    if (had) this.node.logger.info('transport-ws: peer unblocked (test hook)', { peer: name });
+  resumeRedial(name: string): void {
     const r = this.redials.get(name);
-    if (had && r !== undefined && r.timer === null && !r.inFlight && this.opts.reconnect !== null) {
-      // The partition was not the peer's fault: a fresh give-up window.
+    if (r !== undefined && r.timer === null && !r.inFlight && this.opts.reconnect !== null) {
       r.attempts = 0;
       r.deadline = Date.now() + this.opts.reconnect.giveUpMs;
       this.scheduleRedial(r);
     }
-    return had;
   }
 
   // ---- Transport ------------------------------------------------------------------
@@ -372,7 +343,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     if (this.peers.get(conn.name) !== conn) return;
     this.peers.delete(conn.name);
     this.node.logger.info('transport-ws: node down', { peer: conn.name, reason });
-    this.node.dist.nodeDown(conn.name, reason);
+    this.port.nodeDown(conn.name, reason);
     this.emit('nodedown', { node: conn.name, reason });
     this.maybeRedial(conn, reason);
   }
@@ -403,9 +374,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.redials.delete(r.name);
       return;
     }
-    const base = Math.min(cfg.maxMs, cfg.initialMs * 2 ** Math.min(r.attempts, 30));
-    // ±25% jitter so the two ends (and a whole cluster) do not dial in lockstep.
-    const delay = Math.min(remaining, Math.max(1, Math.round(base * (0.75 + Math.random() * 0.5))));
+    const delay = Math.min(remaining, Math.max(1, backoffDelay(r.attempts, cfg)));
     r.timer = setTimeout(() => this.redial(r), delay);
     // Never what keeps a process alive; close() clears it anyway.
     r.timer.unref();
@@ -609,7 +578,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.cancelRedial(info.name);
     }
     this.node.logger.info('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null });
-    this.node.dist.nodeUp(info.name, info.creation, { hidden: conn.hidden, channel: conn });
+    this.port.nodeUp(info.name, info.creation, { hidden: conn.hidden, channel: conn });
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
     if (conn.hidden) return;
     // Transitive mesh: tell the newcomer our members, and our members the newcomer.

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Pid, SignalCodec, type Signal } from '@troupe/actor-core';
+import { Pid } from '@troupe/actor-core';
+import { SignalCodec, type Signal } from '@troupe/actor-core/wire';
 import { withType } from '../src/frame-encoder.js';
 import { CloseReason, FrameType } from '../src/index.js';
 import { COOKIE, Cluster, probe, type TestNode } from './helpers.js';

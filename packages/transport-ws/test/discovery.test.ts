@@ -115,7 +115,7 @@ describe('discovery (libcluster-style strategies)', () => {
           },
         }),
       ],
-      { backoffMs: 10, maxBackoffMs: 40, jitter: 0 },
+      { initialMs: 10, maxMs: 40, jitter: 0 },
     );
     runners.push(run);
     const f1 = await next(run, 'failed', (e) => e.url === null);

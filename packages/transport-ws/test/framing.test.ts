@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Pid, SignalCodec, type Signal } from '@troupe/actor-core';
+import { Pid } from '@troupe/actor-core';
+import { SignalCodec, type Signal } from '@troupe/actor-core/wire';
 import { FrameEncoder } from '../src/frame-encoder.js';
 import { decodeFrame } from '../src/frame-decoder.js';
 import { FrameType } from '../src/index.js';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GenServer, Node, Pid, Ref, Rpc, SignalCodec, isStarted, type Signal } from '@troupe/actor-core';
+import { GenServer, Node, Pid, Ref, Rpc, isStarted } from '@troupe/actor-core';
+import { SignalCodec, type Signal } from '@troupe/actor-core/wire';
 import { membersFrame, tickFrame, withType } from '../src/frame-encoder.js';
 import { encodeHandshake } from '../src/handshake/messages.js';
 import { initiatorNext, initiatorStart } from '../src/handshake/initiator.js';

@@ -3,6 +3,7 @@ import { Pid, type DownMessage, type ExitMessage } from '@troupe/actor-core';
 import { Liveness } from '../src/ticker.js';
 import { resolveOptions } from '../src/options.js';
 import { Cluster, nextEvent, probe } from './helpers.js';
+import { freeze } from '../src/testing/index.js';
 
 const c = new Cluster();
 afterEach(() => c.closeAll());
@@ -53,7 +54,7 @@ describe('liveness (ticks)', () => {
     // Bounded wait (several times timeout + tick); how fast detection is on a loaded machine is not asserted.
     const down = nextEvent(a.t, 'nodedown', () => true, 3000);
     const t0 = performance.now();
-    b.t.freeze('a@local');
+    freeze(b.t, 'a@local');
     expect(await down).toEqual({ node: 'b@local', reason: 'net_tick_timeout' });
     // Never before the peer was silent for the timeout less one tick (checked once per tick).
     expect(performance.now() - t0).toBeGreaterThanOrEqual(400 - 100 - 50);
@@ -98,7 +99,7 @@ describe('restart with a new creation', () => {
     const a = await c.start('a@local');
     const b1 = await c.start('b@local', {}, 111);
     await a.t.connect(b1.t.url);
-    b1.t.freeze('a@local'); // the old incarnation hangs, its socket still open
+    freeze(b1.t, 'a@local'); // the old incarnation hangs, its socket still open
     const events: string[] = [];
     a.t.on('nodedown', (e) => events.push(`down:${e.node}:${e.reason}`));
     a.t.on('nodeup', (e) => events.push(`up:${e.node}:${e.creation}`));

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pid, type ExitMessage } from '@troupe/actor-core';
 import { Cluster, nextEvent, probe } from './helpers.js';
+import { freeze } from '../src/testing/index.js';
 
 const c = new Cluster();
 afterEach(() => c.closeAll());
@@ -14,7 +15,7 @@ describe('bounded outgoing buffer', () => {
     const target = new Pid(pb.pid.node, pb.pid.id, pb.pid.creation);
     const pa = await probe(a.node, { trapExit: true });
     pa.ctx.link(target);
-    b.t.freeze('a@local'); // b stops reading: the kernel buffers fill, then ws buffers
+    freeze(b.t, 'a@local'); // b stops reading: the kernel buffers fill, then ws buffers
     const down = nextEvent(a.t, 'nodedown');
     const chunk = Buffer.alloc(256 * 1024, 1);
     let sent = 0;

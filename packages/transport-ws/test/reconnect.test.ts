@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveOptions } from '../src/options.js';
 import { Cluster, nextEvent, until } from './helpers.js';
+import { freeze, unfreeze } from '../src/testing/index.js';
 
 const c = new Cluster();
 afterEach(() => c.closeAll());
@@ -9,7 +10,7 @@ const RECONNECT = { initialMs: 50, maxMs: 200, giveUpMs: 5000 };
 
 describe('automatic reconnection', () => {
   it('options: on by default (250 ms → 5 s, 5 min), false turns it off, bad values are refused', () => {
-    expect(resolveOptions({}).reconnect).toEqual({ initialMs: 250, maxMs: 5000, giveUpMs: 300_000 });
+    expect(resolveOptions({}).reconnect).toEqual({ initialMs: 250, maxMs: 5000, jitter: 0.25, giveUpMs: 300_000 });
     expect(resolveOptions({ reconnect: false }).reconnect).toBeNull();
     expect(() => resolveOptions({ reconnect: { initialMs: 100, maxMs: 50 } })).toThrow(RangeError);
   });
@@ -19,14 +20,14 @@ describe('automatic reconnection', () => {
     const b = await c.start('b@local', { ...FAST, reconnect: RECONNECT });
     await a.t.connect(b.t.url);
     const down = nextEvent(a.t, 'nodedown', () => true, 3000);
-    b.t.freeze('a@local');
+    freeze(b.t, 'a@local');
     expect(await down).toEqual({ node: 'b@local', reason: 'net_tick_timeout' });
     // While b is stopped, a keeps trying (refused: b still holds the old connection).
     await a.log.wait((l) => l.level === 'debug' && /reconnect attempt/.test(l.msg));
     expect(a.t.reconnecting()).toEqual(['b@local']);
 
     const up = nextEvent(a.t, 'nodeup', (e) => e.node === 'b@local', 5000);
-    b.t.unfreeze('a@local'); // SIGCONT: b sees its connection gone
+    unfreeze(b.t, 'a@local'); // SIGCONT: b sees its connection gone
     expect(await up).toEqual({ node: 'b@local', creation: b.node.creation, hidden: false });
     await until(() => b.t.isConnected('a@local') && a.t.reconnecting().length === 0 && b.t.reconnecting().length === 0, 3000, 'both sides settled');
     expect(a.t.nodes()).toEqual(['b@local']);
@@ -58,7 +59,7 @@ describe('automatic reconnection', () => {
     const b = await c.start('b@local', { ...FAST, reconnect: false });
     await a.t.connect(b.t.url);
     const down = nextEvent(a.t, 'nodedown');
-    b.t.freeze('a@local');
+    freeze(b.t, 'a@local');
     await down;
     expect(a.t.reconnecting()).toEqual([]);
   });

@@ -10,6 +10,7 @@ import {
   type Pid,
 } from '@troupe/actor-core';
 import { Cluster, nextEvent, probe, type TestNode } from './helpers.js';
+import { freeze } from '../src/testing/index.js';
 
 const c = new Cluster();
 afterEach(() => c.closeAll());
@@ -78,7 +79,7 @@ describe('rpc over WebSocket (rpc_SUITE / erpc_SUITE)', () => {
 
   it('rpc_SUITE call_reqtmo: the timeout fires on time while the peer does not read', async () => {
     const [a, b] = await mesh();
-    b.t.freeze('a@local');
+    freeze(b.t, 'a@local');
     const t0 = performance.now();
     const e = await Rpc.call(a.node, 'b@local', 'add', [1, 2], { timeoutMs: 150 }).catch((x: unknown) => x);
     // Never early (the 1 ms allows for timer granularity); how late is a matter of load, not asserted here.

@@ -4,7 +4,7 @@ import type { Proc } from '../internal/process.js';
 import { DEFAULT_CALL_TIMEOUT } from '../internal/calls.js';
 import { BadArgError } from '../errors.js';
 import { formatReason, type ExitReason } from '../exit-reason.js';
-import type { Origin } from '../start-result.js';
+import { nodeOf, type Origin } from '../start-result.js';
 import type { Dest, SpawnOptions, ViaName } from '../types.js';
 import { ServerProcess, type AnyServer, type Boot, type SysRequest } from './server.js';
 import type {
@@ -16,10 +16,6 @@ import type {
   StartOptions,
   UntypedDest,
 } from './types.js';
-
-function nodeOf(origin: Origin): Node {
-  return origin instanceof Node ? origin : origin.node;
-}
 
 /** The calling process, if the origin is one (for links, monitors and calling_self detection). */
 function procOf(origin: Origin): Proc | null {

@@ -47,7 +47,8 @@ const enum Kind {
 /**
  * The GenServer loop as a behaviour-style process: `handle` runs once per
  * message, so a synchronous callback costs no Promise; an async one returns
- * its promise and the process stays suspended until it settles (N4).
+ * its promise and the process stays suspended until it settles (one message
+ * in flight at a time, in order, as in OTP).
  * Exits go through `node.terminate` directly rather than a throw, so the
  * process is dead synchronously, before any starter or caller resumes.
  */
@@ -102,7 +103,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
     return this.initDone(r);
   }
 
-  /** Maps init's result to the start result (OTP's table, §1.8 #49), then runs its action. */
+  /** Maps init's result to the start result (`{ok}`/`ignore`/`{stop}`/`{error}` as `gen_server:start` does), then runs its action. */
   private initDone(r: unknown): unknown {
     const p = this.proc;
     if (!p.alive) return undefined; // killed while init was pending (e.g. the start timeout)
@@ -245,7 +246,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
 
   private result(kind: Kind, r: unknown, from: From | null): unknown {
     const p = this.proc;
-    if (!p.alive) return undefined; // killed while an async callback ran: its result is ignored (N3)
+    if (!p.alive) return undefined; // killed while an async callback ran: its result is ignored (the exit already happened)
     if (typeof r !== 'object' || r === null) return this.stop({ bad_return_value: r });
     const o = r as Record<string, unknown>;
     if ('stop' in o) {

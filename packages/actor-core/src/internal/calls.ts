@@ -132,7 +132,7 @@ export class Calls {
         server.deliver({ $gen: 'call', from: { node: node.name, tag, pid: self }, req } satisfies CallEnvelope);
       } else {
         // One signal: the server's node builds the envelope and monitors the server for the call.
-        node.dist.call(remoteName ?? pid!, tag, self, req);
+        node.dist.outgoing.call(remoteName ?? pid!, tag, self, req);
       }
     } catch (e) {
       // Not sent (an unencodable request, a throwing receive filter): the caller's error.
@@ -174,7 +174,7 @@ export class Calls {
     if (pc === undefined) return;
     this.pending.delete(tag);
     if (pc.server !== null) pc.server.callers--;
-    else if (fromNode !== pc.serverNode) this.node.dist.demonitorForCall(pc.serverNode, tag);
+    else if (fromNode !== pc.serverNode) this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
     pc.resolve(value);
   }
 
@@ -230,7 +230,7 @@ export class Calls {
       if (pc.deadline <= now) {
         this.pending.delete(pc.tag);
         if (pc.server !== null) pc.server.callers--;
-        else this.node.dist.demonitorForCall(pc.serverNode, pc.tag);
+        else this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
         pc.reject(new CallTimeoutError(pc.target, pc.timeoutMs));
       } else if (pc.deadline < next) {
         next = pc.deadline;

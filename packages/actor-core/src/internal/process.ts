@@ -147,7 +147,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
     return new Promise((resolve) => {
       const w: Waiter = { match, resolve: (m) => { this.handled++; resolve(m); }, timer: null };
       if (timeout !== undefined && Number.isFinite(timeout)) {
-        // setTimeout fires after 1 ms above 2^31-1 ms (§3 N7): chain timers up to the deadline.
+        // setTimeout fires after 1 ms above 2^31-1 ms: chain timers up to the deadline.
         const due = Date.now() + timeout;
         const arm = (left: number): void => {
           w.timer = setTimeout(() => {

@@ -51,7 +51,7 @@ export class Scheduler {
     this.queue.push(p);
     if (!this.scheduled) {
       this.scheduled = true;
-      process.nextTick(this.runBound); // the cheapest wake-up (node-performance.md §1), once per idle→busy
+      process.nextTick(this.runBound); // the cheapest wake-up (no timer, no I/O phase), once per idle→busy
     }
   }
 

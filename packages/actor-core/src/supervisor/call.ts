@@ -1,12 +1,7 @@
-import type { Origin } from '../start-result.js';
+import { nodeOf, type Origin } from '../start-result.js';
 import type { Dest } from '../types.js';
 import type { Node } from '../node.js';
 import { CallExitError } from '../errors.js';
-
-/** The node an origin belongs to. */
-export function nodeOf(origin: Origin): Node {
-  return 'self' in origin ? origin.node : origin;
-}
 
 /**
  * A supervisor request through the node's one call path. Supervisor calls

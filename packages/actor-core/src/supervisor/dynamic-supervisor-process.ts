@@ -77,7 +77,7 @@ export class DynamicSupervisorProcess {
     }
   }
 
-  /** Stops every child at once: the total time is bounded by the largest shutdown timeout (OTP #65). */
+  /** Stops every child at once: the total time is bounded by the largest shutdown timeout, as OTP's dynamic supervisor does. */
   private async shutdownWith(reason: ExitReason): Promise<never> {
     const targets: { pid: Pid; shutdown: ResolvedChildSpec['shutdown'] }[] = [];
     for (const c of this.children.values()) if (c.pid instanceof Pid) targets.push({ pid: c.pid, shutdown: c.spec.shutdown });

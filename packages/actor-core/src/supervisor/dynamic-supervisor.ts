@@ -8,7 +8,8 @@ import { DynamicSupervisorProcess, type DynamicChildInfo, type ResolvedDynamicFl
 import type { ChildCounts } from './supervisor-process.js';
 import type { ChildStarted } from './supervisor.js';
 import { launch } from './launch.js';
-import { nodeOf, stopSup, supCall } from './call.js';
+import { stopSup, supCall } from './call.js';
+import { nodeOf } from '../start-result.js';
 
 export interface DynamicSupervisorFlags {
   /** `startChild` returns `{ error: 'max_children' }` once this many children exist. Default: no limit. */

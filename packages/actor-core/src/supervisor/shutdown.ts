@@ -14,7 +14,8 @@ interface Pending {
 }
 
 /**
- * Stops children the OTP way (#64) and returns each one's exit reason by pid key.
+ * Stops children the OTP way (exit `shutdown`, then `kill` after the child's
+ * shutdown timeout; `brutal_kill` kills at once) and returns each one's exit reason by pid key.
  * All targets are stopped concurrently (DynamicSupervisor; a static supervisor
  * passes one at a time to keep reverse order). Runs inside a trap-exit,
  * process-style supervisor:

@@ -28,7 +28,7 @@ export interface RestartPlan {
   readonly start: string[];
 }
 
-/** Whether a child with this restart type is restarted after exiting with `reason` (OTP #67). */
+/** Whether a child with this restart type is restarted after exiting with `reason`: permanent always, transient unless normal/shutdown, temporary never (OTP). */
 export function shouldRestart(restart: RestartType, reason: ExitReason): boolean {
   if (restart === 'permanent') return true;
   if (restart === 'transient') return !isNormalExit(reason);
@@ -53,7 +53,8 @@ export function onChildExit(children: readonly ChildView[], id: string, reason: 
 }
 
 /**
- * Which children a restart of `id` touches (OTP #68). Bystanders are stopped
+ * Which children a restart of `id` touches (one_for_one: itself; one_for_all:
+ * all; rest_for_one: it and those started after it, as in OTP). Bystanders are stopped
  * newest first; temporary bystanders are dropped, not restarted.
  */
 export function planRestart(strategy: Strategy, children: readonly ChildView[], id: string): RestartPlan {

@@ -156,7 +156,7 @@ export class SupervisorProcess {
     }
   }
 
-  /** Stops every child, newest first (OTP #64). */
+  /** Stops every child, newest first (the reverse of start order, as OTP does). */
   private async terminateAll(): Promise<void> {
     for (const child of [...this.children].reverse()) await this.stop(child);
   }

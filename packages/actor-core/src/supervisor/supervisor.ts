@@ -14,7 +14,8 @@ import {
 } from './child-spec.js';
 import { SupervisorProcess, type ChildCounts, type ChildInfo } from './supervisor-process.js';
 import { launch } from './launch.js';
-import { nodeOf, stopSup, supCall } from './call.js';
+import { stopSup, supCall } from './call.js';
+import { nodeOf } from '../start-result.js';
 
 export interface SupervisorOptions {
   /** Register the supervisor under this local name; if taken, start returns `{ error: { already_started: pid } }`. */

@@ -3,6 +3,7 @@ import { OutLog } from './out-log.js';
 import { Partition } from './partition.js';
 import { emptyStats, type SyncStats } from './stats.js';
 import { parseSyncMsg, type ValueCheck } from './validate.js';
+import type { EngineOptions, PeerSyncInfo } from './engine-options.js';
 import {
   OP_ADD,
   OP_RM,
@@ -10,38 +11,13 @@ import {
   originKey,
   type Diff,
   type Entry,
-  type Origin,
+  type WriterIncarnation,
   type OriginKey,
   type Out,
   type SyncMsg,
   type WireEntry,
   type WireOp,
 } from './types.js';
-
-export interface EngineOptions<V> {
-  /** This replica's origin: the only one it writes. */
-  self: Origin;
-  /** Checks a value from a peer (e.g. "a pid of that peer's node"); default: accept. */
-  acceptValue?: ValueCheck;
-  /** Own ops kept for delta shipping (default 10 000); older peers get a snapshot. */
-  maxLogOps?: number;
-  /** Ops per DELTA frame (default 500). */
-  maxOpsPerDelta?: number;
-  /** Rows per snapshot chunk (default 1000). */
-  chunkSize?: number;
-  /** Deltas held while a snapshot of the same origin is staged (default 1000). */
-  maxQueuedDeltas?: number;
-  /**
-   * Turns a value a peer sent (already checked by `acceptValue`) into the
-   * form this replica stores, e.g. a compact one (fields its origin implies
-   * dropped). Only peers' entries pass here; own values are stored as given.
-   */
-  adopt?: (value: V, origin: Origin) => V;
-  /** Called after each state change with what changed (synchronously). */
-  onDiff?: (diff: Diff<V>) => void;
-  /** Rejections, repairs and aborts, for logging. */
-  onEvent?: (event: string, data: Record<string, unknown>) => void;
-}
 
 /** A snapshot being received: applied only when complete and consistent. */
 interface Staging<V> {
@@ -58,7 +34,7 @@ interface Staging<V> {
 interface PeerSync<V> {
   readonly peer: string;
   /** The peer's current writer incarnation, once we heard from it. */
-  origin: Origin | null;
+  origin: WriterIncarnation | null;
   /** The peer's replica exists (it sent something): push deltas to it. */
   ready: boolean;
   /** Our seq shipped to it (optimistically: FIFO links rarely lose). */
@@ -78,19 +54,6 @@ interface PeerSync<V> {
   snapTick: number;
 }
 
-/** Per-peer view, for diagnostics and membership status. */
-export interface PeerSyncInfo {
-  peer: string;
-  origin: Origin | null;
-  ready: boolean;
-  synced: boolean;
-  /** How far we integrated its log, and how far it says it is. */
-  have: number;
-  advertised: number;
-  /** How far it integrated ours. */
-  acked: number;
-}
-
 const NO_NACK = -2;
 
 /**
@@ -99,7 +62,7 @@ const NO_NACK = -2;
  * pending deltas and acks) and `tick()` (anti-entropy) return the frames to
  * send; the host (a process, or a simulator) carries them. No timers, no I/O.
  *
- * Invariants (reference §5.4-§5.7):
+ * Invariants:
  * - a partition's `upTo` only advances over ops actually integrated: a
  *   delta applies only if `from <= upTo < to` (the causal delta-merging
  *   condition); a snapshot replaces the partition only once every chunk
@@ -110,7 +73,7 @@ const NO_NACK = -2;
  *   bounded and GC'd below what every peer acked.
  */
 export class SyncEngine<V> {
-  readonly self: Origin;
+  readonly self: WriterIncarnation;
   readonly stats: SyncStats = emptyStats();
   private seq = 0;
   private sid = 0;
@@ -122,7 +85,7 @@ export class SyncEngine<V> {
   private readonly log: OutLog<V>;
   private readonly peers = new Map<string, PeerSync<V>>();
   private readonly accept: ValueCheck;
-  private readonly adopt: ((v: V, o: Origin) => V) | undefined;
+  private readonly adopt: ((v: V, o: WriterIncarnation) => V) | undefined;
   private readonly maxOpsPerDelta: number;
   private readonly chunkSize: number;
   private readonly maxQueued: number;
@@ -197,7 +160,7 @@ export class SyncEngine<V> {
   }
 
   /** What we hold of `origin`: `{ up, dg, count }`, or undefined. */
-  partitionInfo(origin: Origin): { up: number; dg: number; count: number } | undefined {
+  partitionInfo(origin: WriterIncarnation): { up: number; dg: number; count: number } | undefined {
     const p = this.parts.get(originKey(origin));
     return p === undefined ? undefined : { up: p.upTo, dg: p.digest, count: p.live.size };
   }
@@ -641,14 +604,14 @@ export class SyncEngine<V> {
     if (ps.advertised >= 0 && (p?.upTo ?? 0) >= ps.advertised) ps.synced = true;
   }
 
-  private partition(o: Origin): Partition<V> {
+  private partition(o: WriterIncarnation): Partition<V> {
     const k = originKey(o);
     let p = this.parts.get(k);
     if (p === undefined) this.parts.set(k, (p = new Partition<V>({ peer: o.peer, inc: o.inc })));
     return p;
   }
 
-  private dropOrigin(o: Origin): void {
+  private dropOrigin(o: WriterIncarnation): void {
     const k = originKey(o);
     const p = this.parts.get(k);
     if (p === undefined || p === this.own) return;
@@ -688,7 +651,7 @@ export class SyncEngine<V> {
     p.upTo = seq;
   }
 
-  private adopted(v: V, o: Origin): V {
+  private adopted(v: V, o: WriterIncarnation): V {
     return this.adopt === undefined ? v : this.adopt(v, o);
   }
 

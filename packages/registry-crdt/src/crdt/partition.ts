@@ -1,4 +1,4 @@
-import type { Entry, Origin } from './types.js';
+import type { Entry, WriterIncarnation } from './types.js';
 
 /**
  * Everything a replica knows about one origin: the live entries that the
@@ -11,5 +11,5 @@ export class Partition<V> {
   digest = 0;
   readonly live = new Map<number, Entry<V>>();
 
-  constructor(readonly origin: Origin) {}
+  constructor(readonly origin: WriterIncarnation) {}
 }

@@ -1,5 +1,5 @@
 /**
- * Shared types of the owner-authoritative delta-CRDT (reference §5.4).
+ * Shared types of the owner-authoritative delta-CRDT: each entry is written only by its owner's node (see docs/DESIGN.md).
  *
  * Every entry is written only by the replica (origin) that hosts its
  * process. An origin's state is the replay of its own op log 1..upTo, so a
@@ -12,7 +12,7 @@
  * restart of the writer on the same peer (the hosting code makes sure a
  * lower `inc`, or another node incarnation, is never accepted again).
  */
-export interface Origin {
+export interface WriterIncarnation {
   readonly peer: string;
   readonly inc: number;
 }
@@ -20,13 +20,13 @@ export interface Origin {
 /** `peer#inc`: an origin as a Map key. */
 export type OriginKey = string;
 
-export function originKey(o: Origin): OriginKey {
+export function originKey(o: WriterIncarnation): OriginKey {
   return `${o.peer}#${o.inc}`;
 }
 
 /** A live entry: written by `origin`, identified there by `id` (the seq of its `add`). */
 export interface Entry<V> {
-  readonly origin: Origin;
+  readonly origin: WriterIncarnation;
   readonly id: number;
   readonly key: string;
   value: V;
@@ -63,15 +63,15 @@ export interface Seen {
  */
 export type SyncMsg<V> =
   /** I am `o` at `up` with digest `dg`; `seen` is my view of your origin (null: none). Also the anti-entropy probe and an ack. */
-  | { t: 'hello'; o: Origin; up: number; dg: number; seen: Seen | null }
+  | { t: 'hello'; o: WriterIncarnation; up: number; dg: number; seen: Seen | null }
   /** Ops `(from, to]` of my log. */
-  | { t: 'delta'; o: Origin; from: number; to: number; ops: WireOp<V>[] }
+  | { t: 'delta'; o: WriterIncarnation; from: number; to: number; ops: WireOp<V>[] }
   /** I have integrated your log up to `up`. */
-  | { t: 'ack'; o: Origin; up: number }
+  | { t: 'ack'; o: WriterIncarnation; up: number }
   /** I miss your ops after `have` (-1: send me a full snapshot). */
-  | { t: 'nack'; o: Origin; have: number }
+  | { t: 'nack'; o: WriterIncarnation; have: number }
   /** Chunk `i` of `n` of snapshot `sid` of my origin at `up`; the last chunk carries the total `count` and digest `dg`. */
-  | { t: 'snap'; o: Origin; sid: number; up: number; i: number; n: number; rows: WireEntry<V>[]; count: number; dg: number };
+  | { t: 'snap'; o: WriterIncarnation; sid: number; up: number; i: number; n: number; rows: WireEntry<V>[]; count: number; dg: number };
 
 /** What one state change did, for subscribers (pg events, registry conflicts). */
 export interface Diff<V> {
@@ -84,7 +84,7 @@ export interface Diff<V> {
    * peer went down or left, or a new incarnation superseded it): services
    * that must act on a lost owner (supervisor take-over) tell it from a normal removal.
    */
-  dropped?: Origin;
+  dropped?: WriterIncarnation;
 }
 
 /** A message for one peer. */

@@ -1,4 +1,4 @@
-import { OP_ADD, OP_RM, OP_UPD, type Origin, type SyncMsg, type WireEntry, type WireOp } from './types.js';
+import { OP_ADD, OP_RM, OP_UPD, type WriterIncarnation, type SyncMsg, type WireEntry, type WireOp } from './types.js';
 
 /**
  * Shape checks for frames from peers: nothing a peer sends may throw inside
@@ -9,13 +9,13 @@ import { OP_ADD, OP_RM, OP_UPD, type Origin, type SyncMsg, type WireEntry, type 
 const isSeq = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 
-export function isOrigin(x: unknown): x is Origin {
+export function isOrigin(x: unknown): x is WriterIncarnation {
   return isObj(x) && typeof x.peer === 'string' && x.peer.length > 0 && isSeq(x.inc);
 }
 
-export type ValueCheck = (value: unknown, origin: Origin) => boolean;
+export type ValueCheck = (value: unknown, origin: WriterIncarnation) => boolean;
 
-function isOp(x: unknown, o: Origin, ok: ValueCheck): boolean {
+function isOp(x: unknown, o: WriterIncarnation, ok: ValueCheck): boolean {
   if (!Array.isArray(x) || !isSeq(x[0])) return false;
   switch (x[1]) {
     case OP_ADD:
@@ -29,7 +29,7 @@ function isOp(x: unknown, o: Origin, ok: ValueCheck): boolean {
   }
 }
 
-function isRow(x: unknown, o: Origin, ok: ValueCheck): boolean {
+function isRow(x: unknown, o: WriterIncarnation, ok: ValueCheck): boolean {
   return Array.isArray(x) && x.length === 4 && isSeq(x[0]) && typeof x[1] === 'string' && ok(x[2], o) && isSeq(x[3]);
 }
 

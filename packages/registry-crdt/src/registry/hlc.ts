@@ -4,7 +4,7 @@ import { smallInt } from './conflict.js';
  * A hybrid logical clock: wall time, plus a counter that orders events
  * within one millisecond and after observing a claim from a node whose
  * clock runs ahead. A claim made after seeing another claim is therefore
- * always "later", whatever the skew (reference §5.8).
+ * always "later", whatever the skew.
  */
 export class Hlc {
   private wall = 0;

@@ -3,8 +3,8 @@ import type { ChildBehaviour } from './types.js';
 
 /**
  * Child behaviours per node: a spec names one, and whichever node the hash
- * picks resolves the name locally (the module-registry indirection of the
- * reference §7). Kept beside the node, not in it: actor-core knows nothing
+ * picks resolves the name locally (as Erlang resolves a module name on the
+ * node that runs it: code is not shipped between nodes). Kept beside the node, not in it: actor-core knows nothing
  * of distributed supervisors.
  */
 const tables = new WeakMap<Node, Map<string, ChildBehaviour<never, unknown>>>();

@@ -1,4 +1,4 @@
-import { BadArgError, GenServer, TroupeError, CallTimeoutError, type Node, type Origin, type Pid, type ViaRegistry } from '@troupe/actor-core';
+import { BadArgError, GenServer, TroupeError, CallTimeoutError, nodeOf, type Node, type Origin, type Pid, type ViaRegistry } from '@troupe/actor-core';
 import { resolveMembership } from '../membership/resolve.js';
 import type { MemberInfo, MembersMode } from '../membership/types.js';
 import { Hlc } from '../registry/hlc.js';
@@ -7,11 +7,11 @@ import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.
 import { behaviourOf, registerBehaviour } from './behaviours.js';
 import { DRAIN_KEY, acceptSupValue, isRecord, type SupValue } from './record.js';
 import { homeOf, rendezvous } from './rendezvous.js';
-import { callServer, supServerName, supervisorServer, SupervisorCore, type LocalChildView, type Redirect } from './server.js';
+import { SupervisorCore, type LocalChildView, type Redirect } from './supervisor-core.js';
+import { callServer, supServerName, supervisorServer } from './supervisor-server.js';
 import { normalizeSpec } from './spec.js';
 import type { ChildBehaviour, DistChildCounts, DistChildInfo, DistChildSpec, DistStartChildResult, DistributedSupervisorOptions, PlacementStrategy } from './types.js';
 
-const nodeOfOrigin = (o: Origin): Node => ('self' in o ? o.node : o);
 
 /** Hops a `startChild` follows when the chosen home refuses (draining) or is gone; the last one forces (Horde's proxy TTL). */
 const MAX_HOPS = 3;
@@ -24,8 +24,8 @@ export interface DrainResult {
 }
 
 /**
- * Horde.DynamicSupervisor semantics over the owner-authoritative CRDT
- * (reference §5.9): one instance per node forms a cluster service.
+ * Horde.DynamicSupervisor semantics over the owner-authoritative CRDT:
+ * one instance per node forms a cluster service.
  *
  * - `startChild` places a child on one `alive` member by rendezvous hashing
  *   of its stable id; the home starts it under its local server (restart
@@ -74,7 +74,7 @@ export class DistributedSupervisor implements ViaRegistry<string> {
 
   /** Starts this node's instance; resolves once it synced with the members that answered (`whenReady`). */
   static async start(origin: Origin, opts: DistributedSupervisorOptions): Promise<DistributedSupervisor> {
-    const node = nodeOfOrigin(origin);
+    const node = nodeOf(origin);
     if (typeof opts?.name !== 'string' || opts.name.length === 0) throw new BadArgError('DistributedSupervisor.start: name must be a non-empty string');
     if (opts.strategy !== undefined && opts.strategy !== 'one_for_one') throw new BadArgError(`DistributedSupervisor.start: only strategy 'one_for_one' is supported`);
     const intensity = opts.intensity ?? 3;
@@ -114,7 +114,7 @@ export class DistributedSupervisor implements ViaRegistry<string> {
       registry: opts.registry,
       hlc: new Hlc(),
       intensity,
-      periodMs: period * 1000,
+      period,
       orphanGraceMs,
       tickMs: Math.max(5, Math.min(100, Math.floor(orphanGraceMs / 4))),
     });

@@ -24,7 +24,7 @@ export interface Orphan {
  * the first starts it at once; the node ranked `r` only if nobody did after
  * `r * graceMs` (nodes can briefly disagree on the alive set, and a node
  * that joined after the loss never saw the record). Take-over is thus
- * independent of the order of events and idempotent (reference §2.7).
+ * independent of the order of events and idempotent.
  */
 export class Orphans {
   private readonly m = new Map<string, Orphan>();

@@ -3,7 +3,7 @@ import type { Entry } from '../crdt/types.js';
 import { isWireSpec, type WireSpec } from './spec.js';
 
 /**
- * A child record (reference §5.9), written only by the node hosting the
+ * A child record of a distributed supervisor, written only by the node hosting the
  * child, keyed by child id. It is a registry `Claim` (pid, meta, at, lc) so
  * the Registry's conflict rule orders duplicates. `st`: `run` while the
  * child runs there; `off` once relinquished by a graceful drain, carrying

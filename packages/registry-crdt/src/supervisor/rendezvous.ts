@@ -7,7 +7,7 @@ export function hrwScore(key: string, node: string): number {
 }
 
 /**
- * Rendezvous (highest random weight) hashing (reference §5.9): a key's home
+ * Rendezvous (highest random weight) hashing: a key's home
  * is the node with the highest score; removing a node moves only its keys,
  * adding one takes ~1/N of new keys. Ties go to the lower node name.
  */

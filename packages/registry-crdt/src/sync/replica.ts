@@ -1,12 +1,13 @@
 import { GenServer, isDownMessage, type ExitReason, type Node, type Pid, type ProcessContext, type Ref } from '@troupe/actor-core';
-import { SyncEngine, type EngineOptions } from '../crdt/engine.js';
+import { SyncEngine } from '../crdt/engine.js';
+import type { EngineOptions } from '../crdt/engine-options.js';
 import type { SyncStats } from '../crdt/stats.js';
-import type { Diff, Origin, Out } from '../crdt/types.js';
+import type { Diff, WriterIncarnation, Out } from '../crdt/types.js';
 import type { ValueCheck } from '../crdt/validate.js';
 import type { MemberEvents, MemberInfo, MemberSource } from '../membership/types.js';
 import { isEnvelope, serverName, type Envelope } from './envelope.js';
 
-/** Timing of a replica; the defaults are the reference's §5.11. */
+/** Timing of a replica; the defaults suit a LAN cluster of tens of nodes. */
 export interface ReplicaTiming {
   /**
    * Micro-batch window for pushing local changes (default 5 ms): a change
@@ -27,7 +28,7 @@ export interface ReplicaOptions<V> extends ReplicaTiming {
   members: MemberSource;
   acceptValue: ValueCheck;
   /** Stored form of a peer's value (see `EngineOptions.adopt`). */
-  adopt?: (value: V, origin: Origin) => V;
+  adopt?: (value: V, origin: WriterIncarnation) => V;
   onDiff?: (d: Diff<V>) => void;
   /**
    * Whether a local pid is one the service watches, for services that index

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Logger } from '@troupe/actor-core';
 import type { DiscoveryStrategy } from './strategy.js';
+import { backoffDelay, clampJitter, type BackoffOptions } from '../backoff.js';
 
 /** What the runner needs of a transport (a `WsTransport` is one). */
 export interface DiscoveryHost {
@@ -11,14 +12,8 @@ export interface DiscoveryHost {
   disconnect(name: string): boolean;
 }
 
-export interface DiscoveryOptions {
-  /** First retry delay after a failure (ms, default 500); doubles per failure. */
-  backoffMs?: number;
-  /** Largest retry delay (ms, default 30 000). */
-  maxBackoffMs?: number;
-  /** Random spread of retry delays, 0..1 (default 0.2), so a restarted cluster does not dial in lockstep. */
-  jitter?: number;
-}
+/** Retry backoff of failed lookups and dials (defaults: 500 ms doubling to 30 s, jitter 0.2). */
+export type DiscoveryOptions = BackoffOptions;
 
 export interface DiscoveryEvents {
   connected: (e: { strategy: string; url: string; node: string }) => void;
@@ -51,9 +46,7 @@ interface Loop {
  */
 export class Discovery extends EventEmitter<DiscoveryEvents> {
   private readonly loops: Loop[];
-  private readonly backoffMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly jitter: number;
+  private readonly backoff: Required<BackoffOptions>;
   private stopped = false;
 
   constructor(
@@ -63,9 +56,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   ) {
     super();
     this.loops = strategies.map((strategy) => ({ strategy, targets: new Map(), timer: null, failures: 0 }));
-    this.backoffMs = opts.backoffMs ?? 500;
-    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
-    this.jitter = Math.min(1, Math.max(0, opts.jitter ?? 0.2));
+    this.backoff = { initialMs: opts.initialMs ?? 500, maxMs: opts.maxMs ?? 30_000, jitter: clampJitter(opts.jitter ?? 0.2) };
   }
 
   /** Starts every strategy (the first round runs at once). */
@@ -91,9 +82,9 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     return this.loops.flatMap((l) => [...l.targets].map(([url, t]) => ({ strategy: l.strategy.name, url, node: t.node, failures: t.failures })));
   }
 
+  /** The retry delay after `failures` (≥ 1) consecutive failures. */
   private delay(failures: number): number {
-    const base = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** Math.min(failures - 1, 30));
-    return Math.round(base * (1 - this.jitter + 2 * this.jitter * Math.random()));
+    return backoffDelay(failures - 1, this.backoff);
   }
 
   private schedule(l: Loop, ms: number): void {

@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { FrameType } from '../frame-types.js';
-import { isValidNodeName } from '../node-name.js';
+import { isValidNodeName } from '@troupe/actor-core';
 
 /**
  * The three handshake messages (numbered as in `acceptor.ts` /

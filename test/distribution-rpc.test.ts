@@ -1,5 +1,5 @@
 /**
- * rpc across real processes (otp-semantics #86): a node dying mid-call gives
+ * rpc across real processes: a node dying mid-call gives
  * a node-down error, not a hang; multicall reports it among the bad nodes.
  */
 import { describe, expect, it } from 'vitest';

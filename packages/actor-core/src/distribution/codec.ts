@@ -1,6 +1,7 @@
 import { Packr, addExtension } from 'msgpackr';
 import { Pid, Ref } from '../pid.js';
 import { TroupeError } from '../errors.js';
+import { errText } from '../exit-reason.js';
 import type { RemoteName } from '../types.js';
 import type { Signal } from './signals.js';
 
@@ -22,7 +23,7 @@ import type { Signal } from './signals.js';
  * integers (their nodes are the connection's ends, `CodecEnds`); other pids
  * use the extension. The codec keeps no per-peer state, so a transport can
  * use one instance for every peer; `encodeMany` packs a batch into one frame
- * (what pays on the wire, node-performance.md §8).
+ * (one WebSocket message per batch is worth >10x over one per signal).
  *
  * Differences from local sends (documented, not bugs): a `Map` arrives as a
  * plain object, functions become `undefined`, and a symbol,
@@ -436,7 +437,7 @@ export class SignalCodec {
   private readonly scratch = new SignalBatch();
 
   constructor() {
-    // No records: standalone records cost more than plain maps (node-performance.md §7), and
+    // No records: standalone msgpackr records cost more than plain maps, and
     // per-stream (`sequential`) records would desync the peer if an encode failed half-way.
     // `moreTypes`: Set and Error survive; `useBigIntExtension`: any bigint does.
     this.packr = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true });
@@ -581,8 +582,4 @@ export class SignalCodec {
       return new CodecError('TROUPE_ERR_DECODE', `malformed frame: ${errText(e)}`);
     }
   }
-}
-
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

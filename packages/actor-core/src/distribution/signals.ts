@@ -1,6 +1,7 @@
 import type { Pid, Ref } from '../pid.js';
 import type { ExitReason } from '../exit-reason.js';
 import type { RemoteName } from '../types.js';
+import type { DecodedFrame } from './codec.js';
 
 /**
  * What crosses between nodes. A transport must deliver the signals for one
@@ -53,10 +54,11 @@ export interface PeerChannel {
 }
 
 /**
- * What a transport implements. It authenticates peers, then calls
- * `node.dist.nodeUp(name, creation)`, feeds every signal received to
- * `node.dist.handle(from, signal)`, and calls `node.dist.nodeDown(name, reason)`
- * once the connection is gone (after the last signal from it).
+ * What a transport implements. It attaches with `node.dist.attach(transport)`,
+ * authenticates peers, then calls `port.nodeUp(name, creation)`, feeds every
+ * signal received to `port.handle(from, signal)` (or a decoded frame to
+ * `port.handleFrame`), and calls `port.nodeDown(name, reason)` once the
+ * connection is gone (after the last signal from it).
  */
 export interface Transport {
   /**
@@ -68,4 +70,31 @@ export interface Transport {
   sendSignal(node: string, signal: Signal): boolean;
   /** Called when the node shuts down: close every connection (peers then see `nodedown`). */
   close?(): void;
+}
+
+/** What `node.dist.attach` hands a transport: the node's side of its connections. */
+export interface TransportPort {
+  /**
+   * An authenticated connection to `name` (incarnation `creation`). A
+   * `hidden` peer is listed only by `nodes('hidden')`; `channel` is the
+   * transport's FIFO to it (the send fast path).
+   */
+  nodeUp(name: string, creation: number, opts?: { hidden?: boolean; channel?: PeerChannel }): void;
+  /**
+   * The connection to `name` is gone: every link to its processes fires
+   * `noconnection`, every monitor a DOWN with `noconnection`, every pending
+   * call fails with a node-down error, every pending spawn on it too.
+   * Called after the last signal from it.
+   */
+  nodeDown(name: string, reason: string): void;
+  /** A signal from `fromNode`, in the order it was sent. Nothing in it can throw out of here. */
+  handle(fromNode: string, s: Signal): void;
+  /**
+   * A decoded frame from `fromNode`: as `handle` for each of its signals in
+   * order. Stops when `conn.closed` becomes true or `fromNode` is no longer
+   * connected.
+   */
+  handleFrame(fromNode: string, frame: DecodedFrame, conn?: { readonly closed: boolean } | null): void;
+  /** The transport closed: it is detached and every peer is down (reason `shutdown`). */
+  detach(): void;
 }

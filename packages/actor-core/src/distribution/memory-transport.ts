@@ -2,7 +2,7 @@ import { Pid, Ref } from '../pid.js';
 import { BadArgError } from '../errors.js';
 import type { Node } from '../node.js';
 import { SignalCodec } from './codec.js';
-import type { Signal, Transport } from './signals.js';
+import type { Signal, Transport, TransportPort } from './signals.js';
 
 export interface MemoryNetworkOptions {
   /**
@@ -60,6 +60,9 @@ class Lane {
 
 /** The `Transport` a `MemoryNetwork` attaches to each of its nodes. */
 export class MemoryTransport implements Transport {
+  /** @internal The node's side, set when the network attaches this transport. */
+  port: TransportPort | null = null;
+
   constructor(
     private readonly net: MemoryNetwork,
     readonly node: Node,
@@ -108,7 +111,7 @@ export class MemoryNetwork {
     }
     let t = this.transports.get(node);
     if (t === undefined) this.transports.set(node, (t = new MemoryTransport(this, node)));
-    node.dist.attach(t);
+    t.port = node.dist.attach(t);
     this.endpoints.set(node.name, t);
     return t;
   }
@@ -150,8 +153,8 @@ export class MemoryNetwork {
     }
     this.lanes.set(ab, new Lane(a, b));
     this.lanes.set(ba, new Lane(b, a));
-    a.dist.nodeUp(b.name, b.creation);
-    b.dist.nodeUp(a.name, a.creation);
+    this.portOf(a).nodeUp(b.name, b.creation);
+    this.portOf(b).nodeUp(a.name, a.creation);
   }
 
   /** Connects every pair of the given nodes. */
@@ -242,6 +245,11 @@ export class MemoryNetwork {
     return l;
   }
 
+  /** The port of `node`'s transport on this network (every node with a lane was added). */
+  private portOf(node: Node): TransportPort {
+    return this.transports.get(node)!.port!;
+  }
+
   private schedule(lane: Lane): void {
     if (lane.scheduled || lane.paused) return;
     if (lane.queued === 0 && lane.closing === null) return;
@@ -270,7 +278,7 @@ export class MemoryNetwork {
       }
       lane.delivered++;
       this.tap?.(from, to.name, s);
-      to.dist.handle(from, s);
+      this.portOf(to).handle(from, s);
     }
     if (lane.head === lane.q.length) {
       lane.q.length = 0;
@@ -287,7 +295,7 @@ export class MemoryNetwork {
       if (this.lanes.get(key(from, to.name)) === lane) this.lanes.delete(key(from, to.name));
       const c = lane.closing;
       lane.closing = { reason: c.reason, done: () => {} }; // report once
-      to.dist.nodeDown(from, c.reason);
+      this.portOf(to).nodeDown(from, c.reason);
       c.done();
     }
   }

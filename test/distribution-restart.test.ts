@@ -1,6 +1,6 @@
 /**
  * A node restarts under the same name with a new creation: pids of the old
- * incarnation are dead (otp-semantics #76): monitor → noproc, sends are
+ * incarnation are dead: monitor → noproc, sends are
  * dropped and never reach the new incarnation's process with the same id.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * Liveness across real processes: a SIGSTOPped node is declared down after
- * the tick timeout (otp-semantics #82), and a partition (traffic dropped at
+ * the tick timeout (net_tick_timeout), and a partition (traffic dropped at
  * the transport, both directions) brings the connection down on both sides
  * until healed.
  */

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { KIND, Pid, SignalCodec } from '../src/index.js';
+import { Pid } from '../src/index.js';
+import { KIND, SignalCodec } from '../src/wire.js';
 import { probe, testNode } from './helpers.js';
 
-describe('Distribution.handleFrame (the receive fast path)', () => {
+describe('TransportPort.handleFrame (the receive fast path)', () => {
   it('delivers sends in frame order with other signals, drops sends to other incarnations, stops when the connection closes', async () => {
     const node = testNode('a@mem');
-    node.dist.nodeUp('b@mem', 3);
+    const port = node.dist.attach({ sendSignal: () => false });
+    port.nodeUp('b@mem', 3);
     const p = await probe(node);
     const c = new SignalCodec();
     const ends = { local: 'a@mem', peer: 'b@mem', peerCreation: 3 };
@@ -17,7 +19,7 @@ describe('Distribution.handleFrame (the receive fast path)', () => {
     const r = c.decodeFrame(bytes, ends);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    node.dist.handleFrame('b@mem', r.frame, { closed: false });
+    port.handleFrame('b@mem', r.frame, { closed: false });
     expect(node.mailboxOf(p.pid)).toEqual([1, 2]);
     expect(node.lookup(p.pid)!.links?.has(remote.key)).toBe(true);
     // The connection closes half-way through a frame: the rest is dropped.
@@ -30,11 +32,11 @@ describe('Distribution.handleFrame (the receive fast path)', () => {
       realDeliver(m);
       if (++n === 1) conn.closed = true;
     };
-    node.dist.handleFrame('b@mem', counting.frame, conn);
+    port.handleFrame('b@mem', counting.frame, conn);
     expect(node.mailboxOf(p.pid)).toEqual([1, 2, 3]);
     // From a node that is not connected: nothing (the probe itself dies of the link's noconnection).
-    node.dist.nodeDown('b@mem', 'connection_closed');
-    node.dist.handleFrame('b@mem', counting.frame, null);
+    port.nodeDown('b@mem', 'connection_closed');
+    port.handleFrame('b@mem', counting.frame, null);
     expect(n).toBe(1);
     node.shutdown();
   });

@@ -1,7 +1,7 @@
 /**
  * A node dies (kill -9): links and monitors held on other nodes resolve with
  * `noconnection` at once, pending calls fail with NodeDownError
- * (otp-semantics #83-#85).
+ * (every link fires noconnection, every monitor a DOWN, every call fails).
  */
 import { describe, expect, it } from 'vitest';
 import type { Pid } from '@troupe/actor-core';

@@ -1,16 +1,15 @@
 import {
-  GenServer,
   isExitMessage,
   isNormalExit,
   isStarted,
   reasonFromThrown,
   type ExitReason,
   type Node,
-  type Origin,
   type Pid,
   type ProcessContext,
   type ReplyTo,
   type StartResult,
+  RestartIntensity,
 } from '@troupe/actor-core';
 import type { Diff, Entry } from '../crdt/types.js';
 import { smallInt, winnerOf, type ConflictRule } from '../registry/conflict.js';
@@ -18,7 +17,6 @@ import type { Hlc } from '../registry/hlc.js';
 import { isNameConflict, type NameConflict, type Registry } from '../registry/registry.js';
 import type { Replica } from '../sync/replica.js';
 import { behaviourOf } from './behaviours.js';
-import { RestartIntensity } from './intensity.js';
 import { Orphans } from './orphans.js';
 import { DRAIN_KEY, isRecord, isRunning, type ChildRecord, type SupValue } from './record.js';
 import type { WireSpec } from './spec.js';
@@ -74,8 +72,9 @@ export interface CoreOptions {
   conflict: ConflictRule;
   registry: Registry | undefined;
   hlc: Hlc;
+  /** OTP's restart intensity: more than `intensity` restarts within `period` seconds and the supervisor gives up. */
   intensity: number;
-  periodMs: number;
+  period: number;
   orphanGraceMs: number;
   tickMs: number;
 }
@@ -114,7 +113,7 @@ export class SupervisorCore {
 
   constructor(private readonly o: CoreOptions) {
     this.node = o.node;
-    this.intensity = new RestartIntensity(o.intensity, o.periodMs);
+    this.intensity = new RestartIntensity({ intensity: o.intensity, period: o.period });
   }
 
   // ---- placement view (also read by the facade) -------------------------------------------
@@ -536,35 +535,4 @@ export class SupervisorCore {
     if (this.stopWaiters.length === 0 || this.children.size > 0) return;
     for (const w of this.stopWaiters.splice(0)) this.node.reply(w, 'ok');
   }
-}
-
-/** The server process: a GenServer trapping exits whose state is the core. */
-export const supervisorServer: GenServer<SupervisorCore, ServerCall, never, unknown, unknown, SupervisorCore> = {
-  name: 'troupe.dsup',
-  init(core, ctx) {
-    ctx.trapExit(true);
-    core.ctx = ctx;
-    // One fate with the replica: without it no record can be kept; without us its records lie.
-    ctx.link(core.replicaPid);
-    return { ok: core };
-  },
-  async handleCall(req, from, core) {
-    const r = await core.handleCall(req, from);
-    return 'reply' in r ? { reply: r.reply, state: core } : { noreply: core };
-  },
-  async handleInfo(msg, core) {
-    const stop = await core.handleInfo(msg);
-    return stop === undefined ? { noreply: core } : { stop, state: core };
-  },
-  terminate(_reason, core) {
-    core.terminate();
-  },
-};
-
-export function supServerName(service: string): string {
-  return `troupe.dsup:${service}`;
-}
-
-export function callServer(origin: Origin, dest: { name: string; node: string }, req: ServerCall, timeoutMs?: number): Promise<unknown> {
-  return GenServer.call(origin, dest, req, timeoutMs);
 }

@@ -4,6 +4,7 @@ import { isCall, isCast, type From } from '../internal/calls.js';
 import type { Node } from '../node.js';
 import type { Pid } from '../pid.js';
 import { isDownMessage, type Behaviour, type ProcessContext } from '../types.js';
+import { nodeOf } from '../start-result.js';
 import {
   RpcError,
   RpcExitError,
@@ -77,10 +78,6 @@ function state(node: Node): RpcState {
   let s = states.get(node);
   if (s === undefined) states.set(node, (s = { fns: new Map(), peerTimeouts: new Map(), defaultTimeout: DEFAULT_RPC_TIMEOUT, server: null }));
   return s;
-}
-
-function nodeOf(origin: RpcOrigin): Node {
-  return 'self' in origin ? origin.node : origin;
 }
 
 function checkTimeout(what: string, ms: number): void {

@@ -1,6 +1,6 @@
 /**
  * differing_cookies (erl_distribution_SUITE): a node with another cookie
- * cannot join; the cluster logs the rejected attempt and stays up (otp-semantics #79).
+ * cannot join; the cluster logs the rejected attempt and stays up (as Erlang's distribution does).
  */
 import { describe, expect, it } from 'vitest';
 import { useClusters } from './helpers.js';
