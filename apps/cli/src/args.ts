@@ -216,7 +216,9 @@ function parseNode(argv: readonly string[]): Command {
   const rawName = one(p, 'name');
   if (rawName === undefined) throw new UsageError('--name is required', u);
   // One rule for node names, the one the node and the mesh apply (HOST may be an IPv6 address).
-  const name = rawName.includes('@') ? rawName : `${rawName}@${host}`;
+  // An IPv6 host is bracketed in the name (`a@[::1]`), as the rule requires.
+  const nameHost = host.includes(':') ? `[${host}]` : host;
+  const name = rawName.includes('@') ? rawName : `${rawName}@${nameHost}`;
   if (!isValidNodeName(name)) {
     throw new UsageError(`--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got '${rawName}'`, u);
   }

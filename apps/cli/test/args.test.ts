@@ -49,7 +49,7 @@ describe('parseArgs', () => {
 
   it('troupe node --name follows the node-name rule of the node and the mesh: an IPv6 host is valid', () => {
     expect(ok(['node', '--name', 'a@[::1]'], 'node').opts.name).toBe('a@[::1]');
-    expect(ok(['node', '--name', 'a', '--host', '::1'], 'node').opts.name).toBe('a@::1');
+    expect(ok(['node', '--name', 'a', '--host', '::1'], 'node').opts.name).toBe('a@[::1]');
     expect(ok(['node', '--name', `${'x'.repeat(253)}@h`], 'node').opts.name).toHaveLength(255);
   });
 
