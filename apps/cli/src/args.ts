@@ -44,6 +44,8 @@ export interface NodeCliOptions {
 export interface ClusterCliOptions {
   nodes: number;
   basePort: number;
+  /** One JSON object per line on stdout (start-up, each status, shutdown) instead of the live table. */
+  json: boolean;
 }
 
 export interface BenchCliOptions {
@@ -56,6 +58,8 @@ export interface BenchCliOptions {
   waitS: number | null;
   /** Suites (`local`) or cases (`local.oneway`); empty: every suite. */
   targets: string[];
+  /** stdout is one JSON document (the results, the run, the files written) instead of the table. */
+  json: boolean;
 }
 
 export type Command =
@@ -79,19 +83,22 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
   --hidden            a hidden node: connects where asked, not part of the mesh
   SIGTERM / SIGINT drain the node (its agents move to other members) and exit 0.`;
 
-export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}]
+export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}] [--json]
   --nodes N           node processes to start on 127.0.0.1 (1-32, default 3)
   --base-port P       node i serves HTTP on P + i (default ${DEFAULT_HTTP_PORT})
+  --json              for scripts: one JSON object per line on stdout ({"event":"up"|"status"|"stopped",...});
+                      the nodes' log lines go to stderr
   Shows a live status every second; Ctrl-C stops every node.`;
 
-export const USAGE_BENCH = `usage: troupe bench [--quick] [--prof] [--out FILE] [--wait S] [--list] [suite|suite.case ...]
+export const USAGE_BENCH = `usage: troupe bench [--quick] [--prof] [--out FILE] [--wait S] [--list] [--json] [suite|suite.case ...]
   suite, suite.case   what to run (default: every suite); a suite's baseline always runs
   --quick             sizes scaled down ~10x, 3 runs: every suite in under a minute
   --prof              a CPU profile per case in bench-report/prof/
   --out FILE          results.json path (default bench-report/results.json); report.md and
                       throughput.svg are written next to it
   --wait S            before each case wait up to S s for a quiet machine (default 60, 0 with --quick)
-  --list              list the cases and exit`;
+  --list              list the cases and exit
+  --json              for scripts: stdout is one JSON document {"run", "results", "files"} (progress stays on stderr)`;
 
 export const USAGE = `usage: troupe <command> [options]
 commands:
@@ -229,16 +236,16 @@ export const MAX_CLUSTER_NODES = 32;
 
 function parseCluster(argv: readonly string[]): Command {
   const u = USAGE_CLUSTER;
-  const p = tokenize(argv, { nodes: 'value', 'base-port': 'value' }, u, false);
+  const p = tokenize(argv, { nodes: 'value', 'base-port': 'value', json: 'bool' }, u, false);
   if (p.help) return { cmd: 'help', text: u };
   const nodes = int(p, 'nodes', 3, 1, MAX_CLUSTER_NODES, u);
   const basePort = int(p, 'base-port', DEFAULT_HTTP_PORT, 1, 65535 - DIST_PORT_OFFSET - nodes + 1, u);
-  return { cmd: 'cluster', opts: { nodes, basePort } };
+  return { cmd: 'cluster', opts: { nodes, basePort, json: p.bools.has('json') } };
 }
 
 function parseBench(argv: readonly string[]): Command {
   const u = USAGE_BENCH;
-  const p = tokenize(argv, { quick: 'bool', prof: 'bool', list: 'bool', out: 'value', wait: 'value' }, u, true);
+  const p = tokenize(argv, { quick: 'bool', prof: 'bool', list: 'bool', json: 'bool', out: 'value', wait: 'value' }, u, true);
   if (p.help) return { cmd: 'help', text: u };
   for (const t of p.positionals) {
     if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_.]+)?$/.test(t)) throw new UsageError(`not a suite or suite.case: '${t}'`, u);
@@ -252,6 +259,7 @@ function parseBench(argv: readonly string[]): Command {
       out: nonEmpty(p, 'out', u) ?? null,
       waitS: one(p, 'wait') === undefined ? null : int(p, 'wait', 0, 0, 3600, u),
       targets: p.positionals,
+      json: p.bools.has('json'),
     },
   };
 }

@@ -41,9 +41,11 @@ describe('parseArgs', () => {
   });
 
   it('troupe cluster and troupe bench', () => {
-    expect(ok(['cluster'], 'cluster').opts).toEqual({ nodes: 3, basePort: 4000 });
-    expect(ok(['cluster', '--nodes', '5', '--base-port=4500'], 'cluster').opts).toEqual({ nodes: 5, basePort: 4500 });
-    expect(ok(['bench', '--quick', 'local', 'remote.call'], 'bench').opts).toEqual({ quick: true, prof: false, list: false, out: null, waitS: null, targets: ['local', 'remote.call'] });
+    expect(ok(['cluster'], 'cluster').opts).toEqual({ nodes: 3, basePort: 4000, json: false });
+    expect(ok(['cluster', '--nodes', '5', '--base-port=4500'], 'cluster').opts).toEqual({ nodes: 5, basePort: 4500, json: false });
+    expect(ok(['cluster', '--json'], 'cluster').opts).toMatchObject({ json: true });
+    expect(ok(['bench', '--json', 'local'], 'bench').opts).toMatchObject({ json: true, targets: ['local'] });
+    expect(ok(['bench', '--quick', 'local', 'remote.call'], 'bench').opts).toEqual({ quick: true, prof: false, list: false, out: null, waitS: null, targets: ['local', 'remote.call'], json: false });
     expect(ok(['bench', '--wait', '0', '--out', 'x/r.json', '--prof'], 'bench').opts).toMatchObject({ waitS: 0, out: 'x/r.json', prof: true, targets: [] });
   });
 

@@ -19,6 +19,7 @@ export interface CliProcess {
   child: ChildProcess;
   /** stdout and stderr lines, in arrival order. */
   lines: string[];
+  stdout: string[];
   stderr: string[];
   waitLine(pred: RegExp | ((line: string) => boolean), timeoutMs: number, from?: number): Promise<string>;
   exited: Promise<ChildExit>;
@@ -34,6 +35,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   });
   running.add(child);
   const lines: string[] = [];
+  const stdout: string[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
   for (const [stream, isErr] of [
@@ -42,7 +44,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   ] as const) {
     onLines(stream, (line) => {
       lines.push(line);
-      if (isErr) stderr.push(line);
+      (isErr ? stderr : stdout).push(line);
       for (const w of waiters) w();
     });
   }
@@ -76,7 +78,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
       check();
     });
   };
-  return { child, lines, stderr, waitLine, exited };
+  return { child, lines, stdout, stderr, waitLine, exited };
 }
 
 /** SIGKILLs whatever a test left running (afterEach). */
