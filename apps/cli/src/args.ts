@@ -7,6 +7,7 @@
  */
 import { parseArgs as parseArgv } from 'node:util';
 import { isValidNodeName } from '@troupe/actor-core';
+import { LOG_LEVELS, type CliLogLevel } from './log.js';
 
 
 /** A misuse of the command line: printed as one line plus the usage, exit code 2. */
@@ -39,6 +40,7 @@ export interface NodeCliOptions {
   cookieFile: string | null;
   partition: string | null;
   hidden: boolean;
+  logLevel: CliLogLevel;
 }
 
 export interface ClusterCliOptions {
@@ -71,6 +73,7 @@ export type Command =
 
 export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--port 4000] [--dist-port P] [--join URL]...
                    [--join-dns NAME[:PORT]]... [--cookie-file FILE] [--partition KEY] [--hidden]
+                   [--log-level info]
   --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
   --host HOST         interface to listen on, for HTTP and the mesh (default 127.0.0.1)
   --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
@@ -81,6 +84,8 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
   --cookie-file FILE  the cluster cookie's file (default: TROUPE_COOKIE, else ~/.troupe.cookie)
   --partition KEY     run the cluster services in this partition only
   --hidden            a hidden node: connects where asked, not part of the mesh
+  --log-level L       ${LOG_LEVELS.join(' | ')} (default info; crash stacks at debug). Lines are
+                      pretty on a terminal, JSON otherwise (TROUPE_LOG_FORMAT=pretty|json to choose)
   SIGTERM / SIGINT drain the node (its agents move to other members) and exit 0.`;
 
 export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}] [--json]
@@ -174,7 +179,7 @@ function parseNode(argv: readonly string[]): Command {
   const u = USAGE_NODE;
   const p = tokenize(
     argv,
-    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool' },
+    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'log-level': 'value' },
     u,
     false,
   );
@@ -208,6 +213,8 @@ function parseNode(argv: readonly string[]): Command {
     return { name: m[1]!, port: explicit ?? distPort };
   });
   const partition = nonEmpty(p, 'partition', u) ?? null;
+  const logLevel = one(p, 'log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`, u);
   // The required flag last, so a bad value elsewhere is what gets reported.
   const rawName = one(p, 'name');
   if (rawName === undefined) throw new UsageError('--name is required', u);
@@ -228,6 +235,7 @@ function parseNode(argv: readonly string[]): Command {
       cookieFile: nonEmpty(p, 'cookie-file', u) ?? null,
       partition,
       hidden: p.bools.has('hidden'),
+      logLevel: logLevel as CliLogLevel,
     },
   };
 }

@@ -59,7 +59,7 @@ export class Display {
   private drawn = 0;
   private readonly recent: string[] = [];
   constructor(
-    private readonly mode: DisplayMode,
+    readonly mode: DisplayMode,
     private readonly out: (text: string) => void = (t) => void process.stdout.write(t),
     private readonly err: (text: string) => void = (t) => void process.stderr.write(t),
   ) {}
@@ -138,7 +138,9 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
     // The cookie goes through the environment, not argv (argv is visible to every user in `ps`).
     // detached: a terminal's Ctrl-C reaches this process only, which then stops the nodes in order;
     // a node whose parent dies anyway notices its IPC channel closing and stops itself.
-    const child = spawn(self.cmd, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, env: { ...process.env, TROUPE_COOKIE: cookie } });
+    // Log lines: pretty when this command draws for a terminal (the nodes' stdout is a pipe, so they would pick JSON).
+    const format = display.mode === 'tty' ? { TROUPE_LOG_FORMAT: 'pretty' } : {};
+    const child = spawn(self.cmd, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, env: { ...process.env, ...format, TROUPE_COOKIE: cookie } });
     // Last resort: whatever happens to this process, its children do not outlive it.
     killOnExit(child);
     const m: Member = {

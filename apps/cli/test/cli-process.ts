@@ -31,7 +31,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   const child = spawn(process.execPath, ['--import', tsx, entry, ...args], {
     cwd: cliDir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TSX_TSCONFIG_PATH: `${cliDir}tsconfig.src.json`, FORCE_COLOR: '0', ...env },
+    env: { ...process.env, TSX_TSCONFIG_PATH: `${cliDir}tsconfig.src.json`, FORCE_COLOR: '0', TROUPE_LOG_FORMAT: 'pretty', ...env },
   });
   running.add(child);
   const lines: string[] = [];
