@@ -98,7 +98,12 @@ export function plan(root) {
     if (!p.buildable) continue;
     const dist = join(p.dir, 'dist');
     if (!existsSync(dist) || readdirSync(dist).length === 0) reasons.set(p.name, 'no dist/');
-    else if (stamp.builds[p.name] !== buildHash(root, p, install)) reasons.set(p.name, stamp.builds[p.name] === undefined ? 'no record of its last build' : 'its sources changed');
+    else {
+      const was = stamp.builds[p.name];
+      const now = buildHash(root, p, install);
+      if (was === undefined) reasons.set(p.name, 'no record of its last build');
+      else if (was !== now) reasons.set(p.name, was.split(':')[1] === now.split(':')[1] ? 'the installed dependencies changed' : 'its sources changed');
+    }
   }
   // Dependency order, and a package's dependents are rebuilt with it.
   const ordered = [];

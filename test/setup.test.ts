@@ -84,6 +84,7 @@ describe('setup plan', () => {
     const p = planOf(root);
     expect(p.install).toBe('pnpm-lock.yaml or a package.json changed');
     expect(names(p)).toHaveLength(4);
+    expect(p.build.find((b) => b.name === '@x/core')!.reason).toBe('the installed dependencies changed');
   });
 
   it('a removed node_modules installs again', () => {
