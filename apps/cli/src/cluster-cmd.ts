@@ -114,7 +114,7 @@ export class Display {
 
 /** A member as --json prints it: the node's last report flattened in, msgs/s over the last interval. */
 function memberJson(m: MemberView): object {
-  return { name: m.name, osPid: m.osPid, state: m.state, msgsPerSec: m.rate === null ? null : Math.round(m.rate), ...(m.status === null ? {} : { ...m.status, name: m.name, state: m.state }) };
+  return { ...m.status, name: m.name, osPid: m.osPid, state: m.state, msgsPerSec: m.rate === null ? null : Math.round(m.rate) };
 }
 
 export async function runCluster(o: ClusterCliOptions): Promise<number> {
