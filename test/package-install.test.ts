@@ -4,7 +4,7 @@
 // own dependencies from the npm registry) run README examples there.
 // Needs the packages and examples built (`npm test` sets up first).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +61,7 @@ describe('packed packages', () => {
   it('install into an empty project, which then runs README examples', () => {
     expect(tarballs).toHaveLength(publishable.length);
     const project = join(work, 'app');
-    execFileSync('mkdir', ['-p', project]);
+    mkdirSync(project, { recursive: true });
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], { cwd: project, stdio: 'pipe' });
     for (const [example, last] of Object.entries(RUN)) {
