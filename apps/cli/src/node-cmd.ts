@@ -7,50 +7,23 @@
  * `troupe cluster` it also answers status requests over IPC and drains when
  * that parent goes away, so no node outlives its cluster command.
  */
-import { Node, formatReason, type Logger } from '@troupe/actor-core';
+import { Node } from '@troupe/actor-core';
 import { DnsPoll, StaticSeeds, WsTransport } from '@troupe/transport-ws';
 import type { NodeCliOptions } from './args.js';
 import { isToNode, type FromNode, type NodeStatus } from './ipc.js';
+import { createPino, logFormat, nodeLogger } from './log.js';
 import { startServices } from './services.js';
 
 /** Upper bound on a graceful stop; past it the node exits 1 (drain incomplete). */
 export const DRAIN_LIMIT_MS = 10_000;
 
-function stamp(): string {
-  return new Date().toISOString().slice(11, 23);
-}
-
-function consoleLogger(say: (line: string) => void): Logger {
-  const fmt = (level: string, msg: string, data?: Record<string, unknown>): string => {
-    let extra = '';
-    if (data !== undefined) {
-      try {
-        extra = ' ' + JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
-      } catch {
-        extra = ' ' + formatReason(data);
-      }
-    }
-    return `${level} ${msg}${extra}`;
-  };
-  return {
-    debug() {},
-    info: (msg, data) => say(fmt('info', msg, data)),
-    warn: (msg, data) => say(fmt('warn', msg, data)),
-    error: (msg, data) => say(fmt('error', msg, data)),
-  };
-}
-
 export async function runNode(o: NodeCliOptions): Promise<number> {
   const started = Date.now();
-  // Logging must never take the node down: once nobody reads stdout (EPIPE), lines are dropped.
-  let quiet = false;
-  process.stdout.on('error', () => {
-    quiet = true;
-  });
-  const say = (line: string): void => {
-    if (!quiet) process.stdout.write(`${stamp()} ${line}\n`);
-  };
-  const node = new Node({ name: o.name, logger: consoleLogger(say) });
+  const tty = process.stdout.isTTY === true;
+  const log = createPino({ level: o.logLevel, format: logFormat(process.env, tty), colorize: tty });
+  // The node's own events (nodeup, draining, stopped, ...), one line each at info.
+  const say = (line: string): void => log.info(line);
+  const node = new Node({ name: o.name, logger: nodeLogger(log) });
   const transport = await WsTransport.start(node, {
     host: o.host,
     port: o.distPort,
@@ -109,7 +82,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
     say(`${why}: ${drain ? 'draining' : 'stopping'}`);
     stopping = (async () => {
       const hard = setTimeout(() => {
-        say(`drain did not finish in ${DRAIN_LIMIT_MS / 1000} s; exiting`);
+        log.error(`drain did not finish in ${DRAIN_LIMIT_MS / 1000} s; exiting`);
         process.exit(1);
       }, DRAIN_LIMIT_MS);
       hard.unref();
@@ -144,7 +117,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
     }
   });
 
-  say(`ready ${node.name} mesh=${transport.url} http=${services.http ?? '-'}${o.join.length > 0 ? ` joining ${o.join.join(' ')}` : ''}`);
+  log.info({ node: node.name, mesh: transport.url, http: services.http }, `ready ${node.name} mesh=${transport.url} http=${services.http ?? '-'}${o.join.length > 0 ? ` joining ${o.join.join(' ')}` : ''}`);
   post({ t: 'ready', status: status() });
   return done;
 }

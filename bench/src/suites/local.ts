@@ -418,5 +418,5 @@ export const metrics: Record<string, MetricInfo> = {
   'local.bytesPerProcess': { unit: 'B', target: { op: '<=', value: 600 } },
   'local.restart.p50': { unit: 'µs', target: { op: '<=', value: 20 }, erlang: 7, erlangNote: 'spread; 74 µs one supervisor' },
   'local.restart.p99': { unit: 'µs' },
-  'local.lagUnderFlood': { unit: 'ms', target: { op: '<=', value: 10 } },
+  'local.lagUnderFlood': { unit: 'ms', ratio: false, target: { op: '<=', value: 10 } },
 };
