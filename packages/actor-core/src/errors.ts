@@ -76,3 +76,14 @@ export class NodeDownError extends CallError {
     super('TROUPE_ERR_NODEDOWN', `node ${node} is down (calling ${describe(target)})`, target, { nodedown: node });
   }
 }
+
+/**
+ * A call made through the context of a process that has exited. Nothing a
+ * dead process does takes effect (OTP runs no code after an exit); its calls
+ * reject at once with this.
+ */
+export class ExitedError extends TroupeError {
+  constructor(readonly pid: Pid) {
+    super('TROUPE_ERR_EXITED', `process ${pid.toString()} has exited: its operations have no effect`);
+  }
+}

@@ -18,6 +18,7 @@ export {
   CallingSelfError,
   CallExitError,
   NodeDownError,
+  ExitedError,
   type CallTarget,
 } from './errors.js';
 export {

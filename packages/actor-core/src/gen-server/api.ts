@@ -1,6 +1,7 @@
 import { Node } from '../node.js';
 import type { Pid } from '../pid.js';
 import type { Proc } from '../internal/process.js';
+import { exitedCall, originProc } from '../internal/origin.js';
 import { DEFAULT_CALL_TIMEOUT } from '../internal/calls.js';
 import { BadArgError } from '../errors.js';
 import { formatReason, type ExitReason } from '../exit-reason.js';
@@ -21,10 +22,6 @@ function nodeOf(origin: Origin): Node {
   return origin instanceof Node ? origin : origin.node;
 }
 
-/** The calling process, if the origin is one (for links, monitors and calling_self detection). */
-function procOf(origin: Origin): Proc | null {
-  return origin instanceof Node ? null : origin.node.lookup(origin.self);
-}
 
 function isVia(x: unknown): x is ViaName {
   if (typeof x !== 'object' || x === null || !('via' in x)) return false;
@@ -46,7 +43,8 @@ type AnyStart = GenStartResult | GenStartMonitorResult;
 
 function boot(origin: Origin, impl: AnyServer, args: unknown, opts: StartOptions | undefined, mode: Mode): Promise<AnyStart> {
   const node = nodeOf(origin);
-  const starter = procOf(origin);
+  const starter = originProc(origin);
+  if (starter === undefined) return exitedCall(origin);
   const what = mode === Mode.Link ? 'startLink' : mode === Mode.Monitor ? 'startMonitor' : 'start';
   try {
     if (typeof impl !== 'object' || impl === null) throw new BadArgError(`${what}: a GenServer is an object with init(args, ctx)`);
@@ -160,19 +158,21 @@ function call(origin: Origin, server: Dest, req: unknown, timeoutMs: number = DE
   } catch (e) {
     return Promise.reject(e);
   }
-  return nodeOf(origin).calls.call(procOf(origin), server, req, timeoutMs);
+  const caller = originProc(origin);
+  if (caller === undefined) return exitedCall(origin);
+  return nodeOf(origin).calls.call(caller, server, req, timeoutMs);
 }
 
 /** Fire-and-forget request; never fails, even for a dead server or an unknown name. */
 function cast<Cast>(origin: Origin, server: ServerRef<never, Cast, unknown>, req: NoInfer<Cast>): void;
 function cast(origin: Origin, server: UntypedDest, req: unknown): void;
 function cast(origin: Origin, server: Dest, req: unknown): void {
-  nodeOf(origin).cast(server, req);
+  if (originProc(origin) !== undefined) nodeOf(origin).cast(server, req);
 }
 
 /** Answers a call whose handler returned `{ noreply }`; from any process, once (later replies are dropped). */
 function reply<Reply>(origin: Origin, from: ReplyTo<Reply>, value: NoInfer<Reply>): void {
-  nodeOf(origin).reply(from, value);
+  if (originProc(origin) !== undefined) nodeOf(origin).reply(from, value);
 }
 
 /**
@@ -187,7 +187,9 @@ function stop(origin: Origin, server: ServerRef<never, never, unknown> | Untyped
     return Promise.reject(e);
   }
   const req: SysRequest = { $sys: 'stop', reason };
-  return nodeOf(origin).calls.call(procOf(origin), server, req, timeoutMs).then(() => undefined);
+  const caller = originProc(origin);
+  if (caller === undefined) return exitedCall(origin);
+  return nodeOf(origin).calls.call(caller, server, req, timeoutMs).then(() => undefined);
 }
 
 /** The server's current state (OTP's `sys:get_state`), for debugging and tests; does not cancel an idle timeout. */

@@ -3,13 +3,14 @@ import {
   CallExitError,
   CallTimeoutError,
   CallingSelfError,
+  ExitedError,
   NoProcError,
   NodeDownError,
   type CallTarget,
 } from '../errors.js';
 import type { Dest, RemoteName } from '../types.js';
 import type { Node } from '../node.js';
-import type { Proc } from './process.js';
+import { Status, type Proc } from './process.js';
 
 /** Who is waiting for a reply: pass it to `reply(from, value)`, from any process, exactly once. */
 export interface From {
@@ -95,6 +96,8 @@ export class Calls {
   call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
     const node = this.node;
     const target = dest as CallTarget;
+    // A call from a process that has exited reaches nothing (OTP runs no code after an exit).
+    if (caller !== null && caller.status === Status.Dead) return Promise.reject(new ExitedError(caller.self));
     let pid: Pid | undefined;
     // `{ name, node }` on another node is resolved there, not here (no round trip).
     const remoteName = isRemoteName(dest) && dest.node !== node.name ? dest : null;

@@ -38,6 +38,9 @@ export interface Monitor {
   object: Pid | RemoteName;
 }
 
+/** What a receive of a dead process returns: it never settles, so the body never runs again. */
+const PARKED: Promise<never> = new Promise<never>(() => {});
+
 interface Waiter {
   match: ((m: unknown) => boolean) | undefined;
   resolve: (m: unknown) => void;
@@ -106,8 +109,13 @@ export class Proc implements ProcessContext<unknown, unknown> {
 
   // ---- messaging -------------------------------------------------------
 
+  // Every operation below is inert once the process has exited: OTP runs no
+  // code after an exit, but Node cannot stop a synchronous handler midway or
+  // an async body that resumes after its process died. Such code may still
+  // run; nothing it does through its context reaches anything else.
+
   send(dest: Dest, msg: unknown): void {
-    this.node.send(dest, msg);
+    if (this.status !== Status.Dead) this.node.send(dest, msg);
   }
 
   /** Puts a message in the mailbox and makes the process runnable. */
@@ -132,6 +140,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
     if (this.beh !== null) {
       return Promise.reject(new TypeError('receive() is for process-style processes; a behaviour gets messages in handle()'));
     }
+    if (this.status === Status.Dead) return PARKED; // an abandoned body never resumes
     if (this.waiter !== null) return Promise.reject(new TypeError('receive() called while another receive is pending'));
     const mbox = this.mbox;
     if (mbox !== null && mbox.length > 0) {
@@ -173,25 +182,26 @@ export class Proc implements ProcessContext<unknown, unknown> {
 
   exit(pidOrReason: unknown, reason?: ExitReason): never {
     if (arguments.length >= 2) {
-      this.node.exitSignal(this.self, pidOrReason as Pid, reason, false);
+      if (this.status !== Status.Dead) this.node.exitSignal(this.self, pidOrReason as Pid, reason, false);
       return undefined as never;
     }
     throw new ExitException(pidOrReason);
   }
 
   link(pid: Pid): void {
-    this.node.link(this, pid);
+    if (this.status !== Status.Dead) this.node.link(this, pid);
   }
 
   unlink(pid: Pid): void {
-    this.node.unlink(this, pid);
+    if (this.status !== Status.Dead) this.node.unlink(this, pid);
   }
 
   monitor(target: Pid | string | RemoteName): Ref {
-    return this.node.monitor(this, target);
+    return this.node.monitor(this, target); // a dead owner gets a ref and no monitor
   }
 
   demonitor(ref: Ref, opts?: DemonitorOptions): boolean {
+    if (this.status === Status.Dead) return opts?.info !== true;
     return this.node.demonitor(this, ref, opts);
   }
 
@@ -223,7 +233,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
   }
 
   unregister(name: string): void {
-    this.node.unregister(name);
+    if (this.status !== Status.Dead) this.node.unregister(name);
   }
 
   whereis(name: string): Pid | undefined {
@@ -231,15 +241,15 @@ export class Proc implements ProcessContext<unknown, unknown> {
   }
 
   sendAfter(ms: number, dest: Dest, msg: unknown): Ref {
-    return this.node.sendAfter(ms, dest, msg);
+    return this.status === Status.Dead ? this.node.makeRef() : this.node.sendAfter(ms, dest, msg);
   }
 
   startTimer(ms: number, dest: Dest, msg: unknown): Ref {
-    return this.node.startTimer(ms, dest, msg);
+    return this.status === Status.Dead ? this.node.makeRef() : this.node.startTimer(ms, dest, msg);
   }
 
   cancelTimer(ref: Ref): number | false {
-    return this.node.cancelTimer(ref);
+    return this.status === Status.Dead ? false : this.node.cancelTimer(ref);
   }
 
   readTimer(ref: Ref): number | false {
@@ -251,7 +261,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
   }
 
   cast(server: Dest, request: unknown): void {
-    this.node.cast(server, request);
+    if (this.status !== Status.Dead) this.node.cast(server, request);
   }
 
   // ---- running (called by the scheduler) ---------------------------------

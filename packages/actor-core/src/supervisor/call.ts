@@ -2,6 +2,7 @@ import type { Origin } from '../start-result.js';
 import type { Dest } from '../types.js';
 import type { Node } from '../node.js';
 import { CallExitError } from '../errors.js';
+import { exitedCall, originProc } from '../internal/origin.js';
 
 /** The node an origin belongs to. */
 export function nodeOf(origin: Origin): Node {
@@ -14,9 +15,9 @@ export function nodeOf(origin: Origin): Node {
  * as long as a child's `infinity` shutdown).
  */
 export function supCall<R>(origin: Origin, sup: Dest, req: unknown, timeoutMs = Infinity): Promise<R> {
-  const node = nodeOf(origin);
-  const caller = 'self' in origin ? node.lookup(origin.self) : null;
-  return node.calls.call(caller, sup, req, timeoutMs) as Promise<R>;
+  const caller = originProc(origin);
+  if (caller === undefined) return exitedCall(origin);
+  return nodeOf(origin).calls.call(caller, sup, req, timeoutMs) as Promise<R>;
 }
 
 /**
