@@ -382,6 +382,8 @@ export class Node {
     } else {
       throw new BadArgError(`monitor: not a pid or name: ${formatReason(target)}`);
     }
+    // Monitoring oneself creates no monitor (OTP: a ref comes back, nothing else).
+    if (pid !== undefined && pid.equals(p.self)) return ref;
     if (pid !== undefined && pid.node !== this.name) {
       this.dist.monitor(p, pid, ref);
       return ref;

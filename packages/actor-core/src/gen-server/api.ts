@@ -108,8 +108,8 @@ function boot(origin: Origin, impl: AnyServer, args: unknown, opts: StartOptions
 
 /**
  * Starts a GenServer not linked to the caller; resolves after `init` ran.
- * The server's parent is itself (as OTP's `gen_server:start`): only a
- * `startLink` caller's exit signal runs `terminate`.
+ * The server's parent is itself (as OTP's `gen_server:start`): when it
+ * traps exits, an exit signal from itself runs `terminate` and stops it.
  */
 function start<S, Call, Cast, Reply, Info, Args, Cont>(
   origin: Origin,

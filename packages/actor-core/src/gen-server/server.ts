@@ -61,6 +61,12 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
   private timerRef: Ref | null = null;
   private gen = 0;
   private tickMsg: unknown = IDLE_TIMEOUT;
+  /**
+   * Whose exit signal runs `terminate` (when trapping): the `startLink`
+   * caller, or — started without a link — the server itself, its own parent
+   * as with `gen_server:start`.
+   */
+  private parent!: Pid;
 
   constructor(
     private readonly impl: AnyServer,
@@ -75,6 +81,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
 
   init(ctx: ProcessContext<unknown, unknown>): unknown {
     const p = (this.proc = ctx as Proc);
+    this.parent = this.boot.parent ?? p.self;
     const via = this.boot.via;
     if (via !== null) {
       if (!via.via.registerName(via.name, p.self)) {
@@ -166,8 +173,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
       return this.info(this.tickMsg);
     }
     // An exit signal from the parent ends the server through terminate (it can only be a message if trapping).
-    const parent = this.boot.parent;
-    if (parent !== null && isExitMessage(msg) && msg.from.equals(parent)) return this.stop(msg.reason);
+    if (isExitMessage(msg) && msg.from.equals(this.parent)) return this.stop(msg.reason);
     this.cancelTimeout();
     return this.info(msg);
   }

@@ -178,7 +178,7 @@ export class DynamicSupervisorProcess {
     if (this.children.size >= this.flags.maxChildren) return { error: 'max_children' };
     const out = await invokeStart(spec.start, this.ctx, this.flags.extraArguments);
     if (!isSelfAlive(this.ctx)) return halt();
-    if (out === 'ignore') return { ok: undefined };
+    if (out === 'ignore') return 'ignore'; // Elixir's DynamicSupervisor answers :ignore
     if ('ok' in out) this.children.set(out.ok.key, { spec, pid: out.ok });
     return out;
   }
