@@ -294,7 +294,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
       // {timeout, 0, Msg}: handled before anything already queued (handle_event_timeout_zero).
       if (ms === 0) return this.info(msg);
     }
-    if (typeof ms !== 'number' || !(ms >= 0)) return this.stop({ bad_return_value: o });
+    if (typeof ms !== 'number' || !(ms === Infinity || (Number.isInteger(ms) && ms >= 0))) return this.stop({ bad_return_value: o });
     if (ms === Infinity) return undefined;
     const p = this.proc;
     this.armed = true;
