@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { Pid, Ref } from './pid.js';
 import { Proc, Status, type Monitor } from './internal/process.js';
 import { Scheduler, type SchedulerStats } from './internal/scheduler.js';
-import { Calls, type CallEnvelope, type CastEnvelope, type From } from './internal/calls.js';
+import { Calls, CastEnvelope, type CallEnvelope, type From } from './internal/calls.js';
 import { Timers } from './internal/timers.js';
 import { Distribution } from './dist/distribution.js';
 import { BadArgError } from './errors.js';
@@ -252,7 +252,7 @@ export class Node {
 
   /** Fire-and-forget request; never fails, even for a dead or unknown server. */
   cast(server: Dest, request: unknown): void {
-    const env: CastEnvelope = { $gen: 'cast', req: request };
+    const env = new CastEnvelope(request);
     try {
       this.send(server, env);
     } catch {

@@ -14,7 +14,7 @@ import type {
 } from '../types.js';
 import type { Node } from '../node.js';
 import { Status, type Monitor, type Proc } from '../internal/process.js';
-import type { CallEnvelope, From } from '../internal/calls.js';
+import { CallEnvelope, type From } from '../internal/calls.js';
 import type { PeerChannel, Signal, Transport } from './signals.js';
 import type { DecodedFrame } from './codec.js';
 
@@ -693,7 +693,7 @@ export class Distribution {
     if (watched === undefined) this.callWatch.set(fromNode, (watched = new Map()));
     if (!watched.has(tag)) p.remoteCallers++;
     watched.set(tag, p);
-    p.deliver({ $gen: 'call', from: { node: fromNode, tag, pid: from }, req } satisfies CallEnvelope);
+    p.deliver(new CallEnvelope({ node: fromNode, tag, pid: from }, req));
   }
 
   /** A pid that can be the sender of a signal from `fromNode` (its current incarnation). */

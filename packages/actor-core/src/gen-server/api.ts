@@ -2,7 +2,7 @@ import { Node } from '../node.js';
 import type { Pid } from '../pid.js';
 import type { Proc } from '../internal/process.js';
 import { exitedCall, originProc } from '../internal/origin.js';
-import { DEFAULT_CALL_TIMEOUT } from '../internal/calls.js';
+import { DEFAULT_CALL_TIMEOUT, ProtocolRequest } from '../internal/calls.js';
 import { BadArgError } from '../errors.js';
 import { formatReason, type ExitReason } from '../exit-reason.js';
 import type { Origin } from '../start-result.js';
@@ -186,7 +186,7 @@ function stop(origin: Origin, server: ServerRef<never, never, unknown> | Untyped
   } catch (e) {
     return Promise.reject(e);
   }
-  const req: SysRequest = { $sys: 'stop', reason };
+  const req = new ProtocolRequest<SysRequest>({ $sys: 'stop', reason });
   const caller = originProc(origin);
   if (caller === undefined) return exitedCall(origin);
   return nodeOf(origin).calls.call(caller, server, req, timeoutMs).then(() => undefined);
@@ -194,7 +194,7 @@ function stop(origin: Origin, server: ServerRef<never, never, unknown> | Untyped
 
 /** The server's current state (OTP's `sys:get_state`), for debugging and tests; does not cancel an idle timeout. */
 function getState<S = unknown>(origin: Origin, server: ServerRef<never, never, unknown> | UntypedDest, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<S> {
-  const req: SysRequest = { $sys: 'get_state' };
+  const req = new ProtocolRequest<SysRequest>({ $sys: 'get_state' });
   return call<S>(origin, server as UntypedDest, req, timeoutMs);
 }
 

@@ -1,6 +1,6 @@
 import type { Pid, Ref } from '../pid.js';
 import type { Proc } from '../internal/process.js';
-import { isCall, isCast, type From } from '../internal/calls.js';
+import { isCall, isCast, ProtocolRequest, type From } from '../internal/calls.js';
 import { formatReason, reasonFromThrown, type ExitReason } from '../exit-reason.js';
 import { isExitMessage, type Behaviour, type ProcessContext, type ViaName } from '../types.js';
 import { IDLE_TIMEOUT, type GenServer, type GenStartResult, type ServerRef } from './types.js';
@@ -9,14 +9,15 @@ import { IDLE_TIMEOUT, type GenServer, type GenStartResult, type ServerRef } fro
 export type AnyServer = GenServer<unknown, unknown, unknown, unknown, unknown, unknown, unknown>;
 
 /**
- * System requests travel as calls whose request carries `$sys` (OTP's
- * `{system, From, Req}`), so they share the call path's reply slots, timeouts
- * and death detection, and work remotely. `$sys` is reserved in call requests.
+ * System requests travel as calls whose request is a `ProtocolRequest` with
+ * a `$sys` operation (OTP's `{system, From, Req}`), so they share the call
+ * path's reply slots, timeouts and death detection, and work remotely. A
+ * user request with a `$sys` key is only data: it reaches `handleCall`.
  */
 export type SysRequest = { $sys: 'stop'; reason: ExitReason } | { $sys: 'get_state' };
 
-function isSys(req: unknown): req is SysRequest {
-  return typeof req === 'object' && req !== null && typeof (req as { $sys?: unknown }).$sys === 'string';
+function isSys(req: unknown): req is ProtocolRequest<SysRequest> {
+  return req instanceof ProtocolRequest && typeof req.op === 'object' && req.op !== null && typeof (req.op as { $sys?: unknown }).$sys === 'string';
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
@@ -156,7 +157,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
   handle(msg: unknown): unknown {
     if (isCall(msg)) {
       const req = msg.req;
-      if (isSys(req)) return this.system(req, msg.from);
+      if (isSys(req)) return this.system(req.op, msg.from);
       this.cancelTimeout();
       if (this.impl.handleCall === undefined) return this.stop({ undef: 'handleCall' });
       return this.dispatch(Kind.Call, req, msg.from);

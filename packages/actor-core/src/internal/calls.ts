@@ -19,25 +19,39 @@ export interface From {
   readonly pid: Pid | null;
 }
 
+// Protocol envelopes are instances of these classes, which only the runtime
+// constructs: no user value — sent locally, or decoded from a peer, where
+// only the runtime's own encoding of an instance decodes to one — is ever
+// taken for a call, a cast or a system request, whatever its keys.
+
 /** The message a `call` puts in the server's mailbox. */
-export interface CallEnvelope {
-  readonly $gen: 'call';
-  readonly from: From;
-  readonly req: unknown;
+export class CallEnvelope {
+  constructor(
+    readonly from: From,
+    readonly req: unknown,
+  ) {}
 }
 
 /** The message a `cast` puts in the server's mailbox. */
-export interface CastEnvelope {
-  readonly $gen: 'cast';
-  readonly req: unknown;
+export class CastEnvelope {
+  constructor(readonly req: unknown) {}
+}
+
+/**
+ * A request of the runtime's own protocols — `sys` (stop, get_state), the
+ * supervisors' — carried as a call's request: `op` is the operation. A user
+ * request with the same keys is only data and reaches `handleCall`.
+ */
+export class ProtocolRequest<Op = unknown> {
+  constructor(readonly op: Op) {}
 }
 
 export function isCall(m: unknown): m is CallEnvelope {
-  return typeof m === 'object' && m !== null && (m as CallEnvelope).$gen === 'call';
+  return m instanceof CallEnvelope;
 }
 
 export function isCast(m: unknown): m is CastEnvelope {
-  return typeof m === 'object' && m !== null && (m as CastEnvelope).$gen === 'cast';
+  return m instanceof CastEnvelope;
 }
 
 const noop = (): void => {};
@@ -132,7 +146,7 @@ export class Calls {
     try {
       if (server !== null) {
         server.callers++;
-        server.deliver({ $gen: 'call', from: { node: node.name, tag, pid: self }, req } satisfies CallEnvelope);
+        server.deliver(new CallEnvelope({ node: node.name, tag, pid: self }, req));
       } else {
         // One signal: the server's node builds the envelope and monitors the server for the call.
         node.dist.call(remoteName ?? pid!, tag, self, req);
