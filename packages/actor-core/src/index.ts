@@ -20,6 +20,8 @@ export {
   NodeDownError,
   ExitedError,
   type CallTarget,
+  type CallInfo,
+  type CallFailureReason,
 } from './errors.js';
 export {
   TIMEOUT,

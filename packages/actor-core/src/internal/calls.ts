@@ -2,6 +2,8 @@ import { Pid } from '../pid.js';
 import {
   CallExitError,
   CallTimeoutError,
+  ofCall,
+  type CallError,
   CallingSelfError,
   ExitedError,
   NoProcError,
@@ -78,8 +80,14 @@ export class PendingCall {
     readonly target: CallTarget,
     readonly server: Proc | null,
     readonly serverNode: string,
+    readonly req: unknown,
   ) {
     this.deadline = Number.isFinite(timeoutMs) ? NaN : Infinity;
+  }
+
+  /** `e`, recording this call on it (for the exit reason of an uncaught failure). */
+  failed<E extends CallError>(e: E): E {
+    return ofCall(e, this.target, this.req, this.timeoutMs);
   }
 }
 
@@ -121,19 +129,19 @@ export class Calls {
       } catch (e) {
         return Promise.reject(e);
       }
-      if (pid === undefined) return Promise.reject(new NoProcError(target));
-      if (caller !== null && caller.self.equals(pid)) return Promise.reject(new CallingSelfError(target));
+      if (pid === undefined) return Promise.reject(ofCall(new NoProcError(target), target, req, timeoutMs));
+      if (caller !== null && caller.self.equals(pid)) return Promise.reject(ofCall(new CallingSelfError(target), target, req, timeoutMs));
     }
     const serverNode = remoteName !== null ? remoteName.node : pid!.node;
     let server: Proc | null = null;
     if (serverNode === node.name) {
       server = node.lookup(pid!);
-      if (server === null) return Promise.reject(new NoProcError(target));
+      if (server === null) return Promise.reject(ofCall(new NoProcError(target), target, req, timeoutMs));
     } else if (!node.dist.isConnected(serverNode)) {
-      return Promise.reject(new NodeDownError(target, serverNode));
+      return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
     const tag = node.nextId();
-    const pc = new PendingCall(tag, timeoutMs, target, server, serverNode);
+    const pc = new PendingCall(tag, timeoutMs, target, server, serverNode, req);
     making = pc;
     const promise = new Promise(capture);
     making = null;
@@ -198,9 +206,9 @@ export class Calls {
   /** The call's server ended (local watcher or remote DOWN). */
   fail(pc: PendingCall, reason: unknown): void {
     if (!this.pending.delete(pc.tag)) return;
-    if (reason === 'noproc') pc.reject(new NoProcError(pc.target));
-    else if (reason === 'noconnection') pc.reject(new NodeDownError(pc.target, pc.serverNode));
-    else pc.reject(new CallExitError(pc.target, reason));
+    if (reason === 'noproc') pc.reject(pc.failed(new NoProcError(pc.target)));
+    else if (reason === 'noconnection') pc.reject(pc.failed(new NodeDownError(pc.target, pc.serverNode)));
+    else pc.reject(pc.failed(new CallExitError(pc.target, reason)));
   }
 
   /**
@@ -220,7 +228,7 @@ export class Calls {
     for (const pc of this.pending.values()) {
       if (pc.server === null && pc.serverNode === nodeName) {
         this.pending.delete(pc.tag);
-        pc.reject(new NodeDownError(pc.target, nodeName));
+        pc.reject(pc.failed(new NodeDownError(pc.target, nodeName)));
       }
     }
   }
@@ -248,7 +256,7 @@ export class Calls {
         this.pending.delete(pc.tag);
         if (pc.server !== null) pc.server.callers--;
         else this.node.dist.demonitorForCall(pc.serverNode, pc.tag);
-        pc.reject(new CallTimeoutError(pc.target, pc.timeoutMs));
+        pc.reject(pc.failed(new CallTimeoutError(pc.target, pc.timeoutMs)));
       } else if (pc.deadline < next) {
         next = pc.deadline;
       }
