@@ -82,6 +82,7 @@ export {
   type DynamicChildInfo,
 } from './supervisor/dynamic-supervisor.js';
 export { GenServer } from './gen-server.js';
+export { RequestId, RequestIdCollection, type CallResponse, type CollectionResponse } from './gen-server/requests.js';
 export {
   IDLE_TIMEOUT,
   type ServerRef,

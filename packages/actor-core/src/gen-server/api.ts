@@ -6,6 +6,8 @@ import { DEFAULT_CALL_TIMEOUT, ProtocolRequest } from '../internal/calls.js';
 import { BadArgError } from '../errors.js';
 import { formatReason, type ExitReason } from '../exit-reason.js';
 import type { Origin } from '../start-result.js';
+import type { CallTarget } from '../errors.js';
+import { RequestId, RequestIdCollection, checkWait, waitAny, waitOne, type CollectionResponse, type CallResponse } from './requests.js';
 import type { Dest, SpawnOptions, ViaName } from '../types.js';
 import { ServerProcess, type AnyServer, type Boot, type SysRequest } from './server.js';
 import type {
@@ -198,10 +200,97 @@ function getState<S = unknown>(origin: Origin, server: ServerRef<never, never, u
   return call<S>(origin, server as UntypedDest, req, timeoutMs);
 }
 
+/**
+ * Sends a call without waiting (OTP 25 `send_request/2`): returns its request
+ * id; take the response with `waitResponse` or `receiveResponse`. The call has
+ * no timeout of its own (the wait has one) and fails if the server exits.
+ * With a label and a collection (`send_request/4`): returns the collection
+ * with the new id added under that label.
+ */
+function sendRequest<Call, Reply>(origin: Origin, server: ServerRef<Call, never, Reply>, req: NoInfer<Call>): RequestId<Reply>;
+function sendRequest<Reply = unknown>(origin: Origin, server: UntypedDest, req: unknown): RequestId<Reply>;
+function sendRequest<Label>(origin: Origin, server: ServerRef | UntypedDest, req: unknown, label: Label, collection: RequestIdCollection<Label>): RequestIdCollection<Label>;
+function sendRequest(origin: Origin, server: Dest, req: unknown, ...labelled: [unknown, RequestIdCollection] | []): RequestId | RequestIdCollection {
+  const node = nodeOf(origin);
+  const before = node.calls.lastTag;
+  const promise = call(origin, server as UntypedDest, req, Infinity);
+  const tag = node.calls.lastTag !== before ? node.calls.lastTag : 0; // 0: rejected before it got a slot
+  const id = new RequestId(server as CallTarget, node, tag, promise);
+  if (labelled.length === 0) return id;
+  return reqIdsAdd(id, labelled[0], labelled[1]);
+}
+
+/**
+ * Waits up to `timeoutMs` for a request's response (OTP 25 `wait_response`):
+ * `{ reply }`, `{ error: { reason, server } }`, or `'timeout'` — the request
+ * is kept, so its response can still be had by waiting again. On a
+ * collection: the first response to arrive, with its label and the rest of
+ * the collection (`remove: false` keeps the id in it), or `'no_request'` if
+ * it is empty.
+ */
+function waitResponse<Reply>(id: RequestId<Reply>, timeoutMs?: number): Promise<CallResponse<Reply> | 'timeout'>;
+function waitResponse<Label>(c: RequestIdCollection<Label>, timeoutMs?: number, remove?: boolean): Promise<CollectionResponse<Label> | 'no_request' | 'timeout'>;
+function waitResponse(x: RequestId | RequestIdCollection, timeoutMs = Infinity, remove = true): Promise<unknown> {
+  return wait('waitResponse', x, timeoutMs, remove, false);
+}
+
+/**
+ * As `waitResponse`, but a timeout abandons the request (every request of a
+ * collection): its late reply is dropped (OTP 25 `receive_response`).
+ */
+function receiveResponse<Reply>(id: RequestId<Reply>, timeoutMs?: number): Promise<CallResponse<Reply> | 'timeout'>;
+function receiveResponse<Label>(c: RequestIdCollection<Label>, timeoutMs?: number, remove?: boolean): Promise<CollectionResponse<Label> | 'no_request' | 'timeout'>;
+function receiveResponse(x: RequestId | RequestIdCollection, timeoutMs = Infinity, remove = true): Promise<unknown> {
+  return wait('receiveResponse', x, timeoutMs, remove, true);
+}
+
+function wait(what: string, x: RequestId | RequestIdCollection, timeoutMs: number, remove: boolean, abandon: boolean): Promise<unknown> {
+  try {
+    checkWait(what, timeoutMs);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (x instanceof RequestId) return waitOne(x, timeoutMs, abandon);
+  if (x instanceof RequestIdCollection) return waitAny(x, timeoutMs, remove, abandon);
+  return Promise.reject(new BadArgError(`${what}: not a request id or collection: ${formatReason(x)}`));
+}
+
+/** An empty request id collection (OTP 25 `reqids_new`). */
+function reqIdsNew<Label = unknown>(): RequestIdCollection<Label> {
+  return new RequestIdCollection<Label>([]);
+}
+
+/** The collection with `id` added under `label` (`reqids_add`); badarg if `id` is already in it. */
+function reqIdsAdd<Label>(id: RequestId, label: Label, c: RequestIdCollection<Label>): RequestIdCollection<Label> {
+  if (c.entries.some(([x]) => x === id)) throw new BadArgError('reqIdsAdd: the request id is already in the collection');
+  return new RequestIdCollection([...c.entries, [id, label] as const]);
+}
+
+/** How many request ids a collection holds (`reqids_size`). */
+function reqIdsSize(c: RequestIdCollection<unknown>): number {
+  return c.size;
+}
+
 /** Types a pid (or a pid from a name lookup) as a server reference; no run-time check. */
 function ref<Call = unknown, Cast = unknown, Reply = unknown>(pid: Pid): ServerRef<Call, Cast, Reply> {
   return pid as ServerRef<Call, Cast, Reply>;
 }
 
 /** The GenServer API; `GenServer<...>` is also the callbacks' type. */
-export const GenServer = { start, startLink, startMonitor, call, cast, reply, stop, getState, ref } as const;
+export const GenServer = {
+  start,
+  startLink,
+  startMonitor,
+  call,
+  cast,
+  reply,
+  stop,
+  getState,
+  ref,
+  sendRequest,
+  waitResponse,
+  receiveResponse,
+  reqIdsNew,
+  reqIdsAdd,
+  reqIdsSize,
+} as const;

@@ -113,7 +113,19 @@ export class Calls {
   private readonly unstamped: PendingCall[] = [];
   private readonly stampBound = (): void => this.stamp();
 
+  /** The tag of the last call that got a slot (a request id keeps it, to abandon the call). */
+  lastTag = 0;
+
   constructor(private readonly node: Node) {}
+
+  /** Gives up a call: its slot and monitor go, its reply will be dropped and its promise never settles. */
+  abandon(tag: number): void {
+    const pc = this.pending.get(tag);
+    if (pc === undefined) return;
+    this.pending.delete(tag);
+    if (pc.server !== null) pc.server.callers--;
+    else this.node.dist.demonitorForCall(pc.serverNode, tag);
+  }
 
   call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
     const node = this.node;
@@ -141,6 +153,7 @@ export class Calls {
       return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
     const tag = node.nextId();
+    this.lastTag = tag;
     const pc = new PendingCall(tag, timeoutMs, target, server, serverNode, req);
     making = pc;
     const promise = new Promise(capture);
