@@ -85,7 +85,7 @@ export class RequestIdCollection<Label = unknown> {
 }
 
 /** What a collection's wait gives: the first response to arrive, its label and the collection left. */
-export type CollectionResponse<Label> = { response: Response; label: Label; collection: RequestIdCollection<Label> };
+export type CollectionResponse<Label> = { response: CallResponse; label: Label; collection: RequestIdCollection<Label> };
 
 export function checkWait(what: string, ms: unknown): void {
   if (typeof ms !== 'number' || !(ms === Infinity || (Number.isInteger(ms) && ms >= 0))) {
