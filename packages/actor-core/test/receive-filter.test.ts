@@ -71,4 +71,20 @@ describe('receive filters that throw', () => {
     expect(calledIn.length).toBeGreaterThan(0);
     expect(calledIn.every((w) => w === 'receiver')).toBe(true);
   });
+
+  it('guard rule — over a long mailbox (the specialised scan) a raising filter is no match and order is kept', async () => {
+    const n = testNode();
+    nodes.push(n);
+    const got: unknown[] = [];
+    const pid = n.spawn(async (ctx) => {
+      await ctx.receive((m) => m === 'start');
+      for (let i = 0; i < 3; i++) got.push(await ctx.receive(picky));
+      got.push(await ctx.receive());
+    });
+    for (let i = 0; i < 10_000; i++) n.send(pid, `x${i}`);
+    for (let i = 0; i < 3; i++) n.send(pid, { v: i });
+    n.send(pid, 'start');
+    await exitOf(n, pid);
+    expect(got).toEqual([{ v: 0 }, { v: 1 }, { v: 2 }, 'x0']);
+  });
 });

@@ -1,3 +1,5 @@
+import { SPECIALISE_AT, scannerFor, type Scanner } from './selective-scan.js';
+
 /** One block of a `Queue`: items live in `buf[start..end)`. */
 class Segment<T> {
   start = 0;
@@ -87,6 +89,9 @@ export class Queue<T> {
    * a selective receive over a long mailbox costs one call per item.
    */
   findIndex(match: (item: T) => boolean, from = 0): number {
+    if (this.length - from >= SPECIALISE_AT) {
+      return scannerFor(match as (m: unknown) => boolean)(this.head as unknown as Parameters<Scanner>[0], match as (m: unknown) => boolean, from);
+    }
     let base = 0;
     for (let s: Segment<T> | null = this.head; s !== null; s = s.next) {
       const n = s.end - s.start;
