@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { exitOf, testNode } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { exitOf, nodesPerTest } from './helpers.js';
 import { GenServer, isShutdown, type Node, type Pid } from '../src/index.js';
 
 /**
@@ -11,11 +11,7 @@ import { GenServer, isShutdown, type Node, type Pid } from '../src/index.js';
  * down, a shutdown reason as in OTP).
  */
 
-let nodes: Node[] = [];
-afterEach(() => {
-  for (const n of nodes) n.shutdown();
-  nodes = [];
-});
+const node = nodesPerTest();
 
 async function server(n: Node, onCall: 'never' | 'crash' | 'shutdown'): Promise<Pid> {
   const r = await GenServer.start(n, {
@@ -31,16 +27,14 @@ async function server(n: Node, onCall: 'never' | 'crash' | 'shutdown'): Promise<
 
 describe('exit reason of an uncaught call failure', () => {
   it('gen_server_SUITE:call rule — uncaught timeout: { timeout: { call: { server, request, timeoutMs } } }', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const srv = await server(n, 'never');
     const pid = n.spawn(async (ctx) => void (await ctx.call(srv, 'hello', 20)));
     expect(await exitOf(n, pid)).toEqual({ timeout: { call: { server: srv, request: 'hello', timeoutMs: 20 } } });
   });
 
   it('gen_server_SUITE:start rule — uncaught noproc and calling_self carry the call', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const pid = n.spawn(async (ctx) => void (await GenServer.call(ctx, 'nobody', { q: 1 })));
     expect(await exitOf(n, pid)).toEqual({ noproc: { call: { server: 'nobody', request: { q: 1 }, timeoutMs: 5000 } } });
     const me = n.spawn(async (ctx) => void (await ctx.call(ctx.self, 'me', 100)));
@@ -48,8 +42,7 @@ describe('exit reason of an uncaught call failure', () => {
   });
 
   it('gen_server_SUITE:crash rule — the server’s exit reason is carried; a shutdown stays a shutdown', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const crashing = await server(n, 'crash');
     const a = n.spawn(async (ctx) => void (await ctx.call(crashing, 'x', 1000)));
     const ra = await exitOf(n, a);

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { exitOf, probe, recorder, testNode, until } from './helpers.js';
-import { GenServer, TIMEOUT, type Node, type Pid, type ProcessContext } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { exitOf, probe, recorder, nodesPerTest, until } from './helpers.js';
+import { GenServer, TIMEOUT, type Pid, type ProcessContext } from '../src/index.js';
 
 /**
  * Rule: once a process has exited, every operation through its context is
@@ -9,16 +9,7 @@ import { GenServer, TIMEOUT, type Node, type Pid, type ProcessContext } from '..
  * body can never again reach another process (OTP: no code runs after exit).
  */
 
-let nodes: Node[] = [];
-afterEach(() => {
-  for (const n of nodes) n.shutdown();
-  nodes = [];
-});
-function node(): Node {
-  const n = testNode();
-  nodes.push(n);
-  return n;
-}
+const node = nodesPerTest();
 
 /** Everything a process context can do to others, from a context whose process is gone; returns the call's outcome. */
 async function actAll(ctx: ProcessContext, target: Pid, victim: Pid): Promise<unknown> {

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { exitOf, probe, testNode } from './helpers.js';
-import { GenServer, type Node, type Pid } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { exitOf, probe, nodesPerTest } from './helpers.js';
+import { GenServer, type Pid } from '../src/index.js';
 
 /**
  * Rule (erl, OTP 25): a server started with `gen_server:start` (no link) is
@@ -8,16 +8,11 @@ import { GenServer, type Node, type Pid } from '../src/index.js';
  * `terminate` with that reason and stops the server.
  */
 
-let nodes: Node[] = [];
-afterEach(() => {
-  for (const n of nodes) n.shutdown();
-  nodes = [];
-});
+const node = nodesPerTest();
 
 describe('GenServer started without a link is its own parent', () => {
   it('gen_server_SUITE:start rule — a trapping unlinked server’s exit signal to itself runs terminate and stops it', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const p = await probe(n);
     const r = await GenServer.start(n, {
       init: (_a: undefined, ctx) => {
@@ -43,8 +38,7 @@ describe('GenServer started without a link is its own parent', () => {
   });
 
   it('gen_server_SUITE:start rule — startMonitor is also its own parent', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const p = await probe(n);
     const r = await GenServer.startMonitor(p.ctx, {
       init: (_a: undefined, ctx) => {

@@ -1,19 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { probe, testNode } from './helpers.js';
-import { Ref, type Node } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { probe, nodesPerTest } from './helpers.js';
+import { Ref } from '../src/index.js';
 
 /** Rule (erl, OTP 25): `monitor(process, self())` returns a ref and creates no monitor; `demonitor(R, [info])` is false. */
 
-let nodes: Node[] = [];
-afterEach(() => {
-  for (const n of nodes) n.shutdown();
-  nodes = [];
-});
+const node = nodesPerTest();
 
 describe('monitor(self)', () => {
   it('monitor_SUITE rule — monitoring oneself by pid or name creates no monitor', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const p = await probe(n);
     p.ctx.register('me');
     const byPid = p.ctx.monitor(p.pid);

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { exitOf, probe, testNode, until } from './helpers.js';
-import type { Node, Pid } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { exitOf, probe, nodesPerTest, until } from './helpers.js';
+import type { Pid } from '../src/index.js';
 
 /**
  * Rule: a receive filter is a guard. A filter that throws is no match (Erlang:
@@ -9,19 +9,14 @@ import type { Node, Pid } from '../src/index.js';
  * another process's `send`.
  */
 
-let nodes: Node[] = [];
-afterEach(() => {
-  for (const n of nodes) n.shutdown();
-  nodes = [];
-});
+const node = nodesPerTest();
 
 /** Throws for anything but `{ v: number }` (like a guard `V + 1 > 0` on a non-number). */
 const picky = (m: unknown): boolean => (m as { v: { toFixed(): string } }).v.toFixed() !== '';
 
 describe('receive filters that throw', () => {
   it('guard rule — a raising filter on a queued message is no match: the receiver lives, the message stays in order', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const got: unknown[] = [];
     const pid = n.spawn(async (ctx) => {
       await ctx.receive((m) => m === 'start');
@@ -38,8 +33,7 @@ describe('receive filters that throw', () => {
   });
 
   it('guard rule — a raising filter on a message arriving while the receiver waits: the sender is not touched and the message is kept', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const p = await probe(n);
     const calledIn: string[] = [];
     let inSend = false;
@@ -73,8 +67,7 @@ describe('receive filters that throw', () => {
   });
 
   it('guard rule — over a long mailbox (the specialised scan) a raising filter is no match and order is kept', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const got: unknown[] = [];
     const pid = n.spawn(async (ctx) => {
       await ctx.receive((m) => m === 'start');

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { testNode, until } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { nodesPerTest, until } from './helpers.js';
 import { GenServer, type From, type Node, type Pid } from '../src/index.js';
 
 /**
@@ -12,11 +12,7 @@ import { GenServer, type From, type Node, type Pid } from '../src/index.js';
  * and gives the rest back; an empty collection gives `'no_request'`.
  */
 
-let nodes: Node[] = [];
-afterEach(() => {
-  for (const n of nodes) n.shutdown();
-  nodes = [];
-});
+const node = nodesPerTest();
 
 /** Answers `{ delay, value }` after `delay` ms; `'crash'` crashes it. */
 async function delayed(n: Node): Promise<Pid> {
@@ -34,8 +30,7 @@ async function delayed(n: Node): Promise<Pid> {
 
 describe('send_request / wait_response / receive_response', () => {
   it('gen_server_SUITE:send_request — wait_response(R, 0) is timeout and the reply still comes later', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const srv = await delayed(n);
     const id = GenServer.sendRequest(n, srv, { delay: 20, value: 'v' });
     expect(await GenServer.waitResponse(id, 0)).toBe('timeout');
@@ -43,8 +38,7 @@ describe('send_request / wait_response / receive_response', () => {
   });
 
   it('gen_server_SUITE:send_request — receive_response abandons the request on timeout', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const srv = await delayed(n);
     const id = GenServer.sendRequest(n, srv, { delay: 30, value: 'late' });
     expect(await GenServer.receiveResponse(id, 5)).toBe('timeout');
@@ -53,8 +47,7 @@ describe('send_request / wait_response / receive_response', () => {
   });
 
   it('gen_server_SUITE:send_request — errors are { error: { reason, server } }', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const srv = await delayed(n);
     const dead = n.spawn({ handle() {} });
     n.exit(dead, 'kill');
@@ -64,8 +57,7 @@ describe('send_request / wait_response / receive_response', () => {
   });
 
   it('gen_server_SUITE:send_request_wait_reqid_collection — labels, arrival order, no_request when empty', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const srv = await delayed(n);
     let c = GenServer.reqIdsNew<string>();
     c = GenServer.sendRequest(n, srv, { delay: 40, value: 'slow' }, 'a', c);
@@ -90,8 +82,7 @@ describe('send_request / wait_response / receive_response', () => {
   });
 
   it('gen_server_SUITE:send_request_receive_reqid_collection — receive_response on a collection abandons all on timeout; keep: false keeps the ids', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const srv = await delayed(n);
     let c = GenServer.reqIdsNew<number>();
     c = GenServer.sendRequest(n, srv, { delay: 1, value: 1 }, 1, c);

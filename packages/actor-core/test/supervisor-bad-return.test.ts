@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { testNode } from './helpers.js';
-import { DynamicSupervisor, Supervisor, type ChildSpec, type Node, type Pid } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { nodesPerTest } from './helpers.js';
+import { DynamicSupervisor, Supervisor, type ChildSpec, type Pid } from '../src/index.js';
 
 /**
  * Rule (erl, OTP 25): a child start returning something that is not a start
@@ -9,25 +9,19 @@ import { DynamicSupervisor, Supervisor, type ChildSpec, type Node, type Pid } fr
  * wrapped in `bad_return_value`.
  */
 
-let nodes: Node[] = [];
-afterEach(() => {
-  for (const n of nodes) n.shutdown();
-  nodes = [];
-});
+const node = nodesPerTest();
 
 const garbage = (() => 42) as unknown as ChildSpec['start'];
 
 describe('child start returning a non-start-result', () => {
   it('supervisor_SUITE:sup_start_fail rule — start reports failed_to_start_child with the value itself', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const r = await Supervisor.start(n, {}, [{ id: 'c', start: garbage }]);
     expect(r).toEqual({ error: { shutdown: { failed_to_start_child: 'c', reason: 42 } } });
   });
 
   it('supervisor_SUITE rule — startChild gives { error: value }', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const sup = ((await Supervisor.start(n, {}, [])) as { ok: Pid }).ok;
     expect(await Supervisor.startChild(n, sup, { id: 'c', start: garbage })).toEqual({ error: 42 });
     const dyn = ((await DynamicSupervisor.start(n)) as { ok: Pid }).ok;
@@ -35,8 +29,7 @@ describe('child start returning a non-start-result', () => {
   });
 
   it('DynamicSupervisor rule (Elixir) — startChild answers ignore when the child’s start ignores', async () => {
-    const n = testNode();
-    nodes.push(n);
+    const n = node();
     const dyn = ((await DynamicSupervisor.start(n)) as { ok: Pid }).ok;
     expect(await DynamicSupervisor.startChild(n, dyn, { start: () => 'ignore' })).toBe('ignore');
     expect(await DynamicSupervisor.countChildren(n, dyn)).toMatchObject({ specs: 0, active: 0 });

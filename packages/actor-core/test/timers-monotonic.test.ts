@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { probe, recorder, testNode, until } from './helpers.js';
-import { BadArgError, GenServer, TIMEOUT, type Node } from '../src/index.js';
+import { probe, recorder, nodesPerTest, until } from './helpers.js';
+import { BadArgError, GenServer, TIMEOUT } from '../src/index.js';
 
 /**
  * Rules: every duration (timers, receive and GenServer timeouts) is measured
@@ -10,17 +10,8 @@ import { BadArgError, GenServer, TIMEOUT, type Node } from '../src/index.js';
  * negative receive timeout is an error (Erlang's timeout_value), not a poll.
  */
 
-let nodes: Node[] = [];
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const n of nodes) n.shutdown();
-  nodes = [];
-});
-function node(): Node {
-  const n = testNode();
-  nodes.push(n);
-  return n;
-}
+const node = nodesPerTest();
+afterEach(() => vi.restoreAllMocks());
 
 /** Steps the wall clock by `ms` (negative: back), as NTP or a VM resume can. */
 function stepWallClock(ms: number): void {

@@ -1,4 +1,4 @@
-import { SPECIALISE_AT, scannerFor, type Scanner } from './selective-scan.js';
+import { scannerFor } from './selective-scan.js';
 
 /** One block of a `Queue`: items live in `buf[start..end)`. */
 class Segment<T> {
@@ -89,27 +89,8 @@ export class Queue<T> {
    * a selective receive over a long mailbox costs one call per item.
    */
   findIndex(match: (item: T) => boolean, from = 0): number {
-    if (this.length - from >= SPECIALISE_AT) {
-      return scannerFor(match as (m: unknown) => boolean)(this.head as unknown as Parameters<Scanner>[0], match as (m: unknown) => boolean, from);
-    }
-    let base = 0;
-    for (let s: Segment<T> | null = this.head; s !== null; s = s.next) {
-      const n = s.end - s.start;
-      if (from < base + n) {
-        const buf = s.buf;
-        for (let r = s.start + Math.max(0, from - base); r < s.end; r++) {
-          let hit = false;
-          try {
-            hit = match(buf[r] as T);
-          } catch {
-            // no match
-          }
-          if (hit) return base + r - s.start;
-        }
-      }
-      base += n;
-    }
-    return -1;
+    const m = match as (m: unknown) => boolean;
+    return scannerFor(m, this.length - from)(this.head, m, from);
   }
 
   /** Removes the i-th oldest item, keeping the others in order; moves only the items of its segment on its shorter side. */

@@ -24,10 +24,11 @@ interface SegmentView {
 export type Scanner = (head: SegmentView, match: (m: unknown) => boolean, from: number) => number;
 
 /** A scan this long (items) uses a specialised copy. */
-export const SPECIALISE_AT = 4096;
+const SPECIALISE_AT = 4096;
 const MAX_SCANNERS = 64;
 
-// The loop of `Queue.findIndex`: a filter that throws is no match for that item.
+// The loop of `Queue.findIndex`: the position of the first item at or after
+// `from` that `match` accepts, or -1; a filter that throws is no match for that item.
 const LOOP = `
 let base = 0;
 for (let s = head; s !== null; s = s.next) {
@@ -49,8 +50,12 @@ for (let s = head; s !== null; s = s.next) {
 return -1;`;
 
 const scanners = new Map<string, Scanner>();
+/** The copy short scans share (reading a filter's source would cost more than they do). */
+const shared = new Function('head', 'match', 'from', LOOP) as Scanner;
 
-export function scannerFor(match: (m: unknown) => boolean): Scanner {
+/** The scanner for a scan of `items` items with `match`. */
+export function scannerFor(match: (m: unknown) => boolean, items: number): Scanner {
+  if (items < SPECIALISE_AT) return shared;
   const key = Function.prototype.toString.call(match);
   let s = scanners.get(key);
   if (s === undefined) {
