@@ -21,7 +21,7 @@ const started = await DynamicSupervisor.startChild(node, 'jobs', {
   restart: 'transient',
   start: (s) => GenServer.startLink(s, job, 'report'),
 });
-if (!('ok' in started) || started.ok === undefined) throw new Error('job did not start');
+if (started === 'ignore' || !('ok' in started) || started.ok === undefined) throw new Error('job did not start');
 console.log(await GenServer.call(node, GenServer.ref<'status', never, string>(started.ok), 'status')); // 'report: running'
 console.log(await DynamicSupervisor.countChildren(node, 'jobs')); // { specs: 1, active: 1, supervisors: 0, workers: 1 }
 

@@ -237,7 +237,7 @@ describe('§1.5 selective receive', () => {
   });
 
   it('§3 N7 / §1.5 #39 — a receive timeout beyond 2^31-1 ms does not fire early', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
     const node = testNode();
     const results: unknown[] = [];
     let started = false;

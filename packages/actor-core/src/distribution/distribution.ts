@@ -162,18 +162,19 @@ export class Distribution {
             }
           }
         }
+        // Links first: OTP delivers EXIT, then DOWN, then nodedown on a lost connection.
+        if (p.links !== null) {
+          for (const pid of [...p.links.values()]) {
+            // Through the node's signal queue: a dying process's own links are handled in order.
+            if (pid.node === name) node.exitSignal(pid, p.self, 'noconnection', true);
+          }
+        }
         if (p.monitors !== null) {
           for (const [k, m] of p.monitors) {
             if (m.target.node === name) {
               p.monitors.delete(k);
               p.deliver({ type: 'DOWN', ref: m.ref, object: m.object, reason: 'noconnection' } satisfies DownMessage);
             }
-          }
-        }
-        if (p.links !== null) {
-          for (const pid of [...p.links.values()]) {
-            // Through the node's signal queue: a dying process's own links are handled in order.
-            if (pid.node === name) node.exitSignal(pid, p.self, 'noconnection', true);
           }
         }
       }

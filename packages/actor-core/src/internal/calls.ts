@@ -2,14 +2,17 @@ import { Pid } from '../pid.js';
 import {
   CallExitError,
   CallTimeoutError,
+  ofCall,
+  type CallError,
   CallingSelfError,
+  ExitedError,
   NoProcError,
   NodeDownError,
   type CallTarget,
 } from '../errors.js';
 import type { Dest, RemoteName } from '../types.js';
 import type { Node } from '../node.js';
-import type { Proc } from './process.js';
+import { Status, type Proc } from './process.js';
 
 /** Who is waiting for a reply: pass it to `reply(from, value)`, from any process, exactly once. */
 export interface From {
@@ -18,25 +21,39 @@ export interface From {
   readonly pid: Pid | null;
 }
 
+// Protocol envelopes are instances of these classes, which only the runtime
+// constructs: no user value — sent locally, or decoded from a peer, where
+// only the runtime's own encoding of an instance decodes to one — is ever
+// taken for a call, a cast or a system request, whatever its keys.
+
 /** The message a `call` puts in the server's mailbox. */
-export interface CallEnvelope {
-  readonly $gen: 'call';
-  readonly from: From;
-  readonly req: unknown;
+export class CallEnvelope {
+  constructor(
+    readonly from: From,
+    readonly req: unknown,
+  ) {}
 }
 
 /** The message a `cast` puts in the server's mailbox. */
-export interface CastEnvelope {
-  readonly $gen: 'cast';
-  readonly req: unknown;
+export class CastEnvelope {
+  constructor(readonly req: unknown) {}
+}
+
+/**
+ * A request of the runtime's own protocols — `sys` (stop, get_state), the
+ * supervisors' — carried as a call's request: `op` is the operation. A user
+ * request with the same keys is only data and reaches `handleCall`.
+ */
+export class ProtocolRequest<Op = unknown> {
+  constructor(readonly op: Op) {}
 }
 
 export function isCall(m: unknown): m is CallEnvelope {
-  return typeof m === 'object' && m !== null && (m as CallEnvelope).$gen === 'call';
+  return m instanceof CallEnvelope;
 }
 
 export function isCast(m: unknown): m is CastEnvelope {
-  return typeof m === 'object' && m !== null && (m as CastEnvelope).$gen === 'cast';
+  return m instanceof CastEnvelope;
 }
 
 const noop = (): void => {};
@@ -63,8 +80,14 @@ export class PendingCall {
     readonly target: CallTarget,
     readonly server: Proc | null,
     readonly serverNode: string,
+    readonly req: unknown,
   ) {
     this.deadline = Number.isFinite(timeoutMs) ? NaN : Infinity;
+  }
+
+  /** `e`, recording this call on it (for the exit reason of an uncaught failure). */
+  failed<E extends CallError>(e: E): E {
+    return ofCall(e, this.target, this.req, this.timeoutMs);
   }
 }
 
@@ -90,11 +113,25 @@ export class Calls {
   private readonly unstamped: PendingCall[] = [];
   private readonly stampBound = (): void => this.stamp();
 
+  /** The tag of the last call that got a slot (a request id keeps it, to abandon the call). */
+  lastTag = 0;
+
   constructor(private readonly node: Node) {}
+
+  /** Gives up a call: its slot and monitor go, its reply will be dropped and its promise never settles. */
+  abandon(tag: number): void {
+    const pc = this.pending.get(tag);
+    if (pc === undefined) return;
+    this.pending.delete(tag);
+    if (pc.server !== null) pc.server.callers--;
+    else this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
+  }
 
   call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
     const node = this.node;
     const target = dest as CallTarget;
+    // A call from a process that has exited reaches nothing (OTP runs no code after an exit).
+    if (caller !== null && caller.status === Status.Dead) return Promise.reject(new ExitedError(caller.self));
     let pid: Pid | undefined;
     // `{ name, node }` on another node is resolved there, not here (no round trip).
     const remoteName = isRemoteName(dest) && dest.node !== node.name ? dest : null;
@@ -104,19 +141,20 @@ export class Calls {
       } catch (e) {
         return Promise.reject(e);
       }
-      if (pid === undefined) return Promise.reject(new NoProcError(target));
-      if (caller !== null && caller.self.equals(pid)) return Promise.reject(new CallingSelfError(target));
+      if (pid === undefined) return Promise.reject(ofCall(new NoProcError(target), target, req, timeoutMs));
+      if (caller !== null && caller.self.equals(pid)) return Promise.reject(ofCall(new CallingSelfError(target), target, req, timeoutMs));
     }
     const serverNode = remoteName !== null ? remoteName.node : pid!.node;
     let server: Proc | null = null;
     if (serverNode === node.name) {
       server = node.lookup(pid!);
-      if (server === null) return Promise.reject(new NoProcError(target));
+      if (server === null) return Promise.reject(ofCall(new NoProcError(target), target, req, timeoutMs));
     } else if (!node.dist.isConnected(serverNode)) {
-      return Promise.reject(new NodeDownError(target, serverNode));
+      return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
     const tag = node.nextId();
-    const pc = new PendingCall(tag, timeoutMs, target, server, serverNode);
+    this.lastTag = tag;
+    const pc = new PendingCall(tag, timeoutMs, target, server, serverNode, req);
     making = pc;
     const promise = new Promise(capture);
     making = null;
@@ -129,7 +167,7 @@ export class Calls {
     try {
       if (server !== null) {
         server.callers++;
-        server.deliver({ $gen: 'call', from: { node: node.name, tag, pid: self }, req } satisfies CallEnvelope);
+        server.deliver(new CallEnvelope({ node: node.name, tag, pid: self }, req));
       } else {
         // One signal: the server's node builds the envelope and monitors the server for the call.
         node.dist.outgoing.call(remoteName ?? pid!, tag, self, req);
@@ -181,9 +219,9 @@ export class Calls {
   /** The call's server ended (local watcher or remote DOWN). */
   fail(pc: PendingCall, reason: unknown): void {
     if (!this.pending.delete(pc.tag)) return;
-    if (reason === 'noproc') pc.reject(new NoProcError(pc.target));
-    else if (reason === 'noconnection') pc.reject(new NodeDownError(pc.target, pc.serverNode));
-    else pc.reject(new CallExitError(pc.target, reason));
+    if (reason === 'noproc') pc.reject(pc.failed(new NoProcError(pc.target)));
+    else if (reason === 'noconnection') pc.reject(pc.failed(new NodeDownError(pc.target, pc.serverNode)));
+    else pc.reject(pc.failed(new CallExitError(pc.target, reason)));
   }
 
   /**
@@ -203,7 +241,7 @@ export class Calls {
     for (const pc of this.pending.values()) {
       if (pc.server === null && pc.serverNode === nodeName) {
         this.pending.delete(pc.tag);
-        pc.reject(new NodeDownError(pc.target, nodeName));
+        pc.reject(pc.failed(new NodeDownError(pc.target, nodeName)));
       }
     }
   }
@@ -231,7 +269,7 @@ export class Calls {
         this.pending.delete(pc.tag);
         if (pc.server !== null) pc.server.callers--;
         else this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
-        pc.reject(new CallTimeoutError(pc.target, pc.timeoutMs));
+        pc.reject(pc.failed(new CallTimeoutError(pc.target, pc.timeoutMs)));
       } else if (pc.deadline < next) {
         next = pc.deadline;
       }

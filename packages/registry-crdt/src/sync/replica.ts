@@ -151,7 +151,7 @@ export class Replica<V> {
     const wait = this.flushDelayMs - (performance.now() - this.lastFlush);
     // Through the mailbox even when due now: changes made by messages already queued join this push.
     if (wait <= 0) this.node.send(this.pidRef!, FLUSH);
-    else this.node.sendAfter(wait, this.pidRef!, FLUSH);
+    else this.node.sendAfter(Math.ceil(wait), this.pidRef!, FLUSH); // timers take whole ms (badarg otherwise)
   }
 
   /** Have `onLocalDown` called when local `pid` ends (once per pid). */
