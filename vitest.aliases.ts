@@ -7,6 +7,11 @@ const sources: Record<string, string> = {
   '@troupe/actor-core/testing': 'packages/actor-core/src/testing/index.ts',
   '@troupe/transport-ws': 'packages/transport-ws/src/index.ts',
   '@troupe/registry-crdt': 'packages/registry-crdt/src/index.ts',
+  '@troupe/persistence': 'packages/persistence/src/index.ts',
+  '@troupe/persistence/sqlite': 'packages/persistence/src/stores/sqlite/index.ts',
+  '@troupe/persistence/postgres': 'packages/persistence/src/stores/postgres/index.ts',
+  '@troupe/persistence/testkit': 'packages/persistence/src/testkit/index.ts',
+  '@troupe/persistence/testkit/postgres': 'packages/persistence/src/testkit/postgres.ts',
   '@troupe/harness': 'apps/harness/src/index.ts',
   '@troupe/gateway': 'apps/gateway/src/index.ts',
 };

@@ -137,7 +137,7 @@ class Queries {
       )
       .raw();
     this.pruneProcessed = db.prepare(
-      'DELETE FROM troupe_processed WHERE id = ?1 AND (at < ?2 OR rowid NOT IN (SELECT rowid FROM troupe_processed WHERE id = ?1 ORDER BY rowid DESC LIMIT ?3))',
+      'DELETE FROM troupe_processed WHERE id = @id AND (at < @since OR rowid NOT IN (SELECT rowid FROM troupe_processed WHERE id = @id ORDER BY rowid DESC LIMIT @count))',
     );
     this.saveSnapshot = db.prepare('INSERT OR REPLACE INTO troupe_snapshots (id, seq, at, version, payload) VALUES (?, ?, ?, ?, ?)');
     this.latestSnapshot = db
@@ -229,7 +229,7 @@ class SqliteJournal implements Journal {
 
   pruneProcessed(id: string, keep: ProcessedRetention): Promise<void> {
     return sync(this.guard, () => {
-      this.q.pruneProcessed.run(id, keep.since, clamp(keep.count));
+      this.q.pruneProcessed.run({ id, since: keep.since, count: clamp(keep.count) });
     });
   }
 }

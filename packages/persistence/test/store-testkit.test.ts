@@ -1,0 +1,37 @@
+// The store test kit against every built-in store. PostgreSQL is a real
+// server started for this file (never skipped: without PostgreSQL installed
+// the suite fails, saying how to install it).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryStore } from '@troupe/persistence';
+import { SqliteStore } from '@troupe/persistence/sqlite';
+import { PostgresStore } from '@troupe/persistence/postgres';
+import { storeTestKit } from '@troupe/persistence/testkit';
+import { startTempPostgres } from '@troupe/persistence/testkit/postgres';
+
+storeTestKit('MemoryStore', async () => {
+  const store = new MemoryStore();
+  return { store, reopen: async () => store.open() };
+});
+
+for (const durability of ['normal', 'full'] as const) {
+  storeTestKit(`SqliteStore (${durability})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-sqlite-'));
+    const path = join(dir, 'store.db');
+    return {
+      store: new SqliteStore({ path, durability }),
+      reopen: async () => new SqliteStore({ path, durability }),
+      teardown: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  });
+}
+
+storeTestKit('PostgresStore', async () => {
+  const pg = await startTempPostgres();
+  return {
+    store: await PostgresStore.open({ connectionString: pg.connectionString }),
+    reopen: () => PostgresStore.open({ connectionString: pg.connectionString }),
+    teardown: () => pg.stop(),
+  };
+});
