@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CallExitError, GenServer, Supervisor, isDownMessage, isStarted, type Node, type ServerRef } from '@troupe/actor-core';
-import { probe, testNode } from '@troupe/actor-core/testing';
+import { probe, testNode, until } from '@troupe/actor-core/testing';
 import {
   MemoryStore,
   SequenceConflictError,
@@ -14,8 +14,8 @@ import {
   type EventSourcedBehaviour,
   type EventSourcedOptions,
   type EventSourcedState,
-} from '@troupe/persistence';
-import { SqliteStore } from '@troupe/persistence/sqlite';
+} from '../src/index.js';
+import { SqliteStore } from '../src/stores/sqlite/index.js';
 import { account, type Account, type AccountCmd, type AccountReply } from './support/account.js';
 import { GatedJournal } from './support/gated-journal.js';
 
@@ -123,8 +123,7 @@ describe('event-sourced server: persist, reply, recover', () => {
     const down = await p.next((m) => isDownMessage(m) && m.ref.equals(mon));
     expect(down).toMatchObject({ reason: { persist_failed: { id: 'account-a', code: 'TROUPE_ERR_STORE', message: 'disk on fire' } } });
     // Restarted under the same name, on the stored events only.
-    const until = Date.now() + 3000;
-    while ((n.whereis('acct') === undefined || n.whereis('acct')!.equals(first)) && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+    await until(() => n.whereis('acct') !== undefined && !n.whereis('acct')!.equals(first), 3000, 'the restart');
     expect(await GenServer.call(n, 'acct', { op: 'balance' })).toEqual({ ok: true, balance: 10 });
     await Supervisor.stop(n, sup.ok);
   });
@@ -325,8 +324,8 @@ describe('event-sourced server: a GenServer for everything else', () => {
     GenServer.cast(n, r.ok, { add: 2 });
     expect(await GenServer.call(n, 'ticker', 'get')).toBe(2);
     // The event timeout fires handleInfo('tick'), which persists +100.
-    const until = Date.now() + 3000;
-    while ((await store.journal.highestSeq('ticker-t')) < 2 && Date.now() < until) await new Promise((res) => setTimeout(res, 5));
+    const deadline = Date.now() + 3000;
+    while ((await store.journal.highestSeq('ticker-t')) < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
     expect(await GenServer.call(n, r.ok, 'get')).toBe(102);
   });
 });

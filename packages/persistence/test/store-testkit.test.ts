@@ -4,11 +4,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryStore } from '@troupe/persistence';
-import { SqliteStore } from '@troupe/persistence/sqlite';
-import { PostgresStore } from '@troupe/persistence/postgres';
-import { storeTestKit } from '@troupe/persistence/testkit';
-import { startTempPostgres } from '@troupe/persistence/testkit/postgres';
+import { MemoryStore } from '../src/index.js';
+import { SqliteStore } from '../src/stores/sqlite/index.js';
+import { PostgresStore } from '../src/stores/postgres/index.js';
+import { storeTestKit } from '../src/testkit/index.js';
+import { startTempPostgres } from '../src/testkit/postgres.js';
 
 storeTestKit('MemoryStore', async () => {
   const store = new MemoryStore();

@@ -1,4 +1,4 @@
-import type { EventSourcedBehaviour } from '@troupe/persistence';
+import type { EventSourcedBehaviour } from '../../src/index.js';
 
 export type AccountCmd =
   | { op: 'deposit'; amount: number; requestId?: string }

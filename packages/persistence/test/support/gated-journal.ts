@@ -1,4 +1,5 @@
-import type { AppendRequest, Journal, PersistedEvent } from '@troupe/persistence';
+import { until } from '@troupe/actor-core/testing';
+import type { AppendRequest, Journal, PersistedEvent } from '../../src/index.js';
 
 /**
  * A journal that holds appends (and optionally replays) until the test
@@ -19,12 +20,8 @@ export class GatedJournal implements Journal {
   constructor(private readonly inner: Journal) {}
 
   /** Resolves once `n` writes are held. */
-  async waitHeld(n: number, timeoutMs = 3000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (this.held.length + this.heldReplays.length < n) {
-      if (Date.now() > until) throw new Error(`only ${this.held.length + this.heldReplays.length} of ${n} held`);
-      await new Promise((r) => setTimeout(r, 2));
-    }
+  waitHeld(n: number, timeoutMs = 3000): Promise<void> {
+    return until(() => this.heldCount >= n, timeoutMs, `${n} held writes or replays`);
   }
 
   releaseAll(): void {
