@@ -29,7 +29,7 @@ function node(): Node {
 afterEach(async () => {
   for (const n of nodes) n.shutdown();
   nodes = [];
-  for (const c of cleanups.splice(0)) await c();
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 async function start(n: Node, opts: EventSourcedOptions, id = 'a', log?: string[]): Promise<ServerRef<AccountCmd, never, AccountReply>> {

@@ -15,13 +15,13 @@ storeTestKit('MemoryStore', async () => {
   return { store, reopen: async () => store.open() };
 });
 
-for (const durability of ['normal', 'full'] as const) {
-  storeTestKit(`SqliteStore (${durability})`, async () => {
+for (const [durability, writer] of [['normal', 'worker'], ['full', 'worker'], ['full', 'inline']] as const) {
+  storeTestKit(`SqliteStore (${durability}, ${writer} writer)`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'troupe-sqlite-'));
     const path = join(dir, 'store.db');
     return {
-      store: new SqliteStore({ path, durability }),
-      reopen: async () => new SqliteStore({ path, durability }),
+      store: new SqliteStore({ path, durability, writer }),
+      reopen: async () => new SqliteStore({ path, durability, writer }),
       teardown: async () => rmSync(dir, { recursive: true, force: true }),
     };
   });
