@@ -19,3 +19,16 @@ export function retainedProcessed<T extends { at: number }>(newestFirst: readonl
   }
   return out;
 }
+
+/** The largest sequence number, time or count a store is asked about (Infinity becomes this). */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+/** A bound as an integer SQL accepts: Infinity → MAX_SEQ, negatives → 0. */
+export function clampSeq(n: number): number {
+  return n > MAX_SEQ ? MAX_SEQ : n < 0 ? 0 : Math.floor(n);
+}
+
+/** Snapshot criteria as `[minSeq, maxSeq, minAt, maxAt]`, every bound present. */
+export function snapshotBounds(c: SnapshotCriteria): [number, number, number, number] {
+  return [clampSeq(c.minSeq ?? 0), clampSeq(c.maxSeq ?? MAX_SEQ), clampSeq(c.minAt ?? 0), clampSeq(c.maxAt ?? MAX_SEQ)];
+}

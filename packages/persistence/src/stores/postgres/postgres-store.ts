@@ -7,6 +7,8 @@ import type { DurableStateStore, StoredState } from '../../store/durable-state-s
 import type { PersistenceStore } from '../../store/store.js';
 import { WriteGroup } from '../../internal/write-group.js';
 import { PG_APPEND, PG_SCHEMA, SCHEMA_LOCK } from './schema.js';
+import { encodeAppend, type PendingAppend } from '../../internal/encoded-append.js';
+import { clampSeq, snapshotBounds } from '../../internal/criteria.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:pass@host:port/db`, or the parts below. */
@@ -22,15 +24,6 @@ export interface PostgresStoreOptions {
   writesInFlight?: number;
 }
 
-interface PendingAppend {
-  req: AppendRequest;
-  bytes: Uint8Array[];
-  reply: Uint8Array | undefined;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 const UNIQUE_VIOLATION = '23505';
 
 function storeError(e: unknown): StoreError {
@@ -152,14 +145,14 @@ export class PostgresStore implements PersistenceStore {
           evId.push(id);
           evSeq.push(expectedSeq + 1 + i);
           evVersion.push(events[i]!.version);
-          evPayload.push(w.bytes[i]!);
+          evPayload.push(w.enc.payloads[i]!);
         }
       }
       if (processed !== undefined) {
         pId.push(id);
         pMid.push(processed.messageId);
         pSeq.push(expectedSeq + events.length);
-        pReply.push(w.reply!);
+        pReply.push(w.enc.reply!);
         pAlways.push(events.length === 0);
       }
     }
@@ -186,10 +179,6 @@ function toBuffer(b: Uint8Array): Buffer {
 
 type Query = (text: string, values: unknown[]) => Promise<pg.QueryResult>;
 
-function clamp(n: number): number {
-  return n > MAX_SEQ ? MAX_SEQ : n < 0 ? 0 : Math.floor(n);
-}
-
 class PostgresJournal implements Journal {
   constructor(
     private readonly q: Query,
@@ -200,10 +189,7 @@ class PostgresJournal implements Journal {
   append(req: AppendRequest): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.isClosed()) throw new StoreError('store is closed');
-      // Encoded before it joins a group: a value that cannot be stored fails alone.
-      const bytes = req.events.map((e) => encode(e.event));
-      const reply = req.processed === undefined ? undefined : encode(req.processed.reply);
-      this.writes.add({ req, bytes, reply, resolve, reject });
+      this.writes.add({ req, enc: encodeAppend(req), resolve, reject });
     });
   }
 
@@ -211,7 +197,7 @@ class PostgresJournal implements Journal {
     if (max <= 0 || fromSeq > toSeq) return [];
     const r = await this.q(
       'SELECT seq::float8 AS seq, version, written_at::float8 AS at, payload FROM troupe_journal WHERE id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4',
-      [id, clamp(fromSeq), clamp(toSeq), clamp(max)],
+      [id, clampSeq(fromSeq), clampSeq(toSeq), clampSeq(max)],
     );
     return r.rows.map((row: { seq: number; version: number; at: number; payload: Buffer }) => ({
       seq: row.seq,
@@ -227,13 +213,13 @@ class PostgresJournal implements Journal {
   }
 
   async deleteTo(id: string, toSeq: number): Promise<void> {
-    await this.q('DELETE FROM troupe_journal WHERE id = $1 AND seq <= $2', [id, clamp(toSeq)]);
+    await this.q('DELETE FROM troupe_journal WHERE id = $1 AND seq <= $2', [id, clampSeq(toSeq)]);
   }
 
   async processed(id: string, keep: ProcessedRetention): Promise<ProcessedCommand[]> {
     const r = await this.q(
       'SELECT message_id, reply, seq::float8 AS seq, at::float8 AS at FROM troupe_processed WHERE id = $1 AND at >= $2 ORDER BY n DESC LIMIT $3',
-      [id, clamp(keep.since), clamp(keep.count)],
+      [id, clampSeq(keep.since), clampSeq(keep.count)],
     );
     return r.rows.map((row: { message_id: string; reply: Buffer; seq: number; at: number }) => ({
       messageId: row.message_id,
@@ -246,13 +232,9 @@ class PostgresJournal implements Journal {
   async pruneProcessed(id: string, keep: ProcessedRetention): Promise<void> {
     await this.q(
       'DELETE FROM troupe_processed WHERE id = $1 AND (at < $2 OR n NOT IN (SELECT n FROM troupe_processed WHERE id = $1 ORDER BY n DESC LIMIT $3))',
-      [id, clamp(keep.since), clamp(keep.count)],
+      [id, clampSeq(keep.since), clampSeq(keep.count)],
     );
   }
-}
-
-function bounds(c: SnapshotCriteria): number[] {
-  return [clamp(c.minSeq ?? 0), clamp(c.maxSeq ?? MAX_SEQ), clamp(c.minAt ?? 0), clamp(c.maxAt ?? MAX_SEQ)];
 }
 
 class PostgresSnapshots implements SnapshotStore {
@@ -269,7 +251,7 @@ class PostgresSnapshots implements SnapshotStore {
   async latest(id: string, criteria: SnapshotCriteria = {}): Promise<StoredSnapshot | undefined> {
     const r = await this.q(
       'SELECT seq::float8 AS seq, at::float8 AS at, version, payload FROM troupe_snapshots WHERE id = $1 AND seq >= $2 AND seq <= $3 AND at >= $4 AND at <= $5 ORDER BY seq DESC LIMIT 1',
-      [id, ...bounds(criteria)],
+      [id, ...snapshotBounds(criteria)],
     );
     const row = r.rows[0] as { seq: number; at: number; version: number; payload: Buffer } | undefined;
     return row === undefined ? undefined : { seq: row.seq, at: row.at, version: row.version, state: decodeStored(id, row.seq, row.payload) };
@@ -280,7 +262,7 @@ class PostgresSnapshots implements SnapshotStore {
   }
 
   async deleteMatching(id: string, criteria: SnapshotCriteria): Promise<void> {
-    await this.q('DELETE FROM troupe_snapshots WHERE id = $1 AND seq >= $2 AND seq <= $3 AND at >= $4 AND at <= $5', [id, ...bounds(criteria)]);
+    await this.q('DELETE FROM troupe_snapshots WHERE id = $1 AND seq >= $2 AND seq <= $3 AND at >= $4 AND at <= $5', [id, ...snapshotBounds(criteria)]);
   }
 }
 

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { SQLITE_SCHEMA } from './schema.js';
+import type { EncodedAppend } from '../../internal/encoded-append.js';
 
 /** What both threads need to open the same database the same way. */
 export interface OpenOptions {
@@ -15,16 +16,6 @@ export function openDatabase(o: OpenOptions): Database.Database {
   db.pragma(`synchronous = ${o.synchronous}`);
   db.exec(SQLITE_SCHEMA);
   return db;
-}
-
-/** One append, encoded: plain data, so it can cross to the writer thread. */
-export interface EncodedAppend {
-  id: string;
-  expectedSeq: number;
-  versions: number[];
-  payloads: Uint8Array[];
-  messageId?: string;
-  reply?: Uint8Array;
 }
 
 /** Snapshot bounds: [minSeq, maxSeq, minAt, maxAt]. */

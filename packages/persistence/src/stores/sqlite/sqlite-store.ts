@@ -6,7 +6,9 @@ import type { SnapshotCriteria, SnapshotMeta, SnapshotStore, StoredSnapshot } fr
 import type { DurableStateStore, StoredState } from '../../store/durable-state-store.js';
 import type { PersistenceStore } from '../../store/store.js';
 import { WriteGroup } from '../../internal/write-group.js';
-import { openDatabase, Queries, type Bounds, type EncodedAppend, type OpenOptions, type WriteOp } from './queries.js';
+import { openDatabase, Queries, type OpenOptions, type WriteOp } from './queries.js';
+import { encodeAppend, type PendingAppend } from '../../internal/encoded-append.js';
+import { clampSeq, snapshotBounds } from '../../internal/criteria.js';
 import { InlineWriter, WorkerWriter, type Writer } from './writer.js';
 
 /**
@@ -37,14 +39,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-interface PendingAppend {
-  req: AppendRequest;
-  enc: EncodedAppend;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-}
-
-const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 /**
  * SQLite in WAL mode: the embedded default. Appends from every server that
@@ -131,10 +125,6 @@ function read<T>(ctx: StoreContext, f: () => T): Promise<T> {
   }
 }
 
-function clamp(n: number): number {
-  return n > MAX_SEQ ? MAX_SEQ : n < 0 ? 0 : Math.floor(n);
-}
-
 class SqliteJournal implements Journal {
   constructor(
     private readonly ctx: StoreContext,
@@ -144,20 +134,14 @@ class SqliteJournal implements Journal {
   append(req: AppendRequest): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.ctx.guard();
-      // Encoded before it joins a group: a value that cannot be stored fails alone.
-      const enc: EncodedAppend = { id: req.id, expectedSeq: req.expectedSeq, versions: req.events.map((e) => e.version), payloads: req.events.map((e) => encode(e.event)) };
-      if (req.processed !== undefined) {
-        enc.messageId = req.processed.messageId;
-        enc.reply = encode(req.processed.reply);
-      }
-      this.appends.add({ req, enc, resolve, reject });
+      this.appends.add({ req, enc: encodeAppend(req), resolve, reject });
     });
   }
 
   replay(id: string, fromSeq: number, toSeq: number, max: number): Promise<PersistedEvent[]> {
     return read(this.ctx, () => {
       if (max <= 0 || fromSeq > toSeq) return [];
-      const rows = this.ctx.q.replay.all(id, clamp(fromSeq), clamp(toSeq), clamp(max));
+      const rows = this.ctx.q.replay.all(id, clampSeq(fromSeq), clampSeq(toSeq), clampSeq(max));
       const out: PersistedEvent[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
@@ -172,22 +156,18 @@ class SqliteJournal implements Journal {
   }
 
   async deleteTo(id: string, toSeq: number): Promise<void> {
-    await this.ctx.write({ op: 'deleteTo', id, toSeq: clamp(toSeq) });
+    await this.ctx.write({ op: 'deleteTo', id, toSeq: clampSeq(toSeq) });
   }
 
   processed(id: string, keep: ProcessedRetention): Promise<ProcessedCommand[]> {
     return read(this.ctx, () =>
-      this.ctx.q.processed.all(id, keep.since, clamp(keep.count)).map((r) => ({ messageId: r[0], reply: decodeStored(id, r[2], r[1]), seq: r[2], at: r[3] })),
+      this.ctx.q.processed.all(id, keep.since, clampSeq(keep.count)).map((r) => ({ messageId: r[0], reply: decodeStored(id, r[2], r[1]), seq: r[2], at: r[3] })),
     );
   }
 
   async pruneProcessed(id: string, keep: ProcessedRetention): Promise<void> {
-    await this.ctx.write({ op: 'pruneProcessed', id, since: keep.since, count: clamp(keep.count) });
+    await this.ctx.write({ op: 'pruneProcessed', id, since: keep.since, count: clampSeq(keep.count) });
   }
-}
-
-function bounds(c: SnapshotCriteria): Bounds {
-  return [clamp(c.minSeq ?? 0), clamp(c.maxSeq ?? MAX_SEQ), clamp(c.minAt ?? 0), clamp(c.maxAt ?? MAX_SEQ)];
 }
 
 class SqliteSnapshots implements SnapshotStore {
@@ -199,7 +179,7 @@ class SqliteSnapshots implements SnapshotStore {
 
   latest(id: string, criteria: SnapshotCriteria = {}): Promise<StoredSnapshot | undefined> {
     return read(this.ctx, () => {
-      const r = this.ctx.q.latestSnapshot.get(id, ...bounds(criteria));
+      const r = this.ctx.q.latestSnapshot.get(id, ...snapshotBounds(criteria));
       return r === undefined ? undefined : { seq: r[0], at: r[1], version: r[2], state: decodeStored(id, r[0], r[3]) };
     });
   }
@@ -209,7 +189,7 @@ class SqliteSnapshots implements SnapshotStore {
   }
 
   async deleteMatching(id: string, criteria: SnapshotCriteria): Promise<void> {
-    await this.ctx.write({ op: 'deleteSnapshots', id, bounds: bounds(criteria) });
+    await this.ctx.write({ op: 'deleteSnapshots', id, bounds: snapshotBounds(criteria) });
   }
 }
 
