@@ -20,6 +20,12 @@ export class WriteGroup<W> {
     private readonly fail: (group: W[], e: unknown) => void,
     private readonly maxInFlight = 1,
     private readonly maxGroup = 4096,
+    /**
+     * Start the next group on a later event-loop turn, not a microtask: for
+     * commits that run on this thread, so a backlog is committed in bounded
+     * bursts with timers and sockets served between them.
+     */
+    private readonly yieldBetweenGroups = false,
   ) {}
 
   add(w: W): void {
@@ -59,7 +65,8 @@ export class WriteGroup<W> {
     if (this.pending.length > 0) {
       if (!this.scheduled) {
         this.scheduled = true;
-        queueMicrotask(this.flush);
+        if (this.yieldBetweenGroups) setImmediate(this.flush);
+        else queueMicrotask(this.flush);
       }
     } else if (this.inFlight === 0 && this.idleWaiters.length > 0) {
       const ws = this.idleWaiters;
@@ -67,4 +74,19 @@ export class WriteGroup<W> {
       for (const w of ws) w();
     }
   };
+}
+
+/** Writes settled per event-loop turn: what their callers run next stays a short burst. */
+const SETTLE_CHUNK = 256;
+
+/**
+ * Settles a committed group `SETTLE_CHUNK` writes at a time, one chunk per
+ * event-loop turn: each settlement resumes a server (reply, next command,
+ * next append), so a group of thousands settled at once would hold the
+ * event loop for all of them.
+ */
+export function settleInTurns<W>(group: readonly W[], settle: (w: W, i: number) => void, from = 0): void {
+  const end = Math.min(group.length, from + SETTLE_CHUNK);
+  for (let i = from; i < end; i++) settle(group[i]!, i);
+  if (end < group.length) setImmediate(settleInTurns, group, settle, end);
 }

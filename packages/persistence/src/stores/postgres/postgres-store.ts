@@ -5,7 +5,7 @@ import type { AppendRequest, Journal, PersistedEvent, ProcessedCommand, Processe
 import type { SnapshotCriteria, SnapshotMeta, SnapshotStore, StoredSnapshot } from '../../store/snapshot-store.js';
 import type { DurableStateStore, StoredState } from '../../store/durable-state-store.js';
 import type { PersistenceStore } from '../../store/store.js';
-import { WriteGroup } from '../../internal/write-group.js';
+import { WriteGroup, settleInTurns } from '../../internal/write-group.js';
 import { PG_APPEND, PG_SCHEMA, SCHEMA_LOCK } from './schema.js';
 import { encodeAppend, type PendingAppend } from '../../internal/encoded-append.js';
 import { clampSeq, snapshotBounds } from '../../internal/criteria.js';
@@ -159,10 +159,7 @@ export class PostgresStore implements PersistenceStore {
     const values = [ids, expected, heads, evId, evSeq, evVersion, evPayload.map(toBuffer), Date.now(), pId, pMid, pSeq, pReply.map(toBuffer), pAlways];
     const r = await this.pool.query<{ id: string }>({ name: 'troupe_append', text: PG_APPEND, values });
     const won = new Set(r.rows.map((row) => row.id));
-    for (const w of group) {
-      if (w.req.events.length === 0 || won.has(w.req.id)) w.resolve();
-      else w.reject(new SequenceConflictError(w.req.id, w.req.expectedSeq));
-    }
+    settleInTurns(group, (w) => (w.req.events.length === 0 || won.has(w.req.id) ? w.resolve() : w.reject(new SequenceConflictError(w.req.id, w.req.expectedSeq))));
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import type { AppendRequest, Journal, PersistedEvent, ProcessedCommand, Processe
 import type { SnapshotCriteria, SnapshotMeta, SnapshotStore, StoredSnapshot } from '../../store/snapshot-store.js';
 import type { DurableStateStore, StoredState } from '../../store/durable-state-store.js';
 import type { PersistenceStore } from '../../store/store.js';
-import { WriteGroup } from '../../internal/write-group.js';
+import { WriteGroup, settleInTurns } from '../../internal/write-group.js';
 import { openDatabase, Queries, type OpenOptions, type WriteOp } from './queries.js';
 import { encodeAppend, type PendingAppend } from '../../internal/encoded-append.js';
 import { clampSeq, snapshotBounds } from '../../internal/criteria.js';
@@ -29,10 +29,16 @@ export interface SqliteStoreOptions {
   path: string;
   durability?: SqliteDurability;
   /**
-   * Where writes run. `worker` (default for files): a writer thread with its
-   * own connection, so an fsync or checkpoint never blocks the event loop
-   * (measured inline on the project machine: stalls of 40–300 ms under FULL).
-   * `inline`: on the calling thread, with no thread hop.
+   * Where writes run.
+   * - `worker` (default for files): a writer thread with its own connection
+   *   (it also runs SQLite's checkpoints), so no fsync ever blocks the event
+   *   loop; each commit costs a thread round trip (tens of µs).
+   * - `inline`: on the calling thread, no hop; every fsync (each commit
+   *   under `full`, each checkpoint under `normal`) blocks the event loop —
+   *   measured on the project machine: stalls of 40–300 ms.
+   * A checkpointer thread beside an inline writer was tried: under sustained
+   * writes its passive checkpoints never catch up, so the WAL never restarts
+   * and grows without bound.
    */
   writer?: 'worker' | 'inline';
   /** ms a writer waits for another process's lock (node processes may share one file). Default 5000. */
@@ -75,16 +81,15 @@ export class SqliteStore implements PersistenceStore {
           for (const w of group) w.reject(e);
           return;
         }
-        for (let i = 0; i < group.length; i++) {
-          const w = group[i]!;
-          if (outcomes[i]) w.resolve();
-          else w.reject(new SequenceConflictError(w.req.id, w.req.expectedSeq));
-        }
+        settleInTurns(group, (w, i) => (outcomes[i] ? w.resolve() : w.reject(new SequenceConflictError(w.req.id, w.req.expectedSeq))));
       },
       (group, e) => {
         for (const w of group) w.reject(e);
       },
+      // Inline, a group is a synchronous transaction: 256 appends keep it a few ms.
       inline ? 1 : 2,
+      inline ? 256 : 4096,
+      inline,
     );
     const ctx: StoreContext = { q, write: (w) => this.write(w), guard: this.guard };
     this.journal = new SqliteJournal(ctx, this.appends);

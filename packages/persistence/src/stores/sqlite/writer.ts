@@ -15,7 +15,7 @@ function storeError(e: unknown): StoreError {
   return new StoreError(`SQLite write failed: ${e instanceof Error ? e.message : String(e)}`, e);
 }
 
-/** On the calling thread: no hop, but an fsync blocks the event loop for its duration. */
+/** On the calling thread: no thread hop, but each fsync (every commit under `full`, checkpoints under `normal`) blocks the event loop. */
 export class InlineWriter implements Writer {
   constructor(private readonly q: Queries) {}
 
@@ -36,14 +36,14 @@ export class InlineWriter implements Writer {
  * The built worker next to this module; running from sources (the tests),
  * a bootstrap that registers tsx in the thread and imports the TypeScript one.
  */
-function spawnWorker(opts: OpenOptions): Worker {
+function spawnWorker(data: OpenOptions): Worker {
   const js = new URL('./writer-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: opts });
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data });
   // require.resolve gives the CommonJS build; the ESM one sits beside it.
   const tsx = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
   const ts = new URL('./writer-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(pathToFileURL(tsx).href)}).then((m) => { m.register(); return import(${JSON.stringify(ts)}); });`;
-  return new Worker(boot, { eval: true, workerData: opts });
+  return new Worker(boot, { eval: true, workerData: data });
 }
 
 /** On a worker thread with its own connection: the event loop never waits for the disk. */
