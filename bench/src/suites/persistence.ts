@@ -39,9 +39,8 @@ interface Bench {
   close(): Promise<void>;
 }
 
-function sqliteBench(durability: SqliteDurability): Bench {
-  const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-sqlite-'));
-  const store = new SqliteStore({ path: join(dir, 'bench.db'), durability });
+/** A node over `store`; `close` also runs `cleanup` (the temp directory, the PostgreSQL server). */
+function over(store: PersistenceStore, cleanup: () => void | Promise<void>): Bench {
   const node = newNode();
   return {
     node,
@@ -49,24 +48,19 @@ function sqliteBench(durability: SqliteDurability): Bench {
     async close() {
       node.shutdown();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await cleanup();
     },
   };
 }
 
+function sqliteBench(durability: SqliteDurability): Bench {
+  const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-sqlite-'));
+  return over(new SqliteStore({ path: join(dir, 'bench.db'), durability }), () => rmSync(dir, { recursive: true, force: true }));
+}
+
 async function pgBench(): Promise<Bench> {
   const pg: TempPostgres = await startTempPostgres({ settings: { synchronous_commit: 'on', shared_buffers: '128MB' } });
-  const store = await PostgresStore.open({ connectionString: pg.connectionString });
-  const node = newNode();
-  return {
-    node,
-    store,
-    async close() {
-      node.shutdown();
-      await store.close();
-      await pg.stop();
-    },
-  };
+  return over(await PostgresStore.open({ connectionString: pg.connectionString }), () => pg.stop());
 }
 
 async function startAccounts(node: Node, journal: Journal, ids: readonly string[]): Promise<ServerRef<Cmd, never, number>[]> {
@@ -151,6 +145,21 @@ async function recoverAll(journal: Journal, ids: readonly string[], expected: nu
   }
 }
 
+/** Seeds `perId` events for each id on SQLite, then reports the median over runs of `figure(ms to recover them all)`. */
+async function recoveryCase(ctx: CaseContext, ids: readonly string[], perId: number, name: string, figure: (ms: number) => number, unit: 'ms' | 'msgs/s'): Promise<void> {
+  const b = sqliteBench('normal');
+  try {
+    await seed(b.store.journal, ids.map((id) => `acct-${id}`), perId);
+    await recoverAll(b.store.journal, ids, perId); // warm-up
+    const runs: number[] = [];
+    for (let i = 0; i < ctx.runs; i++) runs.push(figure(await recoverAll(b.store.journal, ids, perId)));
+    runs.sort((x, y) => x - y);
+    ctx.report({ name, value: runs[runs.length >> 1]!, unit, runs });
+  } finally {
+    await b.close();
+  }
+}
+
 /** Worst lateness of a 1 ms timer chain while `work` runs. */
 async function worstLag(work: () => Promise<unknown>): Promise<number> {
   let worst = 0;
@@ -226,38 +235,17 @@ export const cases: Record<string, BenchCase> = {
   replay: {
     describe: 'one server recovering 100k events from SQLite (read, decode, fold): events/s',
     reports: ['persistence.replay.rate'],
-    async run(ctx) {
+    run: (ctx) => {
       const n = ctx.n(100_000);
-      const b = sqliteBench('normal');
-      try {
-        await seed(b.store.journal, ['acct-replay'], n);
-        await recoverAll(b.store.journal, ['replay'], n); // warm-up
-        const rates: number[] = [];
-        for (let i = 0; i < ctx.runs; i++) rates.push(n / ((await recoverAll(b.store.journal, ['replay'], n)) / 1e3));
-        rates.sort((x, y) => x - y);
-        ctx.report({ name: 'persistence.replay.rate', value: rates[rates.length >> 1]!, unit: 'msgs/s', runs: rates });
-      } finally {
-        await b.close();
-      }
+      return recoveryCase(ctx, ['replay'], n, 'persistence.replay.rate', (ms) => n / (ms / 1e3), 'msgs/s');
     },
   },
   recover10k: {
     describe: 'restart storm: 10k servers (10 events each, SQLite) started at once until all answer, default recovery concurrency',
     reports: ['persistence.recover10k'],
-    async run(ctx) {
-      const n = ctx.n(10_000);
-      const b = sqliteBench('normal');
-      try {
-        const ids = Array.from({ length: n }, (_, i) => `storm-${i}`);
-        await seed(b.store.journal, ids.map((id) => `acct-${id}`), 10);
-        await recoverAll(b.store.journal, ids, 10); // warm-up
-        const runs: number[] = [];
-        for (let i = 0; i < ctx.runs; i++) runs.push(await recoverAll(b.store.journal, ids, 10));
-        runs.sort((x, y) => x - y);
-        ctx.report({ name: 'persistence.recover10k', value: runs[runs.length >> 1]!, unit: 'ms', runs });
-      } finally {
-        await b.close();
-      }
+    run: (ctx) => {
+      const ids = Array.from({ length: ctx.n(10_000) }, (_, i) => `storm-${i}`);
+      return recoveryCase(ctx, ids, 10, 'persistence.recover10k', (ms) => ms, 'ms');
     },
   },
   lag: {
