@@ -117,7 +117,10 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
     }
     // Events deleted without a snapshot after them: the numbering still continues after the highest.
     const highest = await within(this.journal.highestSeq(w.id), this.timeoutMs, stalled);
-    if (highest > w.seq) w.seq = highest;
+    if (highest > w.seq) {
+      ctx.node.logger.warn('events missing before the highest sequence number (deleted with no snapshot after them)', { id: w.id, replayedTo: w.seq, highest });
+      w.seq = highest;
+    }
     w.processed.load(await within(this.journal.processed(w.id, w.processed.retention()), this.timeoutMs, stalled));
     w.state = state;
   }
