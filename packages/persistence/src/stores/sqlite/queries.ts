@@ -38,7 +38,8 @@ export type WriteResult = { outcomes: boolean[] } | { changes: number };
 /** The prepared statements. */
 export class Queries {
   readonly head: Database.Statement<[string], number>;
-  private readonly setHead;
+  private readonly insertHead;
+  private readonly moveHead;
   private readonly insertEvent;
   private readonly insertProcessed;
   readonly replay: Database.Statement<[string, number, number, number], [number, number, number, Buffer]>;
@@ -56,7 +57,8 @@ export class Queries {
 
   constructor(db: Database.Database) {
     this.head = db.prepare<[string], number>('SELECT seq FROM troupe_journal_heads WHERE id = ?').pluck();
-    this.setHead = db.prepare('INSERT INTO troupe_journal_heads (id, seq) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq');
+    this.insertHead = db.prepare('INSERT OR IGNORE INTO troupe_journal_heads (id, seq) VALUES (?, ?)');
+    this.moveHead = db.prepare('UPDATE troupe_journal_heads SET seq = ? WHERE id = ? AND seq = ?');
     this.insertEvent = db.prepare('INSERT INTO troupe_journal (id, seq, version, written_at, payload) VALUES (?, ?, ?, ?, ?)');
     this.insertProcessed = db.prepare('INSERT OR IGNORE INTO troupe_processed (id, message_id, seq, at, reply) VALUES (?, ?, ?, ?, ?)');
     this.replay = db
@@ -90,15 +92,20 @@ export class Queries {
     this.commitAppends = (appends) => tx.immediate(appends);
   }
 
-  /** One append inside the open transaction: false (nothing written) if the head moved. */
+  /**
+   * One append inside the open transaction: the head moves by
+   * compare-and-set (created when expecting 0) in one statement; if it did
+   * not move, nothing of the append is written and it lost (false).
+   */
   private apply(a: EncodedAppend): boolean {
-    const head = this.head.get(a.id) ?? 0;
     const n = a.payloads.length;
-    if (n > 0 && head !== a.expectedSeq) return false;
+    if (n > 0) {
+      const moved = a.expectedSeq === 0 ? this.insertHead.run(a.id, n).changes : this.moveHead.run(a.expectedSeq + n, a.id, a.expectedSeq).changes;
+      if (moved !== 1) return false;
+    }
     const at = Date.now();
     for (let i = 0; i < n; i++) this.insertEvent.run(a.id, a.expectedSeq + 1 + i, a.versions[i]!, at, a.payloads[i]!);
-    if (n > 0) this.setHead.run(a.id, a.expectedSeq + n);
-    if (a.messageId !== undefined) this.insertProcessed.run(a.id, a.messageId, head + n, at, a.reply!);
+    if (a.messageId !== undefined) this.insertProcessed.run(a.id, a.messageId, a.expectedSeq + n, at, a.reply!);
     return true;
   }
 
