@@ -121,10 +121,17 @@ export class Calls {
   /** Gives up a call: its slot and monitor go, its reply will be dropped and its promise never settles. */
   abandon(tag: number): void {
     const pc = this.pending.get(tag);
-    if (pc === undefined) return;
-    this.pending.delete(tag);
+    if (pc !== undefined) this.release(pc, true);
+  }
+
+  /**
+   * Frees a call's slot: the server's caller count, or — for a remote server
+   * that has not answered (`demonitor`) — the monitor its node holds for it.
+   */
+  private release(pc: PendingCall, demonitor: boolean): void {
+    this.pending.delete(pc.tag);
     if (pc.server !== null) pc.server.callers--;
-    else this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
+    else if (demonitor) this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
   }
 
   call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
@@ -210,9 +217,8 @@ export class Calls {
   settle(tag: number, value: unknown, fromNode?: string): void {
     const pc = this.pending.get(tag);
     if (pc === undefined) return;
-    this.pending.delete(tag);
-    if (pc.server !== null) pc.server.callers--;
-    else if (fromNode !== pc.serverNode) this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
+    // A reply from the server's node: that node dropped its monitor when it answered.
+    this.release(pc, fromNode !== pc.serverNode);
     pc.resolve(value);
   }
 
@@ -266,9 +272,7 @@ export class Calls {
     let next = Infinity;
     for (const pc of this.pending.values()) {
       if (pc.deadline <= now) {
-        this.pending.delete(pc.tag);
-        if (pc.server !== null) pc.server.callers--;
-        else this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
+        this.release(pc, true);
         pc.reject(pc.failed(new CallTimeoutError(pc.target, pc.timeoutMs)));
       } else if (pc.deadline < next) {
         next = pc.deadline;
