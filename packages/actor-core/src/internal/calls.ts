@@ -113,9 +113,6 @@ export class Calls {
   private readonly unstamped: PendingCall[] = [];
   private readonly stampBound = (): void => this.stamp();
 
-  /** The tag of the last call that got a slot (a request id keeps it, to abandon the call). */
-  lastTag = 0;
-
   constructor(private readonly node: Node) {}
 
   /** Gives up a call: its slot and monitor go, its reply will be dropped and its promise never settles. */
@@ -134,7 +131,8 @@ export class Calls {
     else if (demonitor) this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
   }
 
-  call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
+  /** `started` learns the call's tag once it has a slot (a request id keeps it, to abandon the call). */
+  call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT, started?: (tag: number) => void): Promise<unknown> {
     const node = this.node;
     const target = dest as CallTarget;
     // A call from a process that has exited reaches nothing (OTP runs no code after an exit).
@@ -160,7 +158,7 @@ export class Calls {
       return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
     const tag = node.nextId();
-    this.lastTag = tag;
+    if (started !== undefined) started(tag);
     const pc = new PendingCall(tag, timeoutMs, target, server, serverNode, req);
     making = pc;
     const promise = new Promise(capture);
