@@ -106,6 +106,10 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
       }
     }
     const upgrade = this.b.upgradeEvent;
+    // The highest number is read before the replay: events another writer (the
+    // other side of a netsplit) appends meanwhile are then in the replay, and a
+    // gap left after it can only be events deleted with no snapshot after them.
+    const highest = await within(this.journal.highestSeq(w.id), this.timeoutMs, stalled);
     for (;;) {
       const page = await within(this.journal.replay(w.id, w.seq + 1, Infinity, this.pageSize), this.timeoutMs, stalled);
       for (let i = 0; i < page.length; i++) {
@@ -116,7 +120,6 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
       if (page.length < this.pageSize) break;
     }
     // Events deleted without a snapshot after them: the numbering still continues after the highest.
-    const highest = await within(this.journal.highestSeq(w.id), this.timeoutMs, stalled);
     if (highest > w.seq) {
       ctx.node.logger.warn('events missing before the highest sequence number (deleted with no snapshot after them)', { id: w.id, replayedTo: w.seq, highest });
       w.seq = highest;
