@@ -108,6 +108,8 @@ export class Calls {
   readonly pending = new Map<number, PendingCall>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private armedFor = Infinity;
+  /** Pending calls with a finite timeout: at 0 the timer goes, so a settled program can exit. */
+  private timed = 0;
   private readonly sweepBound = (): void => this.sweep();
   /** Calls made since the last `stamp` (which a queued microtask runs). */
   private readonly unstamped: PendingCall[] = [];
@@ -126,7 +128,7 @@ export class Calls {
    * that has not answered (`demonitor`) — the monitor its node holds for it.
    */
   private release(pc: PendingCall, demonitor: boolean): void {
-    this.pending.delete(pc.tag);
+    this.remove(pc);
     if (pc.server !== null) pc.server.callers--;
     else if (demonitor) this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
   }
@@ -165,6 +167,7 @@ export class Calls {
     making = null;
     this.pending.set(tag, pc);
     if (pc.deadline !== Infinity) {
+      this.timed++;
       // No clock read per call: calls are stamped together right after (see `stamp`).
       if (this.unstamped.push(pc) === 1) queueMicrotask(this.stampBound);
     }
@@ -179,7 +182,7 @@ export class Calls {
       }
     } catch (e) {
       // Not sent (an unencodable request, a throwing receive filter): the caller's error.
-      if (this.pending.delete(tag) && server !== null) server.callers--;
+      if (this.remove(pc) && server !== null) server.callers--;
       pc.reject(e as Error);
     }
     return promise;
@@ -222,7 +225,7 @@ export class Calls {
 
   /** The call's server ended (local watcher or remote DOWN). */
   fail(pc: PendingCall, reason: unknown): void {
-    if (!this.pending.delete(pc.tag)) return;
+    if (!this.remove(pc)) return;
     if (reason === 'noproc') pc.reject(pc.failed(new NoProcError(pc.target)));
     else if (reason === 'noconnection') pc.reject(pc.failed(new NodeDownError(pc.target, pc.serverNode)));
     else pc.reject(pc.failed(new CallExitError(pc.target, reason)));
@@ -244,10 +247,21 @@ export class Calls {
   nodeDown(nodeName: string): void {
     for (const pc of this.pending.values()) {
       if (pc.server === null && pc.serverNode === nodeName) {
-        this.pending.delete(pc.tag);
+        this.remove(pc);
         pc.reject(pc.failed(new NodeDownError(pc.target, nodeName)));
       }
     }
+  }
+
+  /** Takes a call out of the table; false if it was not there (already settled). */
+  private remove(pc: PendingCall): boolean {
+    if (!this.pending.delete(pc.tag)) return false;
+    if (pc.deadline !== Infinity && --this.timed === 0 && this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.armedFor = Infinity;
+    }
+    return true;
   }
 
   private arm(deadline: number): void {
