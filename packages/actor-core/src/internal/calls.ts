@@ -108,7 +108,11 @@ export class Calls {
   readonly pending = new Map<number, PendingCall>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private armedFor = Infinity;
-  /** Pending calls with a finite timeout: at 0 the timer goes, so a settled program can exit. */
+  /**
+   * Pending calls with a finite timeout. At 0 the timer is unref'd (not
+   * cleared: re-arming per call would cost a timer per call), so a program
+   * whose calls have all settled can exit.
+   */
   private timed = 0;
   private readonly sweepBound = (): void => this.sweep();
   /** Calls made since the last `stamp` (which a queued microtask runs). */
@@ -167,7 +171,7 @@ export class Calls {
     making = null;
     this.pending.set(tag, pc);
     if (pc.deadline !== Infinity) {
-      this.timed++;
+      if (this.timed++ === 0 && this.timer !== null) this.timer.ref();
       // No clock read per call: calls are stamped together right after (see `stamp`).
       if (this.unstamped.push(pc) === 1) queueMicrotask(this.stampBound);
     }
@@ -256,11 +260,7 @@ export class Calls {
   /** Takes a call out of the table; false if it was not there (already settled). */
   private remove(pc: PendingCall): boolean {
     if (!this.pending.delete(pc.tag)) return false;
-    if (pc.deadline !== Infinity && --this.timed === 0 && this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-      this.armedFor = Infinity;
-    }
+    if (pc.deadline !== Infinity && --this.timed === 0 && this.timer !== null) this.timer.unref();
     return true;
   }
 
@@ -269,6 +269,7 @@ export class Calls {
     this.armedFor = deadline;
     const delay = Math.max(0, Math.min(deadline - performance.now(), 2 ** 31 - 1));
     this.timer = setTimeout(this.sweepBound, Math.ceil(delay));
+    if (this.timed === 0) this.timer.unref();
   }
 
   private sweep(): void {
