@@ -79,12 +79,16 @@ function isRemoteName(d: Dest): d is RemoteName {
  * keyed by a tag, never to the caller's mailbox, so a late reply after a
  * timeout is dropped and call latency does not depend on mailbox length.
  * Server death rejects the slot at once; timeouts share one timer (the
- * earliest deadline), so a call allocates no timer of its own.
+ * earliest deadline), so a call allocates no timer of its own. Once no
+ * call with a timeout is pending, that timer is cleared: a program whose
+ * calls were answered exits at once, not when their timeouts would have run out.
  */
 export class Calls {
   readonly pending = new Map<number, PendingCall>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private armedFor = Infinity;
+  /** Pending calls with a finite timeout: the shared timer exists only while this is > 0. */
+  private timed = 0;
   private readonly sweepBound = (): void => this.sweep();
   /** Calls made since the last `stamp` (which a queued microtask runs). */
   private readonly unstamped: PendingCall[] = [];
@@ -122,6 +126,7 @@ export class Calls {
     making = null;
     this.pending.set(tag, pc);
     if (pc.deadline !== Infinity) {
+      this.timed++;
       // No clock read per call: calls are stamped together right after (see `stamp`).
       if (this.unstamped.push(pc) === 1) queueMicrotask(this.stampBound);
     }
@@ -136,7 +141,7 @@ export class Calls {
       }
     } catch (e) {
       // Not sent (an unencodable request, a throwing receive filter): the caller's error.
-      if (this.pending.delete(tag) && server !== null) server.callers--;
+      if (this.remove(pc) && server !== null) server.callers--;
       pc.reject(e as Error);
     }
     return promise;
@@ -172,7 +177,7 @@ export class Calls {
   settle(tag: number, value: unknown, fromNode?: string): void {
     const pc = this.pending.get(tag);
     if (pc === undefined) return;
-    this.pending.delete(tag);
+    this.remove(pc);
     if (pc.server !== null) pc.server.callers--;
     else if (fromNode !== pc.serverNode) this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
     pc.resolve(value);
@@ -180,7 +185,7 @@ export class Calls {
 
   /** The call's server ended (local watcher or remote DOWN). */
   fail(pc: PendingCall, reason: unknown): void {
-    if (!this.pending.delete(pc.tag)) return;
+    if (!this.remove(pc)) return;
     if (reason === 'noproc') pc.reject(new NoProcError(pc.target));
     else if (reason === 'noconnection') pc.reject(new NodeDownError(pc.target, pc.serverNode));
     else pc.reject(new CallExitError(pc.target, reason));
@@ -202,10 +207,22 @@ export class Calls {
   nodeDown(nodeName: string): void {
     for (const pc of this.pending.values()) {
       if (pc.server === null && pc.serverNode === nodeName) {
-        this.pending.delete(pc.tag);
+        this.remove(pc);
         pc.reject(new NodeDownError(pc.target, nodeName));
       }
     }
+  }
+
+  /** Takes `pc` out of the pending calls (false if it was not there); the last timed one disarms the timer. */
+  private remove(pc: PendingCall): boolean {
+    if (this.pending.get(pc.tag) !== pc) return false;
+    this.pending.delete(pc.tag);
+    if (Number.isFinite(pc.timeoutMs) && --this.timed === 0 && this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.armedFor = Infinity;
+    }
+    return true;
   }
 
   private arm(deadline: number): void {
@@ -228,7 +245,7 @@ export class Calls {
     let next = Infinity;
     for (const pc of this.pending.values()) {
       if (pc.deadline <= now) {
-        this.pending.delete(pc.tag);
+        this.remove(pc);
         if (pc.server !== null) pc.server.callers--;
         else this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
         pc.reject(new CallTimeoutError(pc.target, pc.timeoutMs));
