@@ -33,6 +33,8 @@ export interface NodeCliOptions {
   port: number;
   /** Mesh (WebSocket) port; 0 = ephemeral. */
   distPort: number;
+  /** Ports not given on the command line: if taken, the node takes the next free one (a given port is strict). */
+  defaultPorts: { http: boolean; dist: boolean };
   join: string[];
   /** DNS names whose A records are members (a headless service), each with the mesh port to dial. */
   joinDns: { name: string; port: number }[];
@@ -74,8 +76,9 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
                    [--http-host 127.0.0.1] [--http-token-file FILE]
   --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
   --host HOST         interface of the mesh, and the node name's host (default 127.0.0.1)
-  --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
-  --dist-port P       mesh (WebSocket) port (default --port + ${DIST_PORT_OFFSET}; 0 = any free port)
+  --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}, or the next free one; 0 = any free port)
+  --dist-port P       mesh (WebSocket) port (default --port + ${DIST_PORT_OFFSET}, or the next free one; 0 = any free
+                      port); a port given explicitly is strict: taken, the node exits 1
   --join URL          a member's mesh URL (ws://host:port) to join through; repeatable; retried until reached
   --join-dns NAME[:P] poll NAME's A records (e.g. a Kubernetes headless service) and join every address
                       on mesh port P (default: this node's mesh port); repeatable
@@ -227,6 +230,7 @@ function parseNode(argv: readonly string[]): Command {
       host,
       port,
       distPort,
+      defaultPorts: { http: one(p, 'port') === undefined, dist: one(p, 'dist-port') === undefined && distPort !== 0 },
       join,
       joinDns,
       cookieFile: nonEmpty(p, 'cookie-file', u) ?? null,

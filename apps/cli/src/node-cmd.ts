@@ -8,7 +8,7 @@
  * that parent goes away, so no node outlives its cluster command.
  */
 import { Node, formatReason, type Logger } from '@troupe/actor-core';
-import { DnsPoll, StaticSeeds, WsTransport } from '@troupe/transport-ws';
+import { DnsPoll, ListenError, StaticSeeds, WsTransport } from '@troupe/transport-ws';
 import type { NodeCliOptions } from './args.js';
 import { isToNode, type FromNode, type NodeStatus } from './ipc.js';
 import { startServices } from './services.js';
@@ -40,6 +40,30 @@ function consoleLogger(say: (line: string) => void): Logger {
   };
 }
 
+/** Ports tried above a default port that is taken (`troupe node` twice on one host takes 4000/5000, then 4001/5001). */
+export const PORT_SEARCH = 100;
+
+/**
+ * `start(port)` on `first`; when `search` and the port is in use, on the
+ * next ones. Binding is the test: no port is probed and released first, so
+ * no other process can take it in between.
+ */
+async function onFreePort<T>(first: number, search: boolean, start: (port: number) => Promise<T>): Promise<T> {
+  const last = Math.min(65535, first + PORT_SEARCH - 1);
+  for (let port = first; ; port++) {
+    try {
+      return await start(port);
+    } catch (e) {
+      if (!search || port >= last || !inUse(e)) throw e;
+    }
+  }
+}
+
+function inUse(e: unknown): boolean {
+  if (e instanceof ListenError) return e.inUse;
+  return e instanceof Error && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+}
+
 export async function runNode(o: NodeCliOptions): Promise<number> {
   const started = Date.now();
   // Logging must never take the node down: once nobody reads stdout (EPIPE), lines are dropped.
@@ -51,9 +75,9 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
     if (!quiet) process.stdout.write(`${stamp()} ${line}\n`);
   };
   const node = new Node({ name: o.name, logger: consoleLogger(say) });
-  const transport = await WsTransport.start(node, {
+  const transport = await onFreePort(o.distPort, o.defaultPorts.dist, (port) => WsTransport.start(node, {
     host: o.host,
-    port: o.distPort,
+    port,
     hidden: o.hidden,
     ...(o.cookieFile === null ? {} : { cookieFile: o.cookieFile }),
     // Seeds rather than one connect(): a seed that is not up yet (or restarts) is dialled again.
@@ -66,14 +90,15 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
           ],
           discoveryOptions: { maxMs: 5000 },
         }),
-  });
+  }));
   transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));
   transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));
 
   let services;
   try {
     // HTTP stays on loopback unless --http-host says otherwise: --host opens the mesh, not StartAgent/StopAgent.
-    services = await startServices({ node, host: o.httpHost ?? '127.0.0.1', port: o.port, partition: o.partition, tokenFile: o.httpTokenFile });
+    const httpHost = o.httpHost ?? '127.0.0.1';
+    services = await onFreePort(o.port, o.defaultPorts.http, (port) => startServices({ node, host: httpHost, port, partition: o.partition, tokenFile: o.httpTokenFile }));
   } catch (e) {
     await transport.close().catch(() => {});
     node.shutdown();

@@ -23,12 +23,12 @@ function ok<C extends Command['cmd']>(argv: string[], cmd: C): Extract<Command, 
 describe('parseArgs', () => {
   it('troupe node: defaults, NAME@HOST, repeated --join, = syntax', () => {
     const a = ok(['node', '--name', 'a'], 'node').opts;
-    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, join: [], joinDns: [], cookieFile: null, partition: null, hidden: false });
+    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, defaultPorts: { http: true, dist: true }, join: [], joinDns: [], cookieFile: null, partition: null, hidden: false });
     const b = ok(
       ['node', '--name=b@box1', '--host', '0.0.0.0', '--port', '0', '--join', 'ws://10.0.0.1:5000', '--join=wss://h:5001', '--cookie-file', '/tmp/c', '--partition', 'eu', '--hidden'],
       'node',
     ).opts;
-    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true });
+    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, defaultPorts: { http: false, dist: false }, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true });
     expect(ok(['node', '--name', 'c', '--port', '8080', '--dist-port', '9000'], 'node').opts.distPort).toBe(9000);
   });
 

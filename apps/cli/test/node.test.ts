@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { DEFAULT_HTTP_PORT, DIST_PORT_OFFSET } from '../src/args.js';
+import { PORT_SEARCH } from '../src/node-cmd.js';
 import { afterEach, expect, it } from 'vitest';
 import { alive, eventually, killAll, startCli, within } from './cli-process.js';
 
@@ -75,4 +78,48 @@ it('troupe node on a taken port: one line, exit 1', async () => {
   expect(b.stderr.at(-1)).toMatch(/^troupe: .*(in use|EADDRINUSE)/);
   a.child.kill('SIGTERM');
   expect((await within(a.exited, 12_000, 'a exit')).code).toBe(0);
+});
+
+it('troupe node on a taken --dist-port: one line naming the port, exit 1 (an explicit port is strict)', async () => {
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+  const port = (holder.address() as AddressInfo).port;
+  try {
+    const p = startCli(['node', '--name', 'pm', '--port', '0', '--dist-port', String(port)], env);
+    const { code } = await within(p.exited, 20_000, 'exit');
+    expect(code).toBe(1);
+    expect(p.stderr).toEqual([`troupe: cannot listen on 127.0.0.1:${port}: the port is in use by another process`]);
+  } finally {
+    await new Promise<void>((r) => holder.close(() => r()));
+  }
+});
+
+it('troupe node with the default ports taken takes the next free ones and prints them', async () => {
+  // Hold the defaults (or find them held already: taken either way).
+  const held: Server[] = [];
+  for (const port of [DEFAULT_HTTP_PORT, DEFAULT_HTTP_PORT + DIST_PORT_OFFSET]) {
+    const s = createServer();
+    const ok = await new Promise<boolean>((r) => {
+      s.once('error', () => r(false));
+      s.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (ok) held.push(s);
+  }
+  try {
+    const p = startCli(['node', '--name', 'dflt'], env);
+    const ready = await p.waitLine(/ ready dflt@/, 20_000);
+    const m = /mesh=ws:\/\/127\.0\.0\.1:(\d+) http=http:\/\/127\.0\.0\.1:(\d+)/.exec(ready);
+    expect(m).not.toBeNull();
+    const [mesh, http] = [Number(m![1]), Number(m![2])];
+    expect(mesh).toBeGreaterThan(DEFAULT_HTTP_PORT + DIST_PORT_OFFSET);
+    expect(mesh).toBeLessThan(DEFAULT_HTTP_PORT + DIST_PORT_OFFSET + PORT_SEARCH);
+    expect(http).toBeGreaterThan(DEFAULT_HTTP_PORT);
+    expect(http).toBeLessThan(DEFAULT_HTTP_PORT + PORT_SEARCH);
+    const health = (await (await fetch(`http://127.0.0.1:${http}/health`)).json()) as { node: string };
+    expect(health.node).toBe('dflt@127.0.0.1');
+    p.child.kill('SIGTERM');
+    expect((await within(p.exited, 12_000, 'exit')).code).toBe(0);
+  } finally {
+    await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
 });

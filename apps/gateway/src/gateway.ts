@@ -290,7 +290,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
-      reject(new Error(e.code === 'EADDRINUSE' ? `gateway: port ${opts.port ?? 0} on ${host} is in use` : `gateway: cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`));
+      // `cause` keeps the system code (EADDRINUSE), so a caller can pick another port.
+      reject(new Error(e.code === 'EADDRINUSE' ? `gateway: port ${opts.port ?? 0} on ${host} is in use` : `gateway: cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e }));
     };
     server.once('error', onError);
     server.listen(opts.port ?? 0, host, () => {

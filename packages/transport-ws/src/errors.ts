@@ -47,6 +47,29 @@ export class NotConnectedError extends TroupeError {
   }
 }
 
+/**
+ * The mesh listener could not open its port: `errno` is the system's code
+ * (`EADDRINUSE`: another process holds the port; `EACCES`: a privileged port).
+ */
+export class ListenError extends TroupeError {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly errno: string,
+    detail: string,
+  ) {
+    super(
+      errno === 'EADDRINUSE' ? 'TROUPE_ERR_ADDR_IN_USE' : 'TROUPE_ERR_LISTEN',
+      errno === 'EADDRINUSE' ? `cannot listen on ${host}:${port}: the port is in use by another process` : `cannot listen on ${host}:${port}: ${detail}`,
+    );
+  }
+
+  /** True if another process holds the port. */
+  get inUse(): boolean {
+    return this.errno === 'EADDRINUSE';
+  }
+}
+
 /** The transport was closed. */
 export class TransportClosedError extends TroupeError {
   constructor() {

@@ -22,6 +22,7 @@ export {
   NotConnectedError,
   TransportClosedError,
   CookieError,
+  ListenError,
 } from './errors.js';
 export { Discovery, startDiscovery, type DiscoveryHost, type DiscoveryOptions, type DiscoveryEvents } from './discovery/discovery.js';
 export { type DiscoveryStrategy, nodeUrl } from './discovery/strategy.js';

@@ -9,7 +9,7 @@ import type { Node } from '@troupe/actor-core';
 import type { Signal, Transport, TransportPort } from '@troupe/actor-core/wire';
 import { defaultCodec, type WireCodec } from './codec.js';
 import { resolveCookie } from './cookie.js';
-import { ConnectError, HandshakeError, InvalidUrlError, TransportClosedError } from './errors.js';
+import { ConnectError, HandshakeError, InvalidUrlError, ListenError, TransportClosedError } from './errors.js';
 import type { Member } from './frame-encoder.js';
 import { runAcceptor, runInitiator, type HandshakeFailure } from './handshake/run.js';
 import { NonceCache } from './handshake/nonce-cache.js';
@@ -146,15 +146,18 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('Troupe node: WebSocket only\n');
     });
-    // No compression: it costs CPU per frame and rarely pays on a LAN.
-    const wss = new WebSocketServer({ server, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
+    // Listen before the WebSocket server exists: it re-emits the HTTP server's errors as its own
+    // 'error' event, which would be thrown (uncatchable by the caller) for a taken port.
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const onError = (e: NodeJS.ErrnoException): void => reject(new ListenError(o.host, o.port, e.code ?? 'UNKNOWN', e.message));
+      server.once('error', onError);
       server.listen(o.port, o.host, () => {
-        server.off('error', reject);
+        server.off('error', onError);
         resolve();
       });
     });
+    // No compression: it costs CPU per frame and rarely pays on a LAN.
+    const wss = new WebSocketServer({ server, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
     const port = (server.address() as AddressInfo).port;
     const host = o.host.includes(':') ? `[${o.host}]` : o.host;
     const url = options.advertiseUrl ?? `${tls !== undefined ? 'wss' : 'ws'}://${host}:${port}`;
