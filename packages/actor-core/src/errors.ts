@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Pid } from './pid.js';
 import { formatReason } from './exit-reason.js';
 
@@ -9,6 +10,14 @@ export class TroupeError extends Error {
   ) {
     super(message);
     this.name = new.target.name;
+  }
+
+  /**
+   * Under `util.inspect` (console.log, an uncaught error): the stack and the
+   * code, not the fields, which can hold a whole registry or process.
+   */
+  [inspect.custom](): string {
+    return `${this.stack ?? `${this.name}: ${this.message}`}\n  { code: '${this.code}' }`;
   }
 }
 

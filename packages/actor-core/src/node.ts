@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { EventEmitter } from 'eventemitter3';
 import { randomInt } from 'node:crypto';
 import { Pid, Ref } from './pid.js';
@@ -578,6 +579,11 @@ export class Node {
 
   get processCount(): number {
     return this.procs.size;
+  }
+
+  /** `console.log(node)`: its name and size, not its process table. */
+  [inspect.custom](): string {
+    return `Node<${this.name} creation=${this.creation} processes=${this.procs.size}>`;
   }
 
   processInfo(pid: Pid): ProcessInfo | undefined {

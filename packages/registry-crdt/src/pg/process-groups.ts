@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Pid, type Node, type Ref } from '@troupe/actor-core';
 import type { Diff, Entry } from '../crdt/types.js';
 import { NoLocalError, UnavailableError } from '../errors.js';
@@ -52,6 +53,10 @@ export class ProcessGroups {
   private readonly subs = new Map<string, Sub>();
   private readonly byGroup = new Map<string, Set<Sub>>();
   private readonly scopeSubs = new Set<Sub>();
+
+  [inspect.custom](): string {
+    return `ProcessGroups<${this.scope} on ${this.node.name}>`;
+  }
 
   private constructor(readonly node: Node, scope: string) {
     this.scope = scope;

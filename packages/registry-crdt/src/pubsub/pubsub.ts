@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { BadArgError, Pid, isDownMessage, type Node, type Ref } from '@troupe/actor-core';
 import { NoLocalError, UnavailableError } from '../errors.js';
 import { MEMBERSHIP_SCOPE, type MembershipOptions } from '../membership/resolve.js';
@@ -44,6 +45,10 @@ export class PubSub {
   /** subscriber key -> topics (to clean up when it dies) */
   private readonly bySub = new Map<string, Set<string>>();
   private readonly monitors = new Map<string, Ref>();
+
+  [inspect.custom](): string {
+    return `PubSub<${this.name} on ${this.node.name}, ${this.topics.size} topics>`;
+  }
 
   private constructor(
     readonly node: Node,

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { BadArgError, Pid, type Node, type ViaRegistry } from '@troupe/actor-core';
 import type { Diff, Entry } from '../crdt/types.js';
 import { NoLocalError } from '../errors.js';
@@ -204,6 +205,11 @@ export class Registry implements ViaRegistry<string> {
   /** Number of registered names. */
   count(): number {
     return this.replica.engine.keyCount;
+  }
+
+  /** `console.log(registry)` (also inside a `{ via }` name in an error): one line, not the replica. */
+  [inspect.custom](): string {
+    return `Registry<${this.name} on ${this.node.name}${this.replica?.alive === true ? `, ${this.count()} names` : ', stopped'}>`;
   }
 
   /** Names held by `pid`. */

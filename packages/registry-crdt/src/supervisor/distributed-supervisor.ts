@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { BadArgError, GenServer, TroupeError, CallTimeoutError, nodeOf, type Node, type Origin, type Pid, type ViaRegistry } from '@troupe/actor-core';
 import { resolveMembership } from '../membership/resolve.js';
 import type { MemberInfo, MembersMode } from '../membership/types.js';
@@ -267,6 +268,10 @@ export class DistributedSupervisor implements ViaRegistry<string> {
 
   get running(): boolean {
     return this.replica.alive;
+  }
+
+  [inspect.custom](): string {
+    return `DistributedSupervisor<${this.name} on ${this.node.name}${this.running ? `, ${this.countChildren().local} local children` : ', stopped'}>`;
   }
 
   stats(): ReplicaStats & SupervisorCore['counters'] & { local: number; orphans: number } {
