@@ -85,3 +85,13 @@ export class NodeDownError extends CallError {
     super('TROUPE_ERR_NODEDOWN', `node ${node} is down (calling ${describe(target)})`, target, { nodedown: node });
   }
 }
+
+/** An awaitable wait (`node.whenConnected`, `registry.whenRegistered`) ran out of time: `what` says what did not happen. */
+export class WaitTimeoutError extends TroupeError {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
+    super('TROUPE_ERR_WAIT_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+}

@@ -19,6 +19,7 @@ export {
   CallingSelfError,
   CallExitError,
   NodeDownError,
+  WaitTimeoutError,
   type CallTarget,
 } from './errors.js';
 export {

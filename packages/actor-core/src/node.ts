@@ -581,6 +581,11 @@ export class Node {
     return this.procs.size;
   }
 
+  /** Resolves once `nodeName` is connected; `WaitTimeoutError` after `timeoutMs` (default 5000). See `dist.whenConnected`. */
+  whenConnected(nodeName: string, opts?: { timeoutMs?: number }): Promise<void> {
+    return this.dist.whenConnected(nodeName, opts);
+  }
+
   /** `console.log(node)`: its name and size, not its process table. */
   [inspect.custom](): string {
     return `Node<${this.name} creation=${this.creation} processes=${this.procs.size}>`;

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { BadArgError, Pid, type Node, type ViaRegistry } from '@troupe/actor-core';
+import { BadArgError, Pid, WaitTimeoutError, type Node, type ViaRegistry } from '@troupe/actor-core';
 import type { Diff, Entry } from '../crdt/types.js';
 import { NoLocalError } from '../errors.js';
 import { resolveMembership, type MembershipOptions } from '../membership/resolve.js';
@@ -73,6 +73,8 @@ export class Registry implements ViaRegistry<string> {
   /** Own claim ids per local pid id (node and creation are ours). */
   private readonly byPid = new IntMultiMap();
   private conflictsResolved = 0;
+  /** `whenRegistered` callers, by name. */
+  private readonly nameWaiters = new Map<string, Set<(pid: Pid) => void>>();
 
   private constructor(
     readonly node: Node,
@@ -153,7 +155,52 @@ export class Registry implements ViaRegistry<string> {
     this.byPid.add(pid.id, e.id);
     this.replica.watch(pid);
     this.replica.touch();
+    this.wake(name);
     return 'ok';
+  }
+
+  /**
+   * Resolves to the holder of `name` once it is registered, here or on a
+   * peer (at once if it is): the awaitable form of polling `whereisName`.
+   * Rejects with `WaitTimeoutError` after `timeoutMs` (default 5000; Infinity waits for ever).
+   */
+  whenRegistered(name: string, opts: { timeoutMs?: number } = {}): Promise<Pid> {
+    try {
+      checkName(name);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const now = this.whereisName(name);
+    if (now !== undefined) return Promise.resolve(now);
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    return new Promise<Pid>((resolve, reject) => {
+      let set = this.nameWaiters.get(name);
+      if (set === undefined) this.nameWaiters.set(name, (set = new Set()));
+      const leave = (): void => {
+        set.delete(found);
+        if (set.size === 0 && this.nameWaiters.get(name) === set) this.nameWaiters.delete(name);
+      };
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            leave();
+            reject(new WaitTimeoutError(`'${name}' to be registered in ${this.name} on ${this.node.name}`, timeoutMs));
+          }, timeoutMs)
+        : null;
+      const found = (pid: Pid): void => {
+        if (timer !== null) clearTimeout(timer);
+        leave();
+        resolve(pid);
+      };
+      set.add(found);
+    });
+  }
+
+  /** Settles the waiters of `name` if it now has a holder. */
+  private wake(name: string): void {
+    const set = this.nameWaiters.get(name);
+    if (set === undefined) return;
+    const pid = this.whereisName(name);
+    if (pid !== undefined) for (const found of [...set]) found(pid);
   }
 
   /** Removes this node's claim(s) on `name`; false if it holds none. */
@@ -301,6 +348,11 @@ export class Registry implements ViaRegistry<string> {
    */
   private onDiff(d: Diff<Claim>): void {
     if (d.added.length === 0) return;
+    this.settleConflicts(d);
+    if (this.nameWaiters.size > 0) for (const e of d.added) this.wake(e.key);
+  }
+
+  private settleConflicts(d: Diff<Claim>): void {
     const engine = this.replica.engine;
     const losers: [Entry<Claim>, Entry<Claim>][] = [];
     for (const e of d.added) {

@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WaitTimeoutError, type Node } from '@troupe/actor-core';
+import { Registry } from '../src/index.js';
+import { cluster, shutdownAll } from './helpers.js';
+
+let nodes: Node[] = [];
+afterEach(() => shutdownAll(nodes));
+
+const fast = { discoveryMs: 50, antiEntropyMs: 300 };
+
+describe('registry.whenRegistered', () => {
+  it('resolves on another node once the name replicates there, and at once where it is known', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const [a, b] = c.nodes as [Node, Node];
+    const [ra, rb] = await Promise.all([Registry.start(a, { name: 'agents', ...fast }), Registry.start(b, { name: 'agents', ...fast })]);
+    const onB = rb.whenRegistered('worker', { timeoutMs: 3000 });
+    const onA = ra.whenRegistered('worker', { timeoutMs: 3000 });
+    const pid = a.spawn(async (ctx) => void (await ctx.receive()));
+    expect(ra.register('worker', pid)).toBe('ok');
+    expect((await onA).equals(pid)).toBe(true);
+    expect((await onB).equals(pid)).toBe(true);
+    expect((await rb.whenRegistered('worker')).equals(pid)).toBe(true);
+  });
+
+  it('rejects with WaitTimeoutError after timeoutMs', async () => {
+    const c = cluster(['a']);
+    nodes = c.nodes;
+    const r = await Registry.start(c.nodes[0]!, { name: 'agents', ...fast });
+    const e = await r.whenRegistered('ghost', { timeoutMs: 20 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(WaitTimeoutError);
+    expect((e as Error).message).toBe("timed out after 20 ms waiting for 'ghost' to be registered in agents on a@mem");
+  });
+});
