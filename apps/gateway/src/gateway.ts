@@ -135,7 +135,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const u = new URL(req.url ?? '/', 'http://gateway');
-    const path = u.pathname;
+    // `/health/` is `/health`: URLs copied with a trailing slash work.
+    const path = u.pathname.length > 1 && u.pathname.endsWith('/') ? u.pathname.slice(0, -1) : u.pathname;
     const refused = guard.refuse(req.headers.host, req.headers.origin);
     if (refused !== null) {
       sendJson(res, 403, { error: refused });

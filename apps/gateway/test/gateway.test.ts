@@ -71,7 +71,7 @@ describe('HTTP endpoints', () => {
       ['action', true],
       ['params', false],
     ]);
-    expect(card.actions.map((x) => x.name)).toEqual(['echo', 'upper', 'reverse', 'sum', 'delay']);
+    expect(card.actions.map((x) => x.name)).toEqual(['echo', 'upper', 'reverse', 'sum', 'delay', '*']);
   });
 
   it('unknown paths are 404, wrong methods 405 with Allow', async () => {
@@ -208,7 +208,7 @@ describe('JSON-RPC errors', () => {
     expect(await p('StartAgent', { name: 7 })).toBe('name');
     expect(await p('StartAgent', { name: 'ok', extra: 1 })).toBe('extra');
     expect(await p('StartAgent', ['positional'])).toBe('params');
-    expect(await p('SendMessage', { agent: 'x', action: 'shout', params: {} })).toBe('action');
+    expect(await p('SendMessage', { agent: 'x', action: 'has space', params: {} })).toBe('action');
     expect(await p('SendMessage', { agent: 'x' })).toBe('action');
     expect(await p('SendMessage', { agent: 'x', action: 'echo' })).toBe('params.text');
     expect(await p('SendMessage', { agent: 'x', action: 'echo', params: { text: 1 } })).toBe('params.text');
