@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -89,6 +89,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   readonly maxBufferedBytes: number;
   readonly maxBatch: number;
   readonly maxFrameBytes: number;
+  /** A keyed hash of the cookie that discovery announcements carry (nodes with another cookie are skipped); never the cookie. */
+  readonly cookieFingerprint: string;
   /** @internal The node's side of the connections, from `attach`. */
   port!: TransportPort;
   private readonly opts: ResolvedOptions;
@@ -124,6 +126,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.maxBufferedBytes = this.opts.maxBufferedBytes;
     this.maxBatch = this.opts.maxBatch;
     this.maxFrameBytes = this.opts.maxPayload;
+    this.cookieFingerprint = createHmac('sha256', cookie).update('troupe discovery fingerprint').digest('hex').slice(0, 16);
     this.limiter = new FailureLimiter(options.rateLimit);
     // Liveness is checked 16 times per tick timeout (ticks still go out once per tickMs): a
     // silent peer is down at most timeout/16 after the timeout, not up to a whole interval.

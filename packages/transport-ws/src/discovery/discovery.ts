@@ -7,6 +7,8 @@ import { backoffDelay, clampJitter, type BackoffOptions } from '../backoff.js';
 export interface DiscoveryHost {
   readonly url: string;
   readonly node: { readonly name: string; readonly logger: Logger };
+  /** See `DiscoverySelf.cookieFingerprint`; absent: strategies that announce use ''. */
+  readonly cookieFingerprint?: string;
   connect(url: string): Promise<string>;
   isConnected(name: string): boolean;
   disconnect(name: string): boolean;
@@ -61,16 +63,37 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
 
   /** Starts every strategy (the first round runs at once). */
   start(): this {
-    for (const l of this.loops) void this.round(l);
+    for (const l of this.loops) void this.begin(l);
     return this;
   }
 
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     for (const l of this.loops) {
       if (l.timer !== null) clearTimeout(l.timer);
       l.timer = null;
+      try {
+        l.strategy.stop?.();
+      } catch (e) {
+        this.host.node.logger.warn('discovery: strategy failed to stop', { strategy: l.strategy.name, error: e instanceof Error ? e.message : String(e) });
+      }
     }
+  }
+
+  private async begin(l: Loop): Promise<void> {
+    if (l.strategy.start !== undefined) {
+      const h = this.host;
+      try {
+        await l.strategy.start({ name: h.node.name, url: h.url, logger: h.node.logger, cookieFingerprint: h.cookieFingerprint ?? '' });
+      } catch (e) {
+        h.node.logger.error('discovery: strategy failed to start, not run', { strategy: l.strategy.name, error: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      // Stopped while it started: what it just opened is released now.
+      if (this.stopped) l.strategy.stop?.();
+    }
+    await this.round(l);
   }
 
   get running(): boolean {
