@@ -41,6 +41,10 @@ export interface NodeCliOptions {
   cookieFile: string | null;
   partition: string | null;
   hidden: boolean;
+  /** Find the other nodes of this host through the per-user directory (`LocalNodes`); off with --no-local-discovery. */
+  localDiscovery: boolean;
+  /** `--gossip ADDR:PORT`: LAN discovery by UDP multicast (`UdpGossip`); null: off. */
+  gossip: { address: string; port: number; interface?: string } | null;
   /** `--http-host`: the gateway's interface; absent: 127.0.0.1, whatever `host` is. */
   httpHost?: string;
   /** `--http-token-file`: the gateway's bearer-token file. */
@@ -73,7 +77,8 @@ export type Command =
 
 export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--port 4000] [--dist-port P] [--join URL]...
                    [--join-dns NAME[:PORT]]... [--cookie-file FILE] [--partition KEY] [--hidden]
-                   [--http-host 127.0.0.1] [--http-token-file FILE]
+                   [--http-host 127.0.0.1] [--http-token-file FILE] [--no-local-discovery]
+                   [--gossip ADDR:PORT [--gossip-interface ADDR]]
   --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
   --host HOST         interface of the mesh, and the node name's host (default 127.0.0.1)
   --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}, or the next free one; 0 = any free port)
@@ -85,6 +90,10 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
   --cookie-file FILE  the cluster cookie's file (default: TROUPE_COOKIE, else ~/.troupe.cookie)
   --partition KEY     run the cluster services in this partition only
   --hidden            a hidden node: connects where asked, not part of the mesh
+  --no-local-discovery  do not find this host's other nodes (default: every node registers in
+                      TROUPE_NODES_DIR, else ~/.troupe/nodes, and joins the others with the same cookie)
+  --gossip ADDR:PORT  find nodes on the LAN by UDP multicast on group ADDR, port PORT (off by default;
+                      e.g. 233.252.1.32:45892); --gossip-interface ADDR picks the interface
   --http-host HOST    interface of the HTTP gateway (default 127.0.0.1, whatever --host is); beyond
                       loopback, state-changing methods need a bearer token (SECURITY.md)
   --http-token-file F the gateway's token file (default: TROUPE_GATEWAY_TOKEN, else
@@ -179,7 +188,7 @@ function parseNode(argv: readonly string[]): Command {
   const u = USAGE_NODE;
   const p = tokenize(
     argv,
-    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value' },
+    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value', 'no-local-discovery': 'bool', gossip: 'value', 'gossip-interface': 'value' },
     u,
     false,
   );
@@ -213,6 +222,17 @@ function parseNode(argv: readonly string[]): Command {
     return { name: m[1]!, port: explicit ?? distPort };
   });
   const partition = nonEmpty(p, 'partition', u) ?? null;
+  const gossipRaw = one(p, 'gossip');
+  let gossip: NodeCliOptions['gossip'] = null;
+  if (gossipRaw !== undefined) {
+    const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(gossipRaw);
+    const gport = m === null ? NaN : Number(m[2]);
+    if (m === null || gport < 1 || gport > 65535) throw new UsageError(`--gossip must be a multicast group and port like 233.252.1.32:45892, got '${gossipRaw}'`, u);
+    const iface = nonEmpty(p, 'gossip-interface', u);
+    gossip = { address: m[1]!, port: gport, ...(iface === undefined ? {} : { interface: iface }) };
+  } else if (one(p, 'gossip-interface') !== undefined) {
+    throw new UsageError('--gossip-interface needs --gossip', u);
+  }
   const httpHost = nonEmpty(p, 'http-host', u);
   const httpTokenFile = nonEmpty(p, 'http-token-file', u);
   // The required flag last, so a bad value elsewhere is what gets reported.
@@ -236,6 +256,8 @@ function parseNode(argv: readonly string[]): Command {
       cookieFile: nonEmpty(p, 'cookie-file', u) ?? null,
       partition,
       hidden: p.bools.has('hidden'),
+      localDiscovery: !p.bools.has('no-local-discovery'),
+      gossip,
       ...(httpHost === undefined ? {} : { httpHost }),
       ...(httpTokenFile === undefined ? {} : { httpTokenFile }),
     },

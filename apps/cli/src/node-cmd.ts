@@ -8,7 +8,7 @@
  * that parent goes away, so no node outlives its cluster command.
  */
 import { Node, formatReason, type Logger } from '@troupe/actor-core';
-import { DnsPoll, ListenError, StaticSeeds, WsTransport } from '@troupe/transport-ws';
+import { DnsPoll, ListenError, LocalNodes, StaticSeeds, UdpGossip, WsTransport, type DiscoveryStrategy } from '@troupe/transport-ws';
 import type { NodeCliOptions } from './args.js';
 import { isToNode, type FromNode, type NodeStatus } from './ipc.js';
 import { startServices } from './services.js';
@@ -75,22 +75,24 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
     if (!quiet) process.stdout.write(`${stamp()} ${line}\n`);
   };
   const node = new Node({ name: o.name, logger: consoleLogger(say) });
-  const transport = await onFreePort(o.distPort, o.defaultPorts.dist, (port) => WsTransport.start(node, {
-    host: o.host,
-    port,
-    hidden: o.hidden,
-    ...(o.cookieFile === null ? {} : { cookieFile: o.cookieFile }),
-    // Seeds rather than one connect(): a seed that is not up yet (or restarts) is dialled again.
-    ...(o.join.length === 0 && o.joinDns.length === 0
-      ? {}
-      : {
-          discovery: [
-            ...(o.join.length === 0 ? [] : [new StaticSeeds(o.join, { intervalMs: 2000 })]),
-            ...o.joinDns.map((d) => new DnsPoll({ name: d.name, port: d.port, intervalMs: 5000 })),
-          ],
-          discoveryOptions: { maxMs: 5000 },
-        }),
-  }));
+  // Seeds rather than one connect(): a seed that is not up yet (or restarts) is dialled again.
+  // A hidden node connects only where asked: no local or LAN discovery.
+  const discovery = (): DiscoveryStrategy[] => [
+    ...(o.join.length === 0 ? [] : [new StaticSeeds(o.join, { intervalMs: 2000 })]),
+    ...o.joinDns.map((d) => new DnsPoll({ name: d.name, port: d.port, intervalMs: 5000 })),
+    ...(o.localDiscovery && !o.hidden ? [new LocalNodes()] : []),
+    ...(o.gossip !== null && !o.hidden ? [new UdpGossip(o.gossip)] : []),
+  ];
+  const transport = await onFreePort(o.distPort, o.defaultPorts.dist, (port) => {
+    const strategies = discovery();
+    return WsTransport.start(node, {
+      host: o.host,
+      port,
+      hidden: o.hidden,
+      ...(o.cookieFile === null ? {} : { cookieFile: o.cookieFile }),
+      ...(strategies.length === 0 ? {} : { discovery: strategies, discoveryOptions: { maxMs: 5000 } }),
+    });
+  });
   transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));
   transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));
 

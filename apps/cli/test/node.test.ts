@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_HTTP_PORT, DIST_PORT_OFFSET } from '../src/args.js';
 import { PORT_SEARCH } from '../src/node-cmd.js';
 import { afterEach, expect, it } from 'vitest';
@@ -123,3 +126,32 @@ it('troupe node with the default ports taken takes the next free ones and prints
     await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 });
+
+it('two troupe node processes with only --name and the same cookie find each other (local discovery); one killed and restarted under its name rejoins', async () => {
+  const nodesDir = mkdtempSync(join(tmpdir(), 'troupe-find-'));
+  const e = { ...env, TROUPE_NODES_DIR: nodesDir };
+  try {
+    const a = startCli(['node', '--name', 'finda'], e);
+    const b = startCli(['node', '--name', 'findb'], e);
+    await a.waitLine(/ ready finda@/, 20_000);
+    await b.waitLine(/ ready findb@/, 20_000);
+    await a.waitLine(/ nodeup findb@127\.0\.0\.1$/, 10_000);
+    await b.waitLine(/ nodeup finda@127\.0\.0\.1$/, 10_000);
+
+    const from = b.lines.length;
+    a.child.kill('SIGKILL');
+    await within(a.exited, 5000, 'a killed');
+    await b.waitLine(/ nodedown finda@127\.0\.0\.1/, 15_000, from);
+    const again = startCli(['node', '--name', 'finda'], e);
+    await again.waitLine(/ ready finda@/, 20_000);
+    await b.waitLine(/ nodeup finda@127\.0\.0\.1$/, 10_000, from);
+    await again.waitLine(/ nodeup findb@127\.0\.0\.1$/, 10_000);
+
+    for (const p of [again, b]) p.child.kill('SIGTERM');
+    for (const p of [again, b]) expect((await within(p.exited, 12_000, 'exit')).code).toBe(0);
+    // Both withdrew their entries; the killed one's was replaced by its restart's.
+    expect(readdirSync(nodesDir)).toEqual([]);
+  } finally {
+    rmSync(nodesDir, { recursive: true, force: true });
+  }
+}, 90_000);
