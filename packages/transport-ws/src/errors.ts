@@ -19,6 +19,9 @@ export class InvalidUrlError extends TroupeError {
   }
 }
 
+/** Handshake refusals that may pass by themselves; any other (bad cookie, version mismatch, ...) will not. */
+export const TRANSIENT_HANDSHAKE_REASONS: ReadonlySet<string> = new Set(['setup_timeout', 'rate_limited', 'blocked', 'already_connected', 'simultaneous_connect']);
+
 /** The handshake failed: `reason` is the close reason both sides log (`bad_cookie`, `version_mismatch`, ...). */
 export class HandshakeError extends TroupeError {
   constructor(

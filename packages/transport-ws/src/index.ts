@@ -4,6 +4,7 @@ export {
   type NodeUpEvent,
   type NodeDownEvent,
   type PeerStatus,
+  type TransportHealth,
 } from './ws-transport.js';
 export type { WsTransportOptions, TlsOptions, ReconnectOptions } from './options.js';
 export type { BackoffOptions } from './backoff.js';

@@ -9,7 +9,7 @@ import type { Node } from '@troupe/actor-core';
 import type { Signal, Transport, TransportPort } from '@troupe/actor-core/wire';
 import { defaultCodec, type WireCodec } from './codec.js';
 import { resolveCookie } from './cookie.js';
-import { ConnectError, HandshakeError, InvalidUrlError, ListenError, TransportClosedError } from './errors.js';
+import { ConnectError, HandshakeError, InvalidUrlError, ListenError, TRANSIENT_HANDSHAKE_REASONS, TransportClosedError } from './errors.js';
 import type { Member } from './frame-encoder.js';
 import { runAcceptor, runInitiator, type HandshakeFailure } from './handshake/run.js';
 import { NonceCache } from './handshake/nonce-cache.js';
@@ -31,6 +31,12 @@ export interface NodeUpEvent {
 export interface NodeDownEvent {
   node: string;
   reason: DownReason;
+}
+
+/** `WsTransport.health()`: Jido's states; `reasons` say what fails. */
+export interface TransportHealth {
+  status: 'healthy' | 'degraded' | 'unreachable';
+  reasons: string[];
 }
 
 export interface WsTransportEvents {
@@ -59,8 +65,6 @@ interface Attempt {
 const BENIGN: ReadonlySet<string> = new Set(['already_connected', 'simultaneous_connect', 'self_connect']);
 /** Nodedowns that may be transient (a stall, a dropped socket): the peer is redialled. */
 const REDIAL_REASONS: ReadonlySet<DownReason> = new Set(['net_tick_timeout', 'connection_closed', 'send_buffer_overflow']);
-/** Handshake refusals that may pass; any other (bad cookie, version mismatch, ...) ends the retries. */
-const REDIAL_RETRYABLE: ReadonlySet<string> = new Set(['setup_timeout', 'rate_limited', 'blocked', 'already_connected', 'simultaneous_connect']);
 /** Close codes by which the peer said "do not come back" (its `disconnect`, or a newer connection replaced this one). */
 const NO_REDIAL_CODES: ReadonlySet<number> = new Set([CloseReason.disconnect, CloseReason.replaced]);
 
@@ -296,6 +300,19 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.node.logger.info('transport-ws: closed', { node: this.node.name });
   }
 
+  /**
+   * How this node's cluster membership is doing: `healthy`; `degraded` when
+   * some discovery target (a seed) fails, with one reason per target;
+   * `unreachable` when targets fail and no peer is connected (e.g. every
+   * seed refuses this node's cookie).
+   */
+  health(): TransportHealth {
+    const failing = this.discoveryRunner?.failing() ?? [];
+    const reasons = failing.map((f) => `${f.url}: ${f.error}`);
+    if (reasons.length === 0) return { status: 'healthy', reasons };
+    return { status: this.nodes('visible').length === 0 && !this.opts.hidden ? 'unreachable' : 'degraded', reasons };
+  }
+
   /** Names being redialled after a transient nodedown (see `reconnect`). */
   reconnecting(): string[] {
     return [...this.redials.keys()];
@@ -415,7 +432,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       (e: Error) => {
         r.inFlight = false;
         if (this.closed || this.redials.get(r.name) !== r) return;
-        if (e instanceof TransportClosedError || (e instanceof HandshakeError && !REDIAL_RETRYABLE.has(e.reason))) {
+        if (e instanceof TransportClosedError || (e instanceof HandshakeError && !TRANSIENT_HANDSHAKE_REASONS.has(e.reason))) {
           this.node.logger.warn('transport-ws: reconnect refused, giving up', { peer: r.name, url: r.url, error: e.message });
           this.redials.delete(r.name);
           return;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { Logger } from '@troupe/actor-core';
 import type { DiscoveryStrategy } from './strategy.js';
 import { backoffDelay, clampJitter, type BackoffOptions } from '../backoff.js';
+import { HandshakeError, TRANSIENT_HANDSHAKE_REASONS } from '../errors.js';
 
 /** What the runner needs of a transport (a `WsTransport` is one). */
 export interface DiscoveryHost {
@@ -27,6 +28,10 @@ export interface DiscoveryEvents {
 interface Target {
   node: string | null;
   failures: number;
+  /** The last failure's message, until a dial succeeds. */
+  error: string | null;
+  /** The last refusal that will not pass by itself (`bad_cookie`, ...) since the last success. */
+  refused: string | null;
   notBefore: number;
   dialling: boolean;
 }
@@ -105,6 +110,17 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     return this.loops.flatMap((l) => [...l.targets].map(([url, t]) => ({ strategy: l.strategy.name, url, node: t.node, failures: t.failures })));
   }
 
+  /** Targets whose last dial failed and that are not connected: what `health()` reports. */
+  failing(): { strategy: string; url: string; error: string; refused: string | null }[] {
+    const out: { strategy: string; url: string; error: string; refused: string | null }[] = [];
+    for (const l of this.loops) {
+      for (const [url, t] of l.targets) {
+        if (t.error !== null && !(t.node !== null && this.host.isConnected(t.node))) out.push({ strategy: l.strategy.name, url, error: t.error, refused: t.refused });
+      }
+    }
+    return out;
+  }
+
   /** The retry delay after `failures` (≥ 1) consecutive failures. */
   private delay(failures: number): number {
     return backoffDelay(failures - 1, this.backoff);
@@ -140,7 +156,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     for (const url of urls) {
       if (url === this.host.url) continue;
       let t = l.targets.get(url);
-      if (t === undefined) l.targets.set(url, (t = { node: null, failures: 0, notBefore: 0, dialling: false }));
+      if (t === undefined) l.targets.set(url, (t = { node: null, failures: 0, error: null, refused: null, notBefore: 0, dialling: false }));
       if (t.dialling || (t.node !== null && this.host.isConnected(t.node)) || now < t.notBefore) continue;
       this.dial(l, url, t);
     }
@@ -168,6 +184,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         if (this.stopped) return;
         t.node = node;
         t.failures = 0;
+        t.error = null;
+        t.refused = null;
         t.notBefore = 0;
         log.info('discovery: connected', { strategy: l.strategy.name, url, node });
         this.emit('connected', { strategy: l.strategy.name, url, node });
@@ -183,7 +201,16 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         const retryInMs = this.delay(t.failures);
         t.notBefore = Date.now() + retryInMs;
         const error = e instanceof Error ? e.message : String(e);
-        log.warn('discovery: connect failed, will retry', { strategy: l.strategy.name, url, error, failures: t.failures, retryInMs });
+        const refused = e instanceof HandshakeError && !TRANSIENT_HANDSHAKE_REASONS.has(e.reason) ? e.reason : null;
+        t.error = refused !== null ? `refused (${refused})` : error;
+        if (refused !== null && t.refused !== refused) {
+          // Retrying will not fix a wrong cookie: said once at error level, naming the seed and the reason.
+          log.error('discovery: a seed refused this node', { strategy: l.strategy.name, url, reason: refused, error, retryInMs });
+        } else {
+          log.warn('discovery: connect failed, will retry', { strategy: l.strategy.name, url, error, failures: t.failures, retryInMs });
+        }
+        // Kept through transient failures in between (the seed rate-limiting us): said once until a dial succeeds.
+        if (refused !== null) t.refused = refused;
         this.emit('failed', { strategy: l.strategy.name, url, error, retryInMs });
       },
     );
