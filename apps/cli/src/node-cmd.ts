@@ -100,7 +100,9 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
   try {
     // HTTP stays on loopback unless --http-host says otherwise: --host opens the mesh, not StartAgent/StopAgent.
     const httpHost = o.httpHost ?? '127.0.0.1';
-    services = await onFreePort(o.port, o.defaultPorts.http, (port) => startServices({ node, host: httpHost, port, partition: o.partition, tokenFile: o.httpTokenFile }));
+    services = await onFreePort(o.port, o.defaultPorts.http, (port) =>
+      startServices({ node, host: httpHost, port, partition: o.partition, tokenFile: o.httpTokenFile, health: () => transport.health() }),
+    );
   } catch (e) {
     await transport.close().catch(() => {});
     node.shutdown();
@@ -120,6 +122,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
       registry: services.registrySize(),
       agents: services.localAgents(),
       connected: transport.nodes('visible'),
+      health: transport.health(),
       uptimeMs: Date.now() - started,
     };
   };

@@ -155,3 +155,18 @@ it('two troupe node processes with only --name and the same cookie find each oth
     rmSync(nodesDir, { recursive: true, force: true });
   }
 }, 90_000);
+
+it('troupe node whose seed refuses its cookie: an error line naming the seed and reason, /health unreachable (503)', async () => {
+  const seed = startCli(['node', '--name', 'cseed', '--port', '0', '--dist-port', '0', '--no-local-discovery'], { TROUPE_COOKIE: randomBytes(16).toString('hex') });
+  const mesh = /mesh=(ws:\/\/\S+)/.exec(await seed.waitLine(/ ready cseed@/, 20_000))![1]!;
+  const a = startCli(['node', '--name', 'cwrong', '--port', '0', '--dist-port', '0', '--no-local-discovery', '--join', mesh], env);
+  const http = /http=(http:\/\/\S+)/.exec(await a.waitLine(/ ready cwrong@/, 20_000))![1]!;
+  const line = await a.waitLine(/ error discovery: a seed refused this node /, 10_000);
+  expect(line).toContain(`"url":"${mesh}"`);
+  expect(line).toContain('"reason":"bad_cookie"');
+  const r = await fetch(`${http}/health`);
+  expect(r.status).toBe(503);
+  expect(await r.json()).toMatchObject({ status: 'unreachable', reasons: [`${mesh}: refused (bad_cookie)`] });
+  for (const p of [a, seed]) p.child.kill('SIGTERM');
+  for (const p of [a, seed]) expect((await within(p.exited, 12_000, 'exit')).code).toBe(0);
+});

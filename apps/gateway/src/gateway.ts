@@ -1,7 +1,7 @@
 /**
  * The HTTP side: `startGateway` serves one node's agent services.
  *
- *   GET  /health                  { status, node, nodes }
+ *   GET  /health                  { status, reasons, node, nodes }
  *   GET  /.well-known/agent.json  the agent card
  *   POST /a2a                     JSON-RPC 2.0 (one request per HTTP request)
  *   GET  /events                  server-sent events (?types=a,b)
@@ -32,11 +32,22 @@ import type { AgentServices } from './services.js';
 import { parseTypes, serveEvents } from './sse.js';
 import { bearerMatches, resolveGatewayToken } from './token.js';
 
+/** What `GatewayOptions.health` reports (a `WsTransport.health()` is one). */
+export interface GatewayHealth {
+  status: 'healthy' | 'degraded' | 'unreachable';
+  reasons: string[];
+}
+
 export interface GatewayOptions {
   /** The node's agent services (`startAgentServices`). */
   services: AgentServices;
   /** Optional: must be `services.node` (accepted so callers can be explicit). */
   node?: Node;
+  /**
+   * The node's cluster health for `GET /health` (e.g. `() => transport.health()`):
+   * `degraded` is reported with its reasons, `unreachable` also as 503. Absent: healthy.
+   */
+  health?: () => GatewayHealth;
   /** Default 127.0.0.1. Beyond loopback (`0.0.0.0`, an interface's address) a bearer token is required. */
   host?: string;
   /** Default 0 (an ephemeral port; read it from `url`). */
@@ -153,8 +164,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     switch (path) {
       case '/health': {
         if (!allow('GET')) return;
-        const ok = services.running;
-        sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'stopping', node: node.name, nodes: [node.name, ...node.dist.nodes()].sort() });
+        const running = services.running;
+        const h = opts.health?.() ?? { status: 'healthy', reasons: [] };
+        const status = !running ? 'stopping' : h.status === 'healthy' ? 'ok' : h.status;
+        sendJson(res, running && h.status !== 'unreachable' ? 200 : 503, { status, reasons: h.reasons, node: node.name, nodes: [node.name, ...node.dist.nodes()].sort() });
         return;
       }
       case '/.well-known/agent.json':

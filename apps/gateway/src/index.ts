@@ -1,6 +1,6 @@
 // @troupe/gateway: agents over HTTP (JSON-RPC 2.0, SSE) on every node of a Troupe cluster.
 export { startAgentServices, AgentServices, type AgentServicesOptions, type AgentStarted, type AgentQueued, type AgentListEntry, type ClusterInfo, type MemberView } from './services.js';
-export { startGateway, type Gateway, type GatewayOptions } from './gateway.js';
+export { startGateway, type Gateway, type GatewayOptions, type GatewayHealth } from './gateway.js';
 export { resolveGatewayToken, defaultTokenFile, MIN_TOKEN_LENGTH, type TokenSource, type ResolvedToken } from './token.js';
 export { MAX_PARAM_DEPTH } from './param-depth.js';
 export { ErrorCode, GatewayError, type ErrorCodeValue } from './errors.js';
