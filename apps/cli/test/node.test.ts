@@ -170,3 +170,45 @@ it('troupe node whose seed refuses its cookie: an error line naming the seed and
   for (const p of [a, seed]) p.child.kill('SIGTERM');
   for (const p of [a, seed]) expect((await within(p.exited, 12_000, 'exit')).code).toBe(0);
 });
+
+it('a node killed and started again under its name rejoins: GetClusterInfo counts it and its agents are reachable again', async () => {
+  const nodesDir = mkdtempSync(join(tmpdir(), 'troupe-rejoin-'));
+  const e = { ...env, TROUPE_NODES_DIR: nodesDir };
+  try {
+    const a = startCli(['node', '--name', 'ra', '--port', '0', '--dist-port', '0'], e);
+    const b = startCli(['node', '--name', 'rb', '--port', '0', '--dist-port', '0'], e);
+    await a.waitLine(/ ready ra@/, 20_000);
+    const httpB = /http=(http:\/\/\S+)/.exec(await b.waitLine(/ ready rb@/, 20_000))![1]!;
+    await b.waitLine(/ nodeup ra@127\.0\.0\.1$/, 10_000);
+    const count = async (): Promise<number> => (await rpc<{ totalNodes: number }>(httpB, 'GetClusterInfo', {})).totalNodes;
+    await eventually('both nodes counted', async () => (await count()) === 2, 10_000);
+    const agents = ['t0', 't1', 't2', 't3', 't4', 't5'];
+    for (const name of agents) await rpc(httpB, 'StartAgent', { name });
+
+    const from = b.lines.length;
+    a.child.kill('SIGKILL');
+    await within(a.exited, 5000, 'ra killed');
+    await b.waitLine(/ nodedown ra@127\.0\.0\.1/, 15_000, from);
+    const again = startCli(['node', '--name', 'ra', '--port', '0', '--dist-port', '0'], e);
+    const httpA = /http=(http:\/\/\S+)/.exec(await again.waitLine(/ ready ra@/, 20_000))![1]!;
+    await b.waitLine(/ nodeup ra@127\.0\.0\.1$/, 15_000, from);
+    await eventually('the restarted node counted again', async () => (await count()) === 2, 10_000);
+    // Every agent answers through either node, wherever it lives now.
+    for (const name of agents) {
+      for (const http of [httpA, httpB]) {
+        await eventually(`${name} reachable via ${http}`, async () => {
+          try {
+            await rpc(http, 'SendMessage', { agent: name, action: 'echo', params: { text: 'x' } });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 15_000);
+      }
+    }
+    for (const p of [again, b]) p.child.kill('SIGTERM');
+    for (const p of [again, b]) expect((await within(p.exited, 12_000, 'exit')).code).toBe(0);
+  } finally {
+    rmSync(nodesDir, { recursive: true, force: true });
+  }
+}, 120_000);
