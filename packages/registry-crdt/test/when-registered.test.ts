@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WaitTimeoutError, type Node } from '@troupe/actor-core';
-import { Registry } from '../src/index.js';
+import { ProcessGroups, PubSub, Registry } from '../src/index.js';
 import { cluster, shutdownAll } from './helpers.js';
 
 let nodes: Node[] = [];
@@ -30,5 +30,26 @@ describe('registry.whenRegistered', () => {
     const e = await r.whenRegistered('ghost', { timeoutMs: 20 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(WaitTimeoutError);
     expect((e as Error).message).toBe("timed out after 20 ms waiting for 'ghost' to be registered in agents on a@mem");
+  });
+});
+
+describe('ProcessGroups.whenMembers and PubSub.whenMembers', () => {
+  it('resolve once the member (group join, PubSub on the other node) replicated; WaitTimeoutError otherwise', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const [a, b] = c.nodes as [Node, Node];
+    const [pa, pb] = await Promise.all([ProcessGroups.start(a, fast), ProcessGroups.start(b, fast)]);
+    const waiting = pb.whenMembers('workers', { timeoutMs: 3000 });
+    const w = a.spawn(async (ctx) => void (await ctx.receive()));
+    pa.join('workers', w);
+    const members = await waiting;
+    expect(members.map((p) => p.toString())).toEqual([w.toString()]);
+    const e = await pb.whenMembers('workers', { count: 2, timeoutMs: 20 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(WaitTimeoutError);
+
+    const sa = await PubSub.start(a, { name: 'events', ...fast });
+    const both = sa.whenMembers({ count: 2, timeoutMs: 3000 });
+    await PubSub.start(b, { name: 'events', ...fast });
+    expect((await both).map((m) => m.node).sort()).toEqual(['a@mem', 'b@mem']);
   });
 });

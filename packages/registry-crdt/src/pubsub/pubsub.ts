@@ -157,6 +157,22 @@ export class PubSub {
     return n;
   }
 
+  /**
+   * Resolves to `members()` once this PubSub runs on at least `count` nodes
+   * (this one included; default 2): the awaitable form of polling `members`.
+   * `WaitTimeoutError` after `timeoutMs` (default 5000). Participation mode only.
+   */
+  async whenMembers(opts: { count?: number; timeoutMs?: number } = {}): Promise<MemberInfo[]> {
+    if (this.pg === null) throw new BadArgError(`PubSub ${this.name}: whenMembers needs participation membership (members: 'auto' lists connected nodes)`);
+    const others = (opts.count ?? 2) - 1;
+    if (others > 0) {
+      // The group holds each node's PubSub server, this one's included.
+      const own = this.pg.members(this.key).some((p) => p.node === this.node.name) ? 1 : 0;
+      await this.pg.whenMembers(this.key, { count: others + own, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
+    }
+    return this.members();
+  }
+
   /** Nodes running this PubSub (participation) or visible nodes (auto), with status. */
   members(): MemberInfo[] {
     const out: MemberInfo[] = [{ node: this.node.name, status: this.running ? 'alive' : 'dead', self: true, server: this.server }];

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { BadArgError, Pid, WaitTimeoutError, type Node, type ViaRegistry } from '@troupe/actor-core';
+import { BadArgError, Pid, type Node, type ViaRegistry } from '@troupe/actor-core';
 import type { Diff, Entry } from '../crdt/types.js';
 import { NoLocalError } from '../errors.js';
 import { resolveMembership, type MembershipOptions } from '../membership/resolve.js';
@@ -7,6 +7,7 @@ import type { MemberInfo, MembersMode } from '../membership/types.js';
 import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.js';
 import { adoptClaim, smallInt, winnerOf, type Claim, type ConflictRule } from './conflict.js';
 import { Hlc } from './hlc.js';
+import { Waiters } from '../sync/waiters.js';
 import { IntMultiMap } from './int-multimap.js';
 
 export interface RegistryOptions extends MembershipOptions, ReplicaTiming {
@@ -73,8 +74,8 @@ export class Registry implements ViaRegistry<string> {
   /** Own claim ids per local pid id (node and creation are ours). */
   private readonly byPid = new IntMultiMap();
   private conflictsResolved = 0;
-  /** `whenRegistered` callers, by name. */
-  private readonly nameWaiters = new Map<string, Set<(pid: Pid) => void>>();
+  /** `whenRegistered` callers. */
+  private readonly waiters = new Waiters();
 
   private constructor(
     readonly node: Node,
@@ -155,7 +156,7 @@ export class Registry implements ViaRegistry<string> {
     this.byPid.add(pid.id, e.id);
     this.replica.watch(pid);
     this.replica.touch();
-    this.wake(name);
+    this.waiters.poke();
     return 'ok';
   }
 
@@ -170,38 +171,9 @@ export class Registry implements ViaRegistry<string> {
     } catch (e) {
       return Promise.reject(e);
     }
-    const now = this.whereisName(name);
-    if (now !== undefined) return Promise.resolve(now);
-    const timeoutMs = opts.timeoutMs ?? 5000;
-    return new Promise<Pid>((resolve, reject) => {
-      let set = this.nameWaiters.get(name);
-      if (set === undefined) this.nameWaiters.set(name, (set = new Set()));
-      const leave = (): void => {
-        set.delete(found);
-        if (set.size === 0 && this.nameWaiters.get(name) === set) this.nameWaiters.delete(name);
-      };
-      const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => {
-            leave();
-            reject(new WaitTimeoutError(`'${name}' to be registered in ${this.name} on ${this.node.name}`, timeoutMs));
-          }, timeoutMs)
-        : null;
-      const found = (pid: Pid): void => {
-        if (timer !== null) clearTimeout(timer);
-        leave();
-        resolve(pid);
-      };
-      set.add(found);
-    });
+    return this.waiters.wait(() => this.whereisName(name), `'${name}' to be registered in ${this.name} on ${this.node.name}`, opts.timeoutMs);
   }
 
-  /** Settles the waiters of `name` if it now has a holder. */
-  private wake(name: string): void {
-    const set = this.nameWaiters.get(name);
-    if (set === undefined) return;
-    const pid = this.whereisName(name);
-    if (pid !== undefined) for (const found of [...set]) found(pid);
-  }
 
   /** Removes this node's claim(s) on `name`; false if it holds none. */
   unregister(name: string): boolean {
@@ -349,7 +321,7 @@ export class Registry implements ViaRegistry<string> {
   private onDiff(d: Diff<Claim>): void {
     if (d.added.length === 0) return;
     this.settleConflicts(d);
-    if (this.nameWaiters.size > 0) for (const e of d.added) this.wake(e.key);
+    this.waiters.poke();
   }
 
   private settleConflicts(d: Diff<Claim>): void {
