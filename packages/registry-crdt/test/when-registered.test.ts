@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WaitTimeoutError, type Node } from '@troupe/actor-core';
+import { WaitTimeoutError, type Node, type Pid } from '@troupe/actor-core';
 import { ProcessGroups, PubSub, Registry } from '../src/index.js';
 import { cluster, shutdownAll } from './helpers.js';
+import { startSups } from './dsup-helpers.js';
 
 let nodes: Node[] = [];
 afterEach(() => shutdownAll(nodes));
@@ -51,5 +52,18 @@ describe('ProcessGroups.whenMembers and PubSub.whenMembers', () => {
     const both = sa.whenMembers({ count: 2, timeoutMs: 3000 });
     await PubSub.start(b, { name: 'events', ...fast });
     expect((await both).map((m) => m.node).sort()).toEqual(['a@mem', 'b@mem']);
+  });
+});
+
+describe('DistributedSupervisor.whenRunning', () => {
+  it('resolves on another node once the child is seen running there', async () => {
+    const c = cluster(['a', 'b']);
+    nodes = c.nodes;
+    const [sa, sb] = await startSups(c.nodes);
+    const seen = sb!.whenRunning('room:1', { timeoutMs: 3000 });
+    const r = await sa!.startChild({ behaviour: 'worker', id: 'room:1', args: { start: 1 } });
+    expect('ok' in (r as object)).toBe(true);
+    expect((await seen).equals((r as { ok: Pid }).ok)).toBe(true);
+    await expect(sb!.whenRunning('nobody', { timeoutMs: 20 })).rejects.toBeInstanceOf(WaitTimeoutError);
   });
 });

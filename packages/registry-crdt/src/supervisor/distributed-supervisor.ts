@@ -5,6 +5,7 @@ import type { MemberInfo, MembersMode } from '../membership/types.js';
 import { Hlc } from '../registry/hlc.js';
 import type { Registry } from '../registry/registry.js';
 import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.js';
+import { Waiters } from '../sync/waiters.js';
 import { behaviourOf, registerBehaviour } from './behaviours.js';
 import { DRAIN_KEY, acceptSupValue, isRecord, type SupValue } from './record.js';
 import { homeOf, rendezvous } from './rendezvous.js';
@@ -61,6 +62,7 @@ export class DistributedSupervisor implements ViaRegistry<string> {
     private readonly strategy: PlacementStrategy,
     private readonly handoffTimeoutMs: number,
     private readonly registry: Registry | undefined,
+    private readonly waiters: Waiters,
   ) {
     this.name = opts.name;
     this.mode = opts.members ?? 'participation';
@@ -96,6 +98,7 @@ export class DistributedSupervisor implements ViaRegistry<string> {
     if (opts.discoveryMs !== undefined) timing.discoveryMs = opts.discoveryMs;
     const { service, source } = await resolveMembership(node, 'dsup', opts.name, opts, timing);
     let core: SupervisorCore | undefined;
+    const waiters = new Waiters();
     const replica = await Replica.start<SupValue>({
       ...timing,
       node,
@@ -103,7 +106,10 @@ export class DistributedSupervisor implements ViaRegistry<string> {
       members: source,
       acceptValue: (v, o) => acceptSupValue(v, o.peer),
       // Nothing reaches the replica before `core` is set (both happen in this tick).
-      onDiff: (d) => core?.onDiff(d),
+      onDiff: (d) => {
+        core?.onDiff(d);
+        if (waiters.size > 0) waiters.poke();
+      },
     });
     const orphanGraceMs = opts.orphanGraceMs ?? 2000;
     core = new SupervisorCore({
@@ -125,7 +131,7 @@ export class DistributedSupervisor implements ViaRegistry<string> {
       throw new TroupeError('TROUPE_ERR_START', `cannot start distributed supervisor ${opts.name} on ${node.name}: ${JSON.stringify(res)}`);
     }
     await replica.whenReady();
-    return new DistributedSupervisor(node, opts, service, replica, core, strategy, opts.handoffTimeoutMs ?? 5000, opts.registry);
+    return new DistributedSupervisor(node, opts, service, replica, core, strategy, opts.handoffTimeoutMs ?? 5000, opts.registry, waiters);
   }
 
   static startChild(origin: Origin, sup: DistributedSupervisor, spec: DistChildSpec): Promise<DistStartChildResult> {
@@ -241,6 +247,15 @@ export class DistributedSupervisor implements ViaRegistry<string> {
   }
 
   unregisterName(_name: string): void {}
+
+  /**
+   * Resolves to the pid of child `id` once this node sees it running (started
+   * here or on a peer, or moved by a drain): the awaitable form of polling
+   * `whereisName`. `WaitTimeoutError` after `timeoutMs` (default 5000).
+   */
+  whenRunning(id: string, opts: { timeoutMs?: number } = {}): Promise<Pid> {
+    return this.waiters.wait(() => this.whereisName(id), `child '${id}' of ${this.name} to run, as seen from ${this.node.name}`, opts.timeoutMs);
+  }
 
   whereisName(id: string): Pid | undefined {
     return this.core.running(id)?.value.pid;
