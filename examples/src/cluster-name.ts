@@ -22,14 +22,14 @@ for (const node of nodes) {
   const names = await Registry.start(node, { name: 'names' });
   sups.push(await DistributedSupervisor.start(node, { name: 'counters', registry: names }));
 }
-while (sups[0].targets().length < nodes.length) await new Promise((r) => setTimeout(r, 5)); // both members seen
+await sups[0].whenTargets(nodes.length); // both members seen
 
 const started = await sups[0].startChild({ behaviour: 'counter', name: 'room:1' }); // placed on one member by rendezvous hashing
 if (typeof started !== 'object' || !('ok' in started)) throw new Error(`not started: ${JSON.stringify(started)}`);
 console.log('room:1 runs on', started.node);
 // From any node, through that node's supervisor (a via registry of its children):
 const b = sups[1];
-while (b.whereisName('room:1') === undefined) await new Promise((r) => setTimeout(r, 5));
+await b.whenRunning('room:1');
 console.log(await GenServer.call(b.node, { via: b, name: 'room:1' }, { op: 'add', n: 1 })); // 1
 
 for (const node of nodes) node.shutdown();

@@ -19,18 +19,18 @@ for (const n of nodes) {
 }
 const regs = await Promise.all(nodes.map((n) => Registry.start(n, { name: 'names' })));
 const sups = await Promise.all(nodes.map((n, i) => DistributedSupervisor.start(n, { name: 'counters', registry: regs[i] })));
-while (sups[0].targets().length < 3) await new Promise((r) => setTimeout(r, 5));
+await sups[0].whenTargets(3);
 
 const r = await sups[0].startChild({ behaviour: 'counter', name: 'room:1', args: { start: 10 } });
 console.log(r); // { ok: Pid, node: <the rendezvous home of 'room:1'> }
 GenServer.cast(nodes[0], { via: sups[0], name: 'room:1' }, 'inc');        // the supervisor is a via registry of child ids
-while (regs[1].whereisName('room:1') === undefined) await new Promise((r) => setTimeout(r, 5));
+await regs[1].whenRegistered('room:1');
 console.log(await GenServer.call(nodes[1], { via: regs[1], name: 'room:1' }, 'get')); // 11 (named: in the Registry too)
 
 // Graceful leave of the child's node: handed over with its state, then that instance stops.
 const home = sups.find((s) => s.node.name === (r as { node: string }).node)!;
 console.log(await home.drain()); // { handedOff: 1, notAdopted: 0 }
 const other = sups.find((s) => s !== home)!;
-while (other.whereisName('room:1') === undefined) await new Promise((r) => setTimeout(r, 5));
+await other.whenRunning('room:1'); // seen running on its new home
 console.log(await GenServer.call(other.node, { via: other, name: 'room:1' }, 'get')); // 11, on its new home
 for (const n of nodes) n.shutdown();

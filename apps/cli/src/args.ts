@@ -34,12 +34,18 @@ export interface NodeCliOptions {
   port: number;
   /** Mesh (WebSocket) port; 0 = ephemeral. */
   distPort: number;
+  /** Ports not given on the command line: if taken, the node takes the next free one (a given port is strict). */
+  defaultPorts: { http: boolean; dist: boolean };
   join: string[];
   /** DNS names whose A records are members (a headless service), each with the mesh port to dial. */
   joinDns: { name: string; port: number }[];
   cookieFile: string | null;
   partition: string | null;
   hidden: boolean;
+  /** Find the other nodes of this host through the per-user directory (`LocalNodes`); off with --no-local-discovery. */
+  localDiscovery: boolean;
+  /** `--gossip ADDR:PORT`: LAN discovery by UDP multicast (`UdpGossip`); null: off. */
+  gossip: { address: string; port: number; interface?: string } | null;
   /** `--http-host`: the gateway's interface; absent: 127.0.0.1, whatever `host` is. */
   httpHost?: string;
   /** `--http-token-file`: the gateway's bearer-token file. */
@@ -77,18 +83,23 @@ export type Command =
 
 export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--port 4000] [--dist-port P] [--join URL]...
                    [--join-dns NAME[:PORT]]... [--cookie-file FILE] [--partition KEY] [--hidden]
-                   [--http-host 127.0.0.1] [--http-token-file FILE]
-                   [--log-level info]
+                   [--http-host 127.0.0.1] [--http-token-file FILE] [--no-local-discovery]
+                   [--gossip ADDR:PORT [--gossip-interface ADDR]] [--log-level info]
   --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
   --host HOST         interface of the mesh, and the node name's host (default 127.0.0.1)
-  --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
-  --dist-port P       mesh (WebSocket) port (default --port + ${DIST_PORT_OFFSET}; 0 = any free port)
+  --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}, or the next free one; 0 = any free port)
+  --dist-port P       mesh (WebSocket) port (default --port + ${DIST_PORT_OFFSET}, or the next free one; 0 = any free
+                      port); a port given explicitly is strict: taken, the node exits 1
   --join URL          a member's mesh URL (ws://host:port) to join through; repeatable; retried until reached
   --join-dns NAME[:P] poll NAME's A records (e.g. a Kubernetes headless service) and join every address
                       on mesh port P (default: this node's mesh port); repeatable
   --cookie-file FILE  the cluster cookie's file (default: TROUPE_COOKIE, else ~/.troupe.cookie)
   --partition KEY     run the cluster services in this partition only
   --hidden            a hidden node: connects where asked, not part of the mesh
+  --no-local-discovery  do not find this host's other nodes (default: every node registers in
+                      TROUPE_NODES_DIR, else ~/.troupe/nodes, and joins the others with the same cookie)
+  --gossip ADDR:PORT  find nodes on the LAN by UDP multicast on group ADDR, port PORT (off by default;
+                      e.g. 233.252.1.32:45892); --gossip-interface ADDR picks the interface
   --http-host HOST    interface of the HTTP gateway (default 127.0.0.1, whatever --host is); beyond
                       loopback, state-changing methods need a bearer token (SECURITY.md)
   --http-token-file F the gateway's token file (default: TROUPE_GATEWAY_TOKEN, else
@@ -188,7 +199,7 @@ function parseNode(argv: readonly string[]): Command {
   const u = USAGE_NODE;
   const p = tokenize(
     argv,
-    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value', 'log-level': 'value' },
+    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value', 'no-local-discovery': 'bool', gossip: 'value', 'gossip-interface': 'value', 'log-level': 'value' },
     u,
     false,
   );
@@ -222,6 +233,17 @@ function parseNode(argv: readonly string[]): Command {
     return { name: m[1]!, port: explicit ?? distPort };
   });
   const partition = nonEmpty(p, 'partition', u) ?? null;
+  const gossipRaw = one(p, 'gossip');
+  let gossip: NodeCliOptions['gossip'] = null;
+  if (gossipRaw !== undefined) {
+    const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(gossipRaw);
+    const gport = m === null ? NaN : Number(m[2]);
+    if (m === null || gport < 1 || gport > 65535) throw new UsageError(`--gossip must be a multicast group and port like 233.252.1.32:45892, got '${gossipRaw}'`, u);
+    const iface = nonEmpty(p, 'gossip-interface', u);
+    gossip = { address: m[1]!, port: gport, ...(iface === undefined ? {} : { interface: iface }) };
+  } else if (one(p, 'gossip-interface') !== undefined) {
+    throw new UsageError('--gossip-interface needs --gossip', u);
+  }
   const httpHost = nonEmpty(p, 'http-host', u);
   const httpTokenFile = nonEmpty(p, 'http-token-file', u);
   const logLevel = one(p, 'log-level') ?? 'info';
@@ -243,11 +265,14 @@ function parseNode(argv: readonly string[]): Command {
       host,
       port,
       distPort,
+      defaultPorts: { http: one(p, 'port') === undefined, dist: one(p, 'dist-port') === undefined && distPort !== 0 },
       join,
       joinDns,
       cookieFile: nonEmpty(p, 'cookie-file', u) ?? null,
       partition,
       hidden: p.bools.has('hidden'),
+      localDiscovery: !p.bools.has('no-local-discovery'),
+      gossip,
       ...(httpHost === undefined ? {} : { httpHost }),
       ...(httpTokenFile === undefined ? {} : { httpTokenFile }),
       logLevel: logLevel as CliLogLevel,

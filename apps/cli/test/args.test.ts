@@ -23,14 +23,22 @@ function ok<C extends Command['cmd']>(argv: string[], cmd: C): Extract<Command, 
 describe('parseArgs', () => {
   it('troupe node: defaults, NAME@HOST, repeated --join, = syntax', () => {
     const a = ok(['node', '--name', 'a'], 'node').opts;
-    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, join: [], joinDns: [], cookieFile: null, partition: null, hidden: false, logLevel: 'info' });
+    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, defaultPorts: { http: true, dist: true }, join: [], joinDns: [], cookieFile: null, partition: null, hidden: false, localDiscovery: true, gossip: null, logLevel: 'info' });
     const b = ok(
       ['node', '--name=b@box1', '--host', '0.0.0.0', '--port', '0', '--join', 'ws://10.0.0.1:5000', '--join=wss://h:5001', '--cookie-file', '/tmp/c', '--partition', 'eu', '--hidden'],
       'node',
     ).opts;
-    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true, logLevel: 'info' });
+    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, defaultPorts: { http: false, dist: false }, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true, localDiscovery: true, gossip: null, logLevel: 'info' });
     expect(ok(['node', '--name', 'a', '--log-level', 'debug'], 'node').opts.logLevel).toBe('debug');
     expect(ok(['node', '--name', 'c', '--port', '8080', '--dist-port', '9000'], 'node').opts.distPort).toBe(9000);
+  });
+
+  it('troupe node: local discovery on by default, --no-local-discovery; --gossip ADDR:PORT [--gossip-interface]', () => {
+    expect(ok(['node', '--name', 'a', '--no-local-discovery'], 'node').opts.localDiscovery).toBe(false);
+    expect(ok(['node', '--name', 'a', '--gossip', '233.252.1.32:45892'], 'node').opts.gossip).toEqual({ address: '233.252.1.32', port: 45892 });
+    expect(ok(['node', '--name', 'a', '--gossip', '239.1.2.3:9', '--gossip-interface', '127.0.0.1'], 'node').opts.gossip).toEqual({ address: '239.1.2.3', port: 9, interface: '127.0.0.1' });
+    expect(() => parseArgs(['node', '--name', 'a', '--gossip', 'lan'])).toThrow("--gossip must be a multicast group and port like 233.252.1.32:45892, got 'lan'");
+    expect(() => parseArgs(['node', '--name', 'a', '--gossip-interface', '127.0.0.1'])).toThrow('--gossip-interface needs --gossip');
   });
 
   it('troupe node: --join-dns NAME[:PORT] (a headless service), the port defaulting to the mesh port', () => {

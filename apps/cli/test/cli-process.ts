@@ -5,6 +5,9 @@
  * are on lines with bounded timeouts, never sleeps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { exited as childExited, onLines, type ChildExit } from '@troupe/child-process';
@@ -26,12 +29,14 @@ export interface CliProcess {
 }
 
 const running = new Set<ChildProcess>();
+/** Nodes started by the tests register here, never in ~/.troupe/nodes (local discovery). */
+export const NODES_DIR = mkdtempSync(join(tmpdir(), 'troupe-cli-nodes-'));
 
 export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
   const child = spawn(process.execPath, ['--import', tsx, entry, ...args], {
     cwd: cliDir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TSX_TSCONFIG_PATH: `${cliDir}tsconfig.src.json`, FORCE_COLOR: '0', TROUPE_LOG_FORMAT: 'pretty', ...env },
+    env: { ...process.env, TSX_TSCONFIG_PATH: `${cliDir}tsconfig.src.json`, FORCE_COLOR: '0', TROUPE_LOG_FORMAT: 'pretty', TROUPE_NODES_DIR: NODES_DIR, ...env },
   });
   running.add(child);
   const lines: string[] = [];

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Pid } from './pid.js';
 import { exitReasonOf, formatReason, type ExitReason } from './exit-reason.js';
 
@@ -9,6 +10,14 @@ export class TroupeError extends Error {
   ) {
     super(message);
     this.name = new.target.name;
+  }
+
+  /**
+   * Under `util.inspect` (console.log, an uncaught error): the stack and the
+   * code, not the fields, which can hold a whole registry or process.
+   */
+  [inspect.custom](): string {
+    return `${this.stack ?? `${this.name}: ${this.message}`}\n  { code: '${this.code}' }`;
   }
 }
 
@@ -132,5 +141,15 @@ export class NodeDownError extends CallError {
 export class ExitedError extends TroupeError {
   constructor(readonly pid: Pid) {
     super('TROUPE_ERR_EXITED', `process ${pid.toString()} has exited: its operations have no effect`);
+  }
+}
+
+/** An awaitable wait (`node.whenConnected`, `registry.whenRegistered`) ran out of time: `what` says what did not happen. */
+export class WaitTimeoutError extends TroupeError {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
+    super('TROUPE_ERR_WAIT_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}`);
   }
 }

@@ -20,6 +20,7 @@ export {
   CallExitError,
   NodeDownError,
   ExitedError,
+  WaitTimeoutError,
   type CallTarget,
   type CallInfo,
   type CallFailureReason,

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { EventEmitter } from 'eventemitter3';
 import { randomInt } from 'node:crypto';
 import { Pid, Ref } from './pid.js';
@@ -580,6 +581,16 @@ export class Node {
 
   get processCount(): number {
     return this.procs.size;
+  }
+
+  /** Resolves once `nodeName` is connected; `WaitTimeoutError` after `timeoutMs` (default 5000). See `dist.whenConnected`. */
+  whenConnected(nodeName: string, opts?: { timeoutMs?: number }): Promise<void> {
+    return this.dist.whenConnected(nodeName, opts);
+  }
+
+  /** `console.log(node)`: its name and size, not its process table. */
+  [inspect.custom](): string {
+    return `Node<${this.name} creation=${this.creation} processes=${this.procs.size}>`;
   }
 
   processInfo(pid: Pid): ProcessInfo | undefined {

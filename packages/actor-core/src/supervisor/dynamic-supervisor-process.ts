@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Pid } from '../pid.js';
 import { isCall, ProtocolRequest, type CallEnvelope } from '../internal/calls.js';
 import { formatReason, type ExitReason } from '../exit-reason.js';
@@ -55,6 +56,10 @@ export class DynamicSupervisorProcess {
   /** Keyed by the child's pid key; a restarting child keeps its last pid's key. */
   private readonly children = new Map<string, DynChild>();
   private restarts: number[] = [];
+
+  [inspect.custom](): string {
+    return `DynamicSupervisor<${this.ctx.self.toString()}, ${this.children.size} children>`;
+  }
 
   constructor(
     private readonly ctx: ProcessContext,

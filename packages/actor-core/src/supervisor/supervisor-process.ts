@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Pid } from '../pid.js';
 import { isCall, ProtocolRequest, type CallEnvelope } from '../internal/calls.js';
 import { formatReason, type ExitReason } from '../exit-reason.js';
@@ -68,6 +69,10 @@ export class SupervisorProcess {
   private readonly byId = new Map<string, Child>();
   private readonly byPid = new Map<string, Child>();
   private restarts: number[] = [];
+
+  [inspect.custom](): string {
+    return `Supervisor<${this.ctx.self.toString()} ${this.flags.strategy}, ${this.children.length} children>`;
+  }
 
   constructor(
     private readonly ctx: ProcessContext,
