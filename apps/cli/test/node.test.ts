@@ -161,7 +161,7 @@ it('troupe node whose seed refuses its cookie: an error line naming the seed and
   const mesh = /mesh=(ws:\/\/\S+)/.exec(await seed.waitLine(/ ready cseed@/, 20_000))![1]!;
   const a = startCli(['node', '--name', 'cwrong', '--port', '0', '--dist-port', '0', '--no-local-discovery', '--join', mesh], env);
   const http = /http=(http:\/\/\S+)/.exec(await a.waitLine(/ ready cwrong@/, 20_000))![1]!;
-  const line = await a.waitLine(/ error discovery: a seed refused this node /, 10_000);
+  const line = await a.waitLine(/ ERROR: discovery: a seed refused this node /, 10_000);
   expect(line).toContain(`"url":"${mesh}"`);
   expect(line).toContain('"reason":"bad_cookie"');
   const r = await fetch(`${http}/health`);
