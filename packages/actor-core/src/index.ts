@@ -123,3 +123,4 @@ export {
   type MulticallResult,
 } from './dist/rpc.js';
 export { RpcError, RpcTimeoutError, RpcNodeDownError, RpcUnknownFunctionError, RpcRemoteError, RpcExitError } from './dist/rpc-errors.js';
+export * from './sys/index.js';

@@ -13,7 +13,7 @@ export type AnyServer = GenServer<unknown, unknown, unknown, unknown, unknown, u
  * `{system, From, Req}`), so they share the call path's reply slots, timeouts
  * and death detection, and work remotely. `$sys` is reserved in call requests.
  */
-export type SysRequest = { $sys: 'stop'; reason: ExitReason } | { $sys: 'get_state' };
+export type SysRequest = { $sys: 'stop'; reason: ExitReason } | { $sys: 'get_state' } | { $sys: 'suspend' } | { $sys: 'resume' };
 
 function isSys(req: unknown): req is SysRequest {
   return typeof req === 'object' && req !== null && typeof (req as { $sys?: unknown }).$sys === 'string';
@@ -61,6 +61,8 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
   private timerRef: Ref | null = null;
   private gen = 0;
   private tickMsg: unknown = IDLE_TIMEOUT;
+  /** While suspended (`sys:suspend`): the non-system messages taken out meanwhile, put back first on resume. */
+  private held: unknown[] | null = null;
 
   constructor(
     private readonly impl: AnyServer,
@@ -150,10 +152,13 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
     if (isCall(msg)) {
       const req = msg.req;
       if (isSys(req)) return this.system(req, msg.from);
+      if (this.held !== null) return void this.held.push(msg);
       this.cancelTimeout();
       if (this.impl.handleCall === undefined) return this.stop({ undef: 'handleCall' });
       return this.dispatch(Kind.Call, req, msg.from);
     }
+    // Suspended, only the parent's exit signal is still taken (sys.erl's suspend loop).
+    if (this.held !== null && !(isExitMessage(msg) && this.boot.parent !== null && msg.from.equals(this.boot.parent))) return void this.held.push(msg);
     if (isCast(msg)) {
       this.cancelTimeout();
       if (this.impl.handleCast === undefined) return this.stop({ undef: 'handleCast' });
@@ -191,11 +196,34 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
         return undefined;
       case 'stop':
         return this.stop(req.reason, () => node.reply(from, 'ok'));
+      case 'suspend':
+        // OTP's sys:suspend: only system messages are handled until resume.
+        this.held ??= [];
+        node.reply(from, 'ok');
+        return undefined;
+      case 'resume':
+        this.unhold();
+        node.reply(from, 'ok');
+        return undefined;
       default:
         node.reply(from, { error: 'unknown_system_msg' });
         this.afterSystem();
         return undefined;
     }
+  }
+
+  /** Puts the messages held while suspended back in front of the mailbox, in their order. */
+  private unhold(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    const p = this.proc;
+    if (held.length === 0) return;
+    const mbox = p.mbox!;
+    const rest = mbox.toArray();
+    mbox.clear();
+    for (const m of held) mbox.push(m);
+    for (const m of rest) mbox.push(m);
   }
 
   /** As OTP's loop after a system message: a pending `timeout: 0` fires once the mailbox is empty. */
@@ -251,13 +279,13 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
     if ('stop' in o) {
       if ('reply' in o) {
         if (kind !== Kind.Call) return this.stop({ bad_return_value: r });
-        p.node.reply(from!, o.reply); // the reply goes out before terminate runs
+        this.reply(from!, o.reply); // the reply goes out before terminate runs
       }
       if ('state' in o) p.state = o.state;
       return this.stop(o.stop);
     }
     if ('reply' in o && 'state' in o && kind === Kind.Call) {
-      p.node.reply(from!, o.reply);
+      this.reply(from!, o.reply);
       p.state = o.state;
     } else if ('noreply' in o) {
       p.state = o.noreply;
@@ -265,6 +293,13 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
       return this.stop({ bad_return_value: r });
     }
     return this.action(o);
+  }
+
+  /** A callback's reply; a traced server (sys) records it as an outgoing message. */
+  private reply(from: From, value: unknown): void {
+    const p = this.proc;
+    if (p.hook !== null) p.hook.out(from.pid ?? from.node, { reply: value });
+    p.node.reply(from, value);
   }
 
   /** `continue` runs at once, before any queued message; `timeout` arms the idle timer. */

@@ -115,6 +115,7 @@ export class Calls {
     } else if (!node.dist.isConnected(serverNode)) {
       return Promise.reject(new NodeDownError(target, serverNode));
     }
+    if (caller !== null && caller.hook !== null) caller.hook.out(dest, { $gen: 'call', req });
     const tag = node.nextId();
     const pc = new PendingCall(tag, timeoutMs, target, server, serverNode);
     making = pc;

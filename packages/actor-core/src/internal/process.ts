@@ -16,6 +16,7 @@ import type {
 import { TIMEOUT } from '../types.js';
 import type { Node } from '../node.js';
 import type { TimerEntry } from './timers.js';
+import type { ProcHook } from '../sys/trace.js';
 
 /** Mailbox length beyond which a process is flooded and gets a larger budget per visit. */
 const BACKLOG = 10_000;
@@ -81,6 +82,8 @@ export class Proc implements ProcessContext<unknown, unknown> {
   /** Internal: told the exit reason when the process ends (a starter awaiting `init`); cheaper than an AbortSignal. */
   onExit: ((reason: ExitReason) => void) | null = null;
   exitReason: ExitReason = undefined;
+  /** Set only while the process is traced or counted (sys/): the message path checks this one field. */
+  hook: ProcHook | null = null;
 
   constructor(node: Node, pid: Pid, beh: Behaviour<unknown, unknown> | null, body: ProcessBody<unknown> | null, opts: SpawnOptions | undefined) {
     this.node = node;
@@ -107,12 +110,14 @@ export class Proc implements ProcessContext<unknown, unknown> {
   // ---- messaging -------------------------------------------------------
 
   send(dest: Dest, msg: unknown): void {
+    if (this.hook !== null) this.hook.out(dest, msg);
     this.node.send(dest, msg);
   }
 
   /** Puts a message in the mailbox and makes the process runnable. */
   deliver(msg: unknown): void {
     if (this.status === Status.Dead) return;
+    if (this.hook !== null) this.hook.in(msg);
     const w = this.waiter;
     if (w !== null) {
       if (w.match === undefined || w.match(msg)) {
@@ -251,6 +256,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
   }
 
   cast(server: Dest, request: unknown): void {
+    if (this.hook !== null) this.hook.out(server, { $gen: 'cast', req: request });
     this.node.cast(server, request);
   }
 
