@@ -11,6 +11,7 @@ import {
   nodeMetrics,
   renderValue,
   type GenStartResult,
+  type StartResult,
   type Node,
   type NodeSnapshot,
   type Pid,
@@ -22,7 +23,7 @@ import {
 import { probe, testNode, until } from './helpers.js';
 import { cluster } from './dist-helpers.js';
 
-function okPid(r: GenStartResult): Pid {
+function okPid(r: GenStartResult | StartResult): Pid {
   if (!isStarted(r)) throw new Error(`start failed: ${JSON.stringify(r)}`);
   return r.ok;
 }
