@@ -12,6 +12,7 @@ import { DnsPoll, StaticSeeds, WsTransport } from '@troupe/transport-ws';
 import type { NodeCliOptions } from './args.js';
 import { isToNode, type FromNode, type NodeStatus } from './ipc.js';
 import { startServices } from './services.js';
+import { observeNode } from './observability.js'; // observer: introspection + /metrics
 
 /** Upper bound on a graceful stop; past it the node exits 1 (drain incomplete). */
 export const DRAIN_LIMIT_MS = 10_000;
@@ -70,9 +71,10 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
   transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));
   transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));
 
-  let services;
+  let services: Awaited<ReturnType<typeof startServices>> | undefined;
+  const observed = observeNode(node, transport, () => services); // observer: introspection + /metrics
   try {
-    services = await startServices({ node, host: o.host, port: o.port, partition: o.partition });
+    services = await startServices({ node, host: o.host, port: o.port, partition: o.partition, metrics: observed.metrics });
   } catch (e) {
     await transport.close().catch(() => {});
     node.shutdown();

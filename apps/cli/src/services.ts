@@ -6,6 +6,7 @@
  */
 import type { Node } from '@troupe/actor-core';
 import { startAgentServices, startGateway } from '@troupe/gateway';
+import { servicesSnapshot, type ServicesSnapshot } from './observability.js';
 
 export interface ServicesOptions {
   node: Node;
@@ -13,6 +14,8 @@ export interface ServicesOptions {
   host: string;
   port: number;
   partition: string | null;
+  /** Serves `GET /metrics` on the gateway with this (Prometheus text). */
+  metrics?: () => string;
 }
 
 export interface NodeServices {
@@ -22,6 +25,8 @@ export interface NodeServices {
   registrySize(): number;
   /** Agents hosted here. */
   localAgents(): number;
+  /** Registry names, DistributedSupervisor children and PubSub topics, for the observer (bounded). */
+  introspect(): ServicesSnapshot;
   /**
    * Leave: with `drain`, hand this node's agents over to other members first
    * (a graceful leave); without, stop them here (survivors restart them, as
@@ -34,7 +39,7 @@ export async function startServices(o: ServicesOptions): Promise<NodeServices> {
   const services = await startAgentServices(o.node, o.partition === null ? {} : { partition: o.partition });
   let gateway;
   try {
-    gateway = await startGateway({ node: o.node, services, host: o.host, port: o.port });
+    gateway = await startGateway({ node: o.node, services, host: o.host, port: o.port, ...(o.metrics === undefined ? {} : { metrics: o.metrics }) });
   } catch (e) {
     // E.g. the port is taken: leave the services so peers do not place agents on a node that will exit.
     await services.stop({ drain: false }).catch(() => {});
@@ -45,6 +50,7 @@ export async function startServices(o: ServicesOptions): Promise<NodeServices> {
     http: gateway.url,
     registrySize: () => (services.running ? services.registry.count() : 0),
     localAgents: local,
+    introspect: () => servicesSnapshot(services),
     leave: async (opts) => {
       const n = local();
       // Hand over only if another member could adopt; alone, the agents are simply stopped.

@@ -38,6 +38,8 @@ export interface GatewayOptions {
   sseHeartbeatMs?: number;
   /** Open event streams at most (503 beyond). Default 100. */
   maxEventStreams?: number;
+  /** Serves `GET /metrics` (Prometheus text) with this when given. */
+  metrics?: () => string;
 }
 
 export interface Gateway {
@@ -140,6 +142,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           if (!res.headersSent) sendJson(res, 500, rpcError(null, ErrorCode.InternalError, 'internal error'));
         });
         return;
+      case '/metrics': {
+        const metrics = opts.metrics;
+        if (metrics === undefined) {
+          sendJson(res, 404, { error: 'this node serves no metrics' });
+          req.resume();
+          return;
+        }
+        if (!allow('GET')) return;
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : metrics());
+        return;
+      }
       default:
         sendJson(res, 404, { error: `no route ${path}; try POST /a2a, GET /health, GET /.well-known/agent.json, GET /events` });
         req.resume();

@@ -3,7 +3,7 @@ import { Rpc, type RpcCallInfo } from '../dist/rpc.js';
 import { BadArgError } from '../errors.js';
 import { Sys } from './sys.js';
 import { sysMonitor } from './monitor.js';
-import { nodeSnapshot, parseLocalPid, processDetail, processRows, supervisionTrees } from './introspect.js';
+import { nodeSnapshot, type MeshView, parseLocalPid, processDetail, processRows, supervisionTrees } from './introspect.js';
 
 /** The RPC names a node answers when its introspection is exposed. All are read-only except `troupe.sys.kill`. */
 export const SYS_FUNCTIONS = [
@@ -26,6 +26,8 @@ export interface IntrospectionOptions {
    * it `troupe.sys.services` answers null.
    */
   services?: () => unknown;
+  /** The node's mesh address and its connections with their addresses (from the transport), so an observer can dial every member. */
+  mesh?: () => MeshView;
   /** ms since the epoch the node started (uptime); default: now. */
   started?: number;
 }
@@ -51,7 +53,7 @@ export function exposeIntrospection(node: Node, opts: IntrospectionOptions = {})
   node.monitorLag();
   const mon = sysMonitor(node);
   const remoteTraces = new Set<string>();
-  Rpc.expose(node, 'troupe.sys.node', () => nodeSnapshot(node, started));
+  Rpc.expose(node, 'troupe.sys.node', () => nodeSnapshot(node, started, opts.mesh?.() ?? null));
   Rpc.expose(node, 'troupe.sys.processes', () => processRows(node));
   Rpc.expose(node, 'troupe.sys.process', (args) => processDetail(node, parseLocalPid(node, args[0])));
   Rpc.expose(node, 'troupe.sys.trees', () => {

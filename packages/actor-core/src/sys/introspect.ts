@@ -11,6 +11,12 @@ import { sysMonitor } from './monitor.js';
  * `<node.id.creation>`. Every list is bounded.
  */
 
+/** A node's mesh address and its links, as its transport reports them. */
+export interface MeshView {
+  url: string | null;
+  peers: { name: string; url: string | null; hidden: boolean }[];
+}
+
 export interface NodeSnapshot {
   node: string;
   creation: number;
@@ -32,6 +38,8 @@ export interface NodeSnapshot {
   lag: { p50: number; p99: number; max: number } | null;
   /** Mesh links: peers this node is connected to. */
   peers: { visible: string[]; hidden: string[] };
+  /** Addresses, when the node's introspection was given them. */
+  mesh: MeshView | null;
 }
 
 export interface ProcessRow {
@@ -93,7 +101,7 @@ export function parseLocalPid(node: Node, s: unknown): Pid {
   return new Pid(node.name, Number(m[2]), Number(m[3]));
 }
 
-export function nodeSnapshot(node: Node, started: number): NodeSnapshot {
+export function nodeSnapshot(node: Node, started: number, mesh: MeshView | null = null): NodeSnapshot {
   const mon = sysMonitor(node);
   const st = node.stats();
   let mailboxMax = 0;
@@ -120,6 +128,7 @@ export function nodeSnapshot(node: Node, started: number): NodeSnapshot {
     memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal },
     lag: st.lag === undefined ? null : { p50: st.lag.p50, p99: st.lag.p99, max: st.lag.max },
     peers: { visible: node.dist.nodes('visible'), hidden: node.dist.nodes('hidden') },
+    mesh,
   };
 }
 
