@@ -19,6 +19,11 @@ function h(tag, attrs = {}, ...kids) {
   return el;
 }
 
+/** Replaces an element's children; arrays are flattened, null/false skipped. */
+function fill(el, ...kids) {
+  el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false));
+}
+
 async function api(path, body) {
   const init = { headers: { authorization: `Bearer ${token}` } };
   if (body !== undefined) Object.assign(init, { method: 'POST', body: JSON.stringify(body), headers: { ...init.headers, 'content-type': 'application/json' } });
@@ -114,7 +119,7 @@ function clusterPage() {
       ),
     );
   });
-  main.replaceChildren(h('h2', {}, `Cluster (${connected().length} of ${cluster.nodes.length} nodes connected)`), h('div', { class: 'cards' }, cards));
+  fill(main, h('h2', {}, `Cluster (${connected().length} of ${cluster.nodes.length} nodes connected)`), h('div', { class: 'cards' }, cards));
 }
 
 function nodePicker(current, base) {
@@ -128,7 +133,7 @@ function nodePicker(current, base) {
 const sortState = { key: 'mailbox', desc: true, filter: '' };
 function processesPage(nodeName) {
   const name = nodeName ?? connected()[0]?.name;
-  if (!name) return main.replaceChildren(h('p', { class: 'dim' }, 'No connected node.'));
+  if (!name) return fill(main, h('p', { class: 'dim' }, 'No connected node.'));
   if (!nodeName) return void (location.hash = `#/processes/${encodeURIComponent(name)}`);
   const rates = new Map();
   let prev = null;
@@ -151,7 +156,7 @@ function processesPage(nodeName) {
       const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
       return sortState.desc ? -c : c;
     });
-    table.replaceChildren(
+    fill(table, 
       h('thead', {}, h('tr', {}, cols.map(([key, label]) => h('th', { class: key === k ? 'sorted' : '', 'data-sort': key, onclick: () => { sortState.desc = sortState.key === key ? !sortState.desc : true; sortState.key = key; draw(); } }, label + (key === k ? (sortState.desc ? ' ▾' : ' ▴') : ''))))),
       h('tbody', {}, shown.slice(0, 1000).map((r) => h('tr', { class: 'clickable', 'data-row': r.pid, onclick: () => (location.hash = `#/process/${encodeURIComponent(name)}/${encodeURIComponent(r.pid)}`) },
         h('td', {}, r.pid), h('td', {}, r.name ?? ''), h('td', {}, r.behaviour ?? ''), h('td', {}, r.status), h('td', {}, r.mailbox),
@@ -172,7 +177,7 @@ function processesPage(nodeName) {
       info.className = 'error';
     }
   }
-  main.replaceChildren(h('h2', {}, 'Processes of ', name), h('div', { class: 'toolbar' }, nodePicker(name, 'processes'), filter, info), table);
+  fill(main, h('h2', {}, 'Processes of ', name), h('div', { class: 'toolbar' }, nodePicker(name, 'processes'), filter, info), table);
   draw();
   void load();
   pageTimer = setInterval(load, 2000);
@@ -190,7 +195,7 @@ function processPage(nodeName, pid) {
     try {
       await api(`/api/nodes/${encodeURIComponent(nodeName)}/trace`, { pid, on: !tracing });
       tracing = !tracing;
-      if (tracing) { since = 0; traceBox.replaceChildren(); }
+      if (tracing) { since = 0; fill(traceBox, ); }
       traceBtn.textContent = tracing ? 'Stop trace' : 'Start trace';
       msg.textContent = tracing ? 'tracing (at most 100 events/s, 2 min)' : 'trace stopped';
     } catch (e) { msg.textContent = e.message; }
@@ -215,15 +220,15 @@ function processPage(nodeName, pid) {
     try {
       d = await api(`/api/nodes/${encodeURIComponent(nodeName)}/process?pid=${encodeURIComponent(pid)}`);
     } catch (e) {
-      return box.replaceChildren(h('p', { class: 'error' }, e.message));
+      return fill(box, h('p', { class: 'error' }, e.message));
     }
     if (d === null) {
       tracing = false;
       traceBtn.disabled = true;
       killBtn.disabled = true;
-      return box.replaceChildren(h('p', { class: 'dim', id: 'proc-gone' }, 'This process is not alive (it exited).'));
+      return fill(box, h('p', { class: 'dim', id: 'proc-gone' }, 'This process is not alive (it exited).'));
     }
-    box.replaceChildren(
+    fill(box, 
       h('dl', { class: 'kv' },
         h('dt', {}, 'name'), h('dd', { 'data-field': 'name' }, d.name ?? '–'),
         h('dt', {}, 'behaviour'), h('dd', { 'data-field': 'behaviour' }, d.behaviour ?? '–'),
@@ -251,7 +256,7 @@ function processPage(nodeName, pid) {
       if (r.dropped) msg.textContent = `tracing; ${r.dropped} events over the rate limit were dropped`;
     } catch (e) { msg.textContent = e.message; }
   }
-  main.replaceChildren(
+  fill(main, 
     h('h2', {}, 'Process ', h('code', {}, pid), ' on ', nodeLink(nodeName)),
     h('div', { class: 'toolbar' }, traceBtn, killBtn, msg),
     box,
@@ -265,7 +270,7 @@ function processPage(nodeName, pid) {
 
 function treesPage(nodeName) {
   const name = nodeName ?? connected()[0]?.name;
-  if (!name) return main.replaceChildren(h('p', { class: 'dim' }, 'No connected node.'));
+  if (!name) return fill(main, h('p', { class: 'dim' }, 'No connected node.'));
   if (!nodeName) return void (location.hash = `#/trees/${encodeURIComponent(name)}`);
   const box = h('div', { id: 'trees' });
   const open = new Set();
@@ -280,14 +285,14 @@ function treesPage(nodeName) {
     try {
       const trees = await api(`/api/nodes/${encodeURIComponent(name)}/trees`);
       const recent = events.filter((e) => e.kind === 'restart' && e.node === name).slice(-10).reverse();
-      box.replaceChildren(
+      fill(box, 
         trees.length === 0 ? h('p', { class: 'dim' }, 'No supervisors on this node.') : trees.map((t, i) => branch(t, String(i))),
         h('h3', {}, 'Recent restarts'),
         recent.length === 0 ? h('p', { class: 'dim' }, 'none') : h('ul', {}, recent.map((e) => h('li', {}, `${fmt.time(e.at)} ${e.child ?? e.pid} under ${e.supervisor}: ${e.reason}`))),
       );
-    } catch (e) { box.replaceChildren(h('p', { class: 'error' }, e.message)); }
+    } catch (e) { fill(box, h('p', { class: 'error' }, e.message)); }
   }
-  main.replaceChildren(h('h2', {}, 'Supervision trees of ', name), h('div', { class: 'toolbar' }, nodePicker(name, 'trees')), box);
+  fill(main, h('h2', {}, 'Supervision trees of ', name), h('div', { class: 'toolbar' }, nodePicker(name, 'trees')), box);
   void load();
   pageTimer = setInterval(load, 2000);
 }
@@ -296,7 +301,7 @@ function servicesPage() {
   const box = h('div', { id: 'services' });
   async function load() {
     let all;
-    try { all = await api('/api/services'); } catch (e) { return box.replaceChildren(h('p', { class: 'error' }, e.message)); }
+    try { all = await api('/api/services'); } catch (e) { return fill(box, h('p', { class: 'error' }, e.message)); }
     const names = new Map(), children = [], topics = [], groups = [];
     for (const [node, s] of Object.entries(all)) {
       if (!s || s.error) continue;
@@ -308,7 +313,7 @@ function servicesPage() {
     const byNode = new Map();
     for (const c of children) byNode.set(c.node, [...(byNode.get(c.node) ?? []), c]);
     const table = (head, rows) => h('table', {}, h('thead', {}, h('tr', {}, head.map((x) => h('th', {}, x)))), h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))));
-    box.replaceChildren(
+    fill(box, 
       h('h3', {}, `Registry names (${names.size})`),
       names.size ? table(['name', 'node', 'pid'], [...names.values()].sort((a, b) => a.name.localeCompare(b.name)).map((n) => [n.name, n.node, pidLink(n.node, n.pid)])) : h('p', { class: 'dim' }, 'none'),
       h('h3', {}, `DistributedSupervisor children (${children.length})`),
@@ -319,7 +324,7 @@ function servicesPage() {
       groups.length ? table(['node', 'group', 'members'], groups.map((g) => [g.node, g.group, g.members])) : h('p', { class: 'dim' }, 'none'),
     );
   }
-  main.replaceChildren(h('h2', {}, 'Cluster services'), box);
+  fill(main, h('h2', {}, 'Cluster services'), box);
   void load();
   pageTimer = setInterval(load, 3000);
 }
@@ -330,14 +335,14 @@ function eventsPage() {
   const draw = () => {
     const t = evFilter.text.toLowerCase();
     const shown = events.filter((e) => (!evFilter.kind || e.kind === evFilter.kind) && (!t || JSON.stringify(e).toLowerCase().includes(t))).slice(-500).reverse();
-    body.replaceChildren(...shown.map((e) => h('tr', { 'data-kind': e.kind },
+    fill(body, ...shown.map((e) => h('tr', { 'data-kind': e.kind },
       h('td', {}, fmt.time(e.at)), h('td', {}, e.kind), h('td', {}, e.node),
       h('td', {}, e.pid ? pidLink(e.node, e.pid) : e.peer ?? ''),
       h('td', {}, e.kind === 'restart' ? `${e.child ?? ''} under ${e.supervisor}: ${e.reason}` : e.behaviour ? `${e.behaviour}: ${e.reason ?? ''}` : e.reason ?? ''),
       h('td', {}, e.stack ? h('details', {}, h('summary', {}, 'stack'), h('pre', {}, e.stack)) : ''))));
   };
   render = draw;
-  main.replaceChildren(
+  fill(main, 
     h('h2', {}, 'Events'),
     h('div', { class: 'toolbar' },
       h('select', { id: 'event-kind', onchange: (e) => { evFilter.kind = e.target.value; draw(); } }, ['', 'crash', 'restart', 'nodeup', 'nodedown'].map((k) => h('option', { value: k, selected: k === evFilter.kind }, k || 'all kinds'))),
