@@ -9,6 +9,7 @@ const sources: Record<string, string> = {
   '@troupe/registry-crdt': 'packages/registry-crdt/src/index.ts',
   '@troupe/harness': 'apps/harness/src/index.ts',
   '@troupe/gateway': 'apps/gateway/src/index.ts',
+  '@troupe/observer': 'apps/observer/src/index.ts',
 };
 
 const root = new URL('./', import.meta.url);

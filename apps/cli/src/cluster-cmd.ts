@@ -16,6 +16,7 @@ import type { ClusterCliOptions } from './args.js';
 import { isFromNode, type NodeStatus, type ToNode } from './ipc.js';
 import { DRAIN_LIMIT_MS } from './node-cmd.js';
 import { renderStatus, type MemberView } from './status.js';
+import { clusterObserver } from './observe-cmd.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STATUS_INTERVAL_MS = 1000;
@@ -227,6 +228,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
     return msg === 'interrupted' ? 0 : 1;
   }
   display.say(`cluster up: ${members.map((m) => `${m.name} ${m.status?.http ?? m.status?.mesh}`).join(', ')}`);
+  await clusterObserver(members[0]!.status!.mesh, cookie, (l) => display.say(l)); // observer (observe-cmd.ts)
 
   const poll = async (): Promise<void> => {
     await Promise.all(
