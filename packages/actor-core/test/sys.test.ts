@@ -133,6 +133,27 @@ describe('Sys.trace', () => {
     node.shutdown();
   });
 
+  it('records a traced server\'s GenServer.cast and deferred GenServer.reply as outgoing', async () => {
+    const node = testNode('deferred@local');
+    const target = okPid(await GenServer.start(node, counter, undefined));
+    const deferred: GenServer<null, 'go', never> = {
+      init: () => ({ ok: null }),
+      handleCall: (_req, from, s, ctx) => {
+        GenServer.cast(ctx, target, { add: 5 });
+        GenServer.reply(ctx, from, 'later');
+        return { noreply: s };
+      },
+    };
+    const pid = okPid(await GenServer.start(node, deferred, null));
+    Sys.trace(node, pid);
+    expect(await GenServer.call(node, pid, 'go')).toBe('later');
+    expect(Sys.traceEvents(node, pid)!.events.filter((e) => e.dir === 'out').map((e) => [e.peer, e.msg])).toEqual([
+      [target.toString(), '{ $gen: "cast", req: { add: 5 } }'],
+      ['deferred@local', '{ reply: "later" }'],
+    ]);
+    node.shutdown();
+  });
+
   it('is bounded: the buffer keeps the newest events, the per-second budget drops the rest', () => {
     const node = testNode('bounded@local');
     const sink = node.spawn({ handle() {} });
