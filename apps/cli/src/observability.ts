@@ -4,7 +4,7 @@
  * as this node sees them) and the text of its `/metrics`.
  */
 import { exposeIntrospection, formatPrometheus, nodeMetrics, type Node } from '@troupe/actor-core';
-import { transportMetrics, type WsTransport } from '@troupe/transport-ws';
+import { meshView, transportMetrics, type WsTransport } from '@troupe/transport-ws';
 import type { AgentServices } from '@troupe/gateway';
 
 /** Entries of each list at most: the observer shows services, it does not page through them. */
@@ -41,13 +41,7 @@ export interface NodeObservability {
 export function observeNode(node: Node, transport: WsTransport, services: () => { introspect(): unknown; registrySize(): number } | undefined): NodeObservability {
   exposeIntrospection(node, {
     services: () => services()?.introspect() ?? null,
-    mesh: () => ({
-      url: transport.url,
-      peers: transport.nodes('connected').flatMap((n) => {
-        const p = transport.peer(n);
-        return p === undefined ? [] : [{ name: p.name, url: p.url, hidden: p.hidden }];
-      }),
-    }),
+    mesh: () => meshView(transport),
   });
   return {
     metrics: () =>

@@ -8,7 +8,7 @@ import {
   silentLogger,
   type Pid,
 } from '@troupe/actor-core';
-import { WsTransport } from '@troupe/transport-ws';
+import { WsTransport, meshView } from '@troupe/transport-ws';
 
 export interface Member {
   node: Node;
@@ -40,13 +40,7 @@ export async function startMembers(names: string[], cookie = randomBytes(32).toS
       const node = new Node({ name: `${name}@127.0.0.1`, logger: silentLogger });
       const transport = await WsTransport.start(node, { host: '127.0.0.1', port: 0, cookie });
       exposeIntrospection(node, {
-        mesh: () => ({
-          url: transport.url,
-          peers: transport.nodes('connected').flatMap((n) => {
-            const p = transport.peer(n);
-            return p === undefined ? [] : [{ name: p.name, url: p.url, hidden: p.hidden }];
-          }),
-        }),
+        mesh: () => meshView(transport),
         services: () => ({ registry: { total: 1, names: [{ name: `echo-${name}`, pid: node.whereis('echo')?.toString() ?? '', node: node.name }] }, supervisor: { total: 0, children: [] }, groups: [], topics: [{ topic: 'news', subscribers: 2 }] }),
       });
       const r = await Supervisor.start(node, { strategy: 'one_for_one', intensity: 100, period: 1 }, [

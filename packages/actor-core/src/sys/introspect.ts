@@ -101,15 +101,19 @@ export function parseLocalPid(node: Node, s: unknown): Pid {
   return new Pid(node.name, Number(m[2]), Number(m[3]));
 }
 
+/** The longest mailbox of any local process (one walk of the process table). */
+export function mailboxMax(node: Node): number {
+  let max = 0;
+  for (const pid of node.processes()) {
+    const n = node.lookup(pid)?.mbox?.length ?? 0;
+    if (n > max) max = n;
+  }
+  return max;
+}
+
 export function nodeSnapshot(node: Node, started: number, mesh: MeshView | null = null): NodeSnapshot {
   const mon = sysMonitor(node);
   const st = node.stats();
-  let mailboxMax = 0;
-  for (const pid of node.processes()) {
-    const p = node.lookup(pid);
-    const n = p?.mbox?.length ?? 0;
-    if (n > mailboxMax) mailboxMax = n;
-  }
   const mem = process.memoryUsage();
   return {
     node: node.name,
@@ -119,7 +123,7 @@ export function nodeSnapshot(node: Node, started: number, mesh: MeshView | null 
     processes: st.processes,
     messages: st.processed,
     runQueue: st.runQueue,
-    mailboxMax,
+    mailboxMax: mailboxMax(node),
     pendingCalls: st.pendingCalls,
     timers: st.timers,
     registered: node.registered().length,

@@ -1,5 +1,6 @@
 import type { Node } from '../node.js';
 import { sysMonitor } from './monitor.js';
+import { mailboxMax } from './introspect.js';
 
 /** One value of a metric, with its labels. */
 export interface MetricSample {
@@ -61,11 +62,6 @@ export function nodeMetrics(node: Node): MetricFamily[] {
   node.monitorLag();
   const mon = sysMonitor(node);
   const st = node.stats();
-  let mailboxMax = 0;
-  for (const pid of node.processes()) {
-    const n = node.lookup(pid)?.mbox?.length ?? 0;
-    if (n > mailboxMax) mailboxMax = n;
-  }
   const mem = process.memoryUsage();
   const g = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'gauge', samples: [{ value }] });
   const c = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'counter', samples: [{ value }] });
@@ -75,7 +71,7 @@ export function nodeMetrics(node: Node): MetricFamily[] {
     c('troupe_messages_handled_total', 'Messages handled by behaviour-style processes (GenServers included) since the node started.', st.processed),
     c('troupe_crashes_total', 'Processes that exited with an abnormal reason (not normal or shutdown).', mon.crashes),
     c('troupe_restarts_total', 'Child restarts begun by supervisors on this node.', mon.restarts),
-    g('troupe_mailbox_max', 'Longest mailbox of any process on this node, in messages.', mailboxMax),
+    g('troupe_mailbox_max', 'Longest mailbox of any process on this node, in messages.', mailboxMax(node)),
     g('troupe_run_queue', 'Processes waiting to run.', st.runQueue),
     g('troupe_pending_calls', 'Calls made from this node still waiting for a reply.', st.pendingCalls),
     g('troupe_timers', 'Pending timers (sendAfter, startTimer).', st.timers),

@@ -1,4 +1,4 @@
-import type { MetricFamily } from '@troupe/actor-core';
+import type { MeshView, MetricFamily } from '@troupe/actor-core';
 import type { WsTransport } from './ws-transport.js';
 
 /** Per-peer traffic of a transport as Prometheus families (labels: `peer`; counters restart when a connection does). */
@@ -20,4 +20,15 @@ export function transportMetrics(t: WsTransport): MetricFamily[] {
     fam('troupe_peer_frames_received_total', 'WebSocket frames received from each connected peer.', 'counter', (s) => s.framesReceived),
     fam('troupe_peer_buffered_bytes', 'Bytes queued in the socket to each peer, not yet sent.', 'gauge', (s) => s.bufferedBytes),
   ];
+}
+
+/** This node's mesh address and its connections with their addresses, for `exposeIntrospection`'s `mesh`. */
+export function meshView(t: WsTransport): MeshView {
+  return {
+    url: t.url,
+    peers: t.nodes('connected').flatMap((n) => {
+      const p = t.peer(n);
+      return p === undefined ? [] : [{ name: p.name, url: p.url, hidden: p.hidden }];
+    }),
+  };
 }
