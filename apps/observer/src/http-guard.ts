@@ -28,8 +28,8 @@ export class HttpGuard {
     const host = req.headers.host;
     if (host === undefined || !this.hosts.has(host.toLowerCase())) return { status: 421, error: 'unexpected Host header' };
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== 'null' && !this.hosts.has(origin.replace(/^http:\/\//, '').toLowerCase())) return { status: 403, error: 'cross-origin request refused' };
-    if (origin === 'null') return { status: 403, error: 'cross-origin request refused' };
+    // An opaque origin (`null`: sandboxed frames, file pages) is foreign too.
+    if (origin !== undefined && !(origin.startsWith('http://') && this.hosts.has(origin.slice(7).toLowerCase()))) return { status: 403, error: 'cross-origin request refused' };
     const auth = req.headers.authorization;
     const given = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token');
     if (given === null || !this.matches(given)) return { status: 401, error: 'missing or wrong token: open the URL the observer printed' };

@@ -55,7 +55,9 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > BODY_LIMIT) {
-        req.destroy();
+        // Stop reading; the refusal is answered, then the connection closed (see the caller).
+        req.pause();
+        req.removeAllListeners('data');
         reject(new HttpError(413, `body over ${BODY_LIMIT} bytes`));
       } else chunks.push(c);
     });
@@ -90,7 +92,12 @@ export async function startHttp(node: Node, view: ClusterView, token: string, ho
     });
 
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const parts = url.pathname.split('/').slice(2).map(decodeURIComponent); // after /api/
+    let parts: string[];
+    try {
+      parts = url.pathname.split('/').slice(2).map(decodeURIComponent); // after /api/
+    } catch {
+      throw new HttpError(400, 'malformed path');
+    }
     const method = req.method ?? 'GET';
     const get = method === 'GET';
     const post = method === 'POST';
@@ -159,7 +166,13 @@ export async function startHttp(node: Node, view: ClusterView, token: string, ho
     if (url.pathname.startsWith('/api/')) {
       api(req, res, url).catch((e: unknown) => {
         if (res.headersSent) return void res.destroy();
-        if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message });
+        if (e instanceof HttpError) {
+          if (e.status === 413) {
+            res.setHeader('connection', 'close');
+            res.on('finish', () => req.destroy());
+          }
+          return sendJson(res, e.status, { error: e.message });
+        }
         node.logger.error('observer: request failed', { path: url.pathname, error: String(e) });
         sendJson(res, 500, { error: 'internal error' });
       });
