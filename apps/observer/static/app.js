@@ -171,6 +171,7 @@ function processesPage(nodeName) {
       if (prev) for (const p of r.rows) { const q = prev.rows.get(p.pid); if (q !== undefined) rates.set(p.pid, ((p.handled - q) * 1000) / (now - prev.at)); }
       prev = { at: now, rows: new Map(r.rows.map((p) => [p.pid, p.handled])) };
       rows = r.rows;
+      info.className = 'dim';
       draw();
     } catch (e) {
       info.textContent = e.message;
