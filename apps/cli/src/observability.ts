@@ -11,18 +11,19 @@ import type { AgentServices } from '@troupe/gateway';
 const MAX_ENTRIES = 1000;
 
 export interface ServicesSnapshot {
-  registry: { total: number; names: { name: string; pid: string; node: string }[] };
+  /** `conflicts`: name conflicts this node's replica resolved (two holders of one name after a partition). */
+  registry: { total: number; conflicts: number; names: { name: string; pid: string; node: string }[] };
   supervisor: { total: number; children: { id: string; pid: string; node: string; behaviour: string; generation: number }[] };
   groups: { group: string; members: number }[];
   topics: { topic: string; subscribers: number }[];
 }
 
 export function servicesSnapshot(s: AgentServices): ServicesSnapshot {
-  if (!s.running) return { registry: { total: 0, names: [] }, supervisor: { total: 0, children: [] }, groups: [], topics: [] };
+  if (!s.running) return { registry: { total: 0, conflicts: 0, names: [] }, supervisor: { total: 0, children: [] }, groups: [], topics: [] };
   const names = s.registry.select();
   const children = s.supervisor.whichChildren();
   return {
-    registry: { total: names.length, names: names.slice(0, MAX_ENTRIES).map((e) => ({ name: e.name, pid: e.pid.toString(), node: e.pid.node })) },
+    registry: { total: names.length, conflicts: s.registry.stats().conflictsResolved, names: names.slice(0, MAX_ENTRIES).map((e) => ({ name: e.name, pid: e.pid.toString(), node: e.pid.node })) },
     supervisor: {
       total: children.length,
       children: children.slice(0, MAX_ENTRIES).map((c) => ({ id: c.id, pid: c.pid.toString(), node: c.node, behaviour: c.behaviour, generation: c.generation })),

@@ -303,10 +303,11 @@ function servicesPage() {
   async function load() {
     let all;
     try { all = await api('/api/services'); } catch (e) { return fill(box, h('p', { class: 'error' }, e.message)); }
-    const names = new Map(), children = [], topics = [], groups = [];
+    const names = new Map(), children = [], topics = [], groups = [], conflicts = [];
     for (const [node, s] of Object.entries(all)) {
       if (!s || s.error) continue;
       for (const n of s.registry.names) names.set(n.name, n);
+      if (s.registry.conflicts) conflicts.push(`${node}: ${s.registry.conflicts}`);
       if (children.length === 0) children.push(...s.supervisor.children); // the same replicated table on every node
       for (const t of s.topics) topics.push({ node, ...t });
       for (const g of s.groups) groups.push({ node, ...g });
@@ -316,6 +317,7 @@ function servicesPage() {
     const table = (head, rows) => h('table', {}, h('thead', {}, h('tr', {}, head.map((x) => h('th', {}, x)))), h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))));
     fill(box, 
       h('h3', {}, `Registry names (${names.size})`),
+      h('p', { class: 'dim', id: 'name-conflicts' }, conflicts.length ? `name conflicts resolved: ${conflicts.join(', ')}` : 'no name conflicts resolved'),
       names.size ? table(['name', 'node', 'pid'], [...names.values()].sort((a, b) => a.name.localeCompare(b.name)).map((n) => [n.name, n.node, pidLink(n.node, n.pid)])) : h('p', { class: 'dim' }, 'none'),
       h('h3', {}, `DistributedSupervisor children (${children.length})`),
       children.length ? [...byNode].map(([node, cs]) => h('div', {}, h('strong', {}, `${node}: ${cs.length}`), table(['id', 'behaviour', 'pid', 'generation'], cs.map((c) => [c.id, c.behaviour, pidLink(c.node, c.pid), c.generation])))) : h('p', { class: 'dim' }, 'none'),

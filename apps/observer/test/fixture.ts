@@ -41,7 +41,7 @@ export async function startMembers(names: string[], cookie = randomBytes(32).toS
       const transport = await WsTransport.start(node, { host: '127.0.0.1', port: 0, cookie });
       exposeIntrospection(node, {
         mesh: () => meshView(transport),
-        services: () => ({ registry: { total: 1, names: [{ name: `echo-${name}`, pid: node.whereis('echo')?.toString() ?? '', node: node.name }] }, supervisor: { total: 0, children: [] }, groups: [], topics: [{ topic: 'news', subscribers: 2 }] }),
+        services: () => ({ registry: { total: 1, conflicts: 0, names: [{ name: `echo-${name}`, pid: node.whereis('echo')?.toString() ?? '', node: node.name }] }, supervisor: { total: 0, children: [] }, groups: [], topics: [{ topic: 'news', subscribers: 2 }] }),
       });
       const r = await Supervisor.start(node, { strategy: 'one_for_one', intensity: 100, period: 1 }, [
         { id: 'echo', start: (sup) => GenServer.startLink(sup, echo, undefined, { name: 'echo' }) },

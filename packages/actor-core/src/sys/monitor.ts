@@ -59,6 +59,7 @@ export class SysMonitor {
     this.restarts++;
     const k = e.supervisor.key;
     this.restartsBy.set(k, (this.restartsBy.get(k) ?? 0) + 1);
+    if (this.restartsBy.size > 1000) this.prune(); // supervisors come and go: keep the table to the live ones
     this.push({ kind: 'restart', supervisor: e.supervisor.toString(), child: e.child, pid: e.pid.toString(), reason: short(formatReason(e.reason), REASON_CHARS) });
   };
 
