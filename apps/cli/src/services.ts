@@ -6,6 +6,7 @@
  */
 import type { Node } from '@troupe/actor-core';
 import { startAgentServices, startGateway } from '@troupe/gateway';
+import { servicesSnapshot, type ServicesSnapshot } from './observability.js';
 
 export interface ServicesOptions {
   node: Node;
@@ -15,6 +16,8 @@ export interface ServicesOptions {
   partition: string | null;
   /** The gateway's bearer-token file (else its defaults: TROUPE_GATEWAY_TOKEN, TROUPE_GATEWAY_TOKEN_FILE, ~/.troupe.gateway-token beyond loopback). */
   tokenFile?: string | undefined;
+  /** Serves `GET /metrics` on the gateway with this (Prometheus text). */
+  metrics?: () => string;
 }
 
 export interface NodeServices {
@@ -24,6 +27,8 @@ export interface NodeServices {
   registrySize(): number;
   /** Agents hosted here. */
   localAgents(): number;
+  /** Registry names, DistributedSupervisor children and PubSub topics, for the observer (bounded). */
+  introspect(): ServicesSnapshot;
   /**
    * Leave: with `drain`, hand this node's agents over to other members first
    * (a graceful leave); without, stop them here (survivors restart them, as
@@ -36,7 +41,7 @@ export async function startServices(o: ServicesOptions): Promise<NodeServices> {
   const services = await startAgentServices(o.node, o.partition === null ? {} : { partition: o.partition });
   let gateway;
   try {
-    gateway = await startGateway({ node: o.node, services, host: o.host, port: o.port, ...(o.tokenFile === undefined ? {} : { tokenFile: o.tokenFile }) });
+    gateway = await startGateway({ node: o.node, services, host: o.host, port: o.port, ...(o.tokenFile === undefined ? {} : { tokenFile: o.tokenFile }), ...(o.metrics === undefined ? {} : { metrics: o.metrics }) });
   } catch (e) {
     // E.g. the port is taken: leave the services so peers do not place agents on a node that will exit.
     await services.stop({ drain: false }).catch(() => {});
@@ -47,6 +52,7 @@ export async function startServices(o: ServicesOptions): Promise<NodeServices> {
     http: gateway.url,
     registrySize: () => (services.running ? services.registry.count() : 0),
     localAgents: local,
+    introspect: () => servicesSnapshot(services),
     leave: async (opts) => {
       const n = local();
       // Hand over only if another member could adopt; alone, the agents are simply stopped.

@@ -27,3 +27,4 @@ export { Discovery, startDiscovery, type DiscoveryHost, type DiscoveryOptions, t
 export { type DiscoveryStrategy, nodeUrl } from './discovery/strategy.js';
 export { StaticSeeds, type StaticSeedsOptions } from './discovery/static-seeds.js';
 export { DnsPoll, type DnsPollOptions, type DnsAnswer } from './discovery/dns-poll.js';
+export { transportMetrics, meshView } from './introspection.js';

@@ -152,6 +152,7 @@ export class Calls {
     } else if (!node.dist.isConnected(serverNode)) {
       return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
+    if (caller !== null && caller.hook !== null) caller.hook.out(dest, { $gen: 'call', req });
     const tag = node.nextId();
     this.lastTag = tag;
     const pc = new PendingCall(tag, timeoutMs, target, server, serverNode, req);
