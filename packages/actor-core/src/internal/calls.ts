@@ -163,6 +163,7 @@ export class Calls {
     } else if (!node.dist.isConnected(serverNode)) {
       return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
+    if (caller !== null && caller.hook !== null) caller.hook.out(dest, { $gen: 'call', req });
     const tag = node.nextId();
     if (started !== undefined) started(tag);
     const pc = new PendingCall(tag, timeoutMs, target, server, serverNode, req);
