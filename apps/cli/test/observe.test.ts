@@ -45,7 +45,7 @@ it('troupe cluster prints an observer URL that shows every node; the token is re
 it('troupe observe --join joins a running node as a hidden node (not a member) and serves its page', async () => {
   const env = { TROUPE_COOKIE: randomBytes(32).toString('hex') };
   const n = startCli(['node', '--name', 'solo', '--port', '0', '--dist-port', '0'], env);
-  const ready = await n.waitLine(/^\S+ ready /, 30_000);
+  const ready = await n.waitLine(/ ready solo@/, 30_000);
   const mesh = / mesh=(\S+)/.exec(ready)![1]!;
   const http = / http=(\S+)/.exec(ready)![1]!;
   const o = startCli(['observe', '--join', mesh, '--name', 'watcher@127.0.0.1'], env);

@@ -1,4 +1,5 @@
 import { Pid } from '../pid.js';
+import { CallEnvelope, CastEnvelope } from '../internal/calls.js';
 import { renderValue } from './render.js';
 import type { Dest } from '../types.js';
 
@@ -124,7 +125,7 @@ export class ProcHook {
 
   in(msg: unknown): void {
     if (this.stats !== null) this.stats.messagesIn++;
-    if (this.trace !== null) this.trace.record('in', callerOf(msg), msg);
+    if (this.trace !== null) this.trace.record('in', callerOf(msg), asTraced(msg));
   }
 
   out(dest: Dest, msg: unknown): void {
@@ -137,10 +138,21 @@ export class ProcHook {
   }
 }
 
+/**
+ * A GenServer request as the trace shows it, the same on the way in and out:
+ * `{ $gen: 'call', from, req }` or `{ $gen: 'cast', req }` (the mailbox holds
+ * private envelope classes, whose names mean nothing to a reader).
+ */
+function asTraced(msg: unknown): unknown {
+  if (msg instanceof CallEnvelope) return { $gen: 'call', from: msg.from, req: msg.req };
+  if (msg instanceof CastEnvelope) return { $gen: 'cast', req: msg.req };
+  return msg;
+}
+
 function callerOf(msg: unknown): string | null {
   if (typeof msg !== 'object' || msg === null) return null;
-  const m = msg as { $gen?: unknown; from?: { pid?: unknown } ; type?: unknown };
-  if (m.$gen === 'call' && m.from?.pid instanceof Pid) return m.from.pid.toString();
-  if ((m.type === 'EXIT' || m.type === 'DOWN') && (msg as { from?: unknown }).from instanceof Pid) return String((msg as { from: Pid }).from);
+  if (msg instanceof CallEnvelope) return msg.from.pid instanceof Pid ? msg.from.pid.toString() : msg.from.node;
+  const m = msg as { type?: unknown; from?: unknown };
+  if ((m.type === 'EXIT' || m.type === 'DOWN') && m.from instanceof Pid) return m.from.toString();
   return null;
 }
