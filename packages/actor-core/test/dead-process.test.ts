@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exitOf, probe, recorder, nodesPerTest, until } from './helpers.js';
-import { GenServer, TIMEOUT, type Pid, type ProcessContext } from '../src/index.js';
+import { GenServer, TIMEOUT, type Node, type Pid, type ProcessContext } from '../src/index.js';
 
 /**
  * Rule: once a process has exited, every operation through its context is
@@ -10,6 +10,19 @@ import { GenServer, TIMEOUT, type Pid, type ProcessContext } from '../src/index.
  */
 
 const node = nodesPerTest();
+
+const FENCE = Symbol('fence');
+
+/**
+ * Waits until a 0 ms timer set now has reached every recorder, then drops it:
+ * timers fire in (due, start) order after what is already queued, so anything
+ * the dead context sent or timed would have arrived before it. No time window.
+ */
+async function fence(n: Node, ...recs: { pid: Pid; msgs: unknown[] }[]): Promise<void> {
+  for (const r of recs) n.sendAfter(0, r.pid, FENCE);
+  await until(() => recs.every((r) => r.msgs.includes(FENCE)));
+  for (const r of recs) r.msgs.splice(r.msgs.indexOf(FENCE), 1);
+}
 
 /** Everything a process context can do to others, from a context whose process is gone; returns the call's outcome. */
 async function actAll(ctx: ProcessContext, target: Pid, victim: Pid): Promise<unknown> {
@@ -55,7 +68,7 @@ describe('a dead process does nothing (OTP: no code runs after the exit)', () =>
     expect(await exitOf(n, pid)).toBe('boom');
     await until(() => out.length === 1);
     expect(out[0]).toEqual({ spawned: 0, call: 'TROUPE_ERR_EXITED', gcall: 'TROUPE_ERR_EXITED' });
-    await new Promise((r) => setTimeout(r, 30));
+    await fence(n, rec, victim);
     expect(rec.msgs).toEqual([]);
     expect(victim.msgs).toEqual([]);
     expect(n.isAlive(victim.pid)).toBe(true);
@@ -79,7 +92,7 @@ describe('a dead process does nothing (OTP: no code runs after the exit)', () =>
     release();
     await until(() => out.length === 1);
     expect(out[0]).toEqual({ spawned: 0, call: 'TROUPE_ERR_EXITED', gcall: 'TROUPE_ERR_EXITED' });
-    await new Promise((r) => setTimeout(r, 30));
+    await fence(n, rec, victim);
     expect(rec.msgs).toEqual([]);
     expect(victim.msgs).toEqual([]);
   });
@@ -137,10 +150,12 @@ describe('a dead process does nothing (OTP: no code runs after the exit)', () =>
       },
     });
     const exited = exitOf(n, pid);
+    const processes = n.processCount;
     n.send(pid, 'go');
     expect(await exited).toBe('bye');
     expect(ranToEnd).toBe(true);
-    await new Promise((r) => setTimeout(r, 30));
+    expect(n.processCount).toBe(processes - 1); // the handler's spawn started nothing
+    await fence(n, rec);
     expect(rec.msgs).toEqual([]);
   });
 

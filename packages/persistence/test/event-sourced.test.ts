@@ -14,6 +14,7 @@ import {
   type EventSourcedBehaviour,
   type EventSourcedOptions,
   type EventSourcedState,
+  type Journal,
 } from '../src/index.js';
 import { SqliteStore } from '../src/stores/sqlite/index.js';
 import { account, type Account, type AccountCmd, type AccountReply } from './support/account.js';
@@ -160,6 +161,43 @@ describe('event-sourced server: persist, reply, recover', () => {
     await GenServer.call(n, r.ok, 'ok');
     await expect(GenServer.call(n, r.ok, 'boom')).rejects.toBeInstanceOf(CallExitError);
     expect(await store.journal.highestSeq('bad')).toBe(1);
+  });
+});
+
+describe('event-sourced server: recovery next to another writer', () => {
+  const deposit = (amount: number) => ({ event: { type: 'deposited', amount }, version: 1 });
+
+  it('events another writer appends while this one replays are never taken for deleted ones: the stale copy stops at its next write', async () => {
+    const n = node();
+    const store = new MemoryStore();
+    await store.journal.append({ id: 'account-a', expectedSeq: 0, events: [deposit(60), deposit(40)] });
+    // The other side of a netsplit appends right after this copy's replay has read its page.
+    let raced = false;
+    const journal: Journal = Object.create(store.journal) as Journal;
+    journal.replay = async (id, from, to, max) => {
+      const page = await store.journal.replay(id, from, to, max);
+      if (!raced) {
+        raced = true;
+        await store.journal.append({ id, expectedSeq: 2, events: [deposit(1000)] });
+      }
+      return page;
+    };
+    const ref = await start(n, { journal });
+    // Its state lacks the other writer's deposit, so its write must lose, never land on top of it.
+    await expect(GenServer.call(n, ref, { op: 'deposit', amount: 5 })).rejects.toBeInstanceOf(CallExitError);
+    expect((await store.journal.replay('account-a', 1, Infinity, 10)).map((e) => e.event)).toEqual([deposit(60), deposit(40), deposit(1000)].map((e) => e.event));
+    const again = await start(n, { journal: store.journal });
+    expect(await GenServer.call(n, again, { op: 'deposit', amount: 5 })).toEqual({ ok: true, balance: 1105 });
+  });
+
+  it('events deleted with no snapshot after them: numbering continues after the highest', async () => {
+    const n = node();
+    const store = new MemoryStore();
+    await store.journal.append({ id: 'account-a', expectedSeq: 0, events: [deposit(1), deposit(2), deposit(3)] });
+    await store.journal.deleteTo('account-a', 3);
+    const ref = await start(n, { journal: store.journal });
+    expect(await GenServer.call(n, ref, { op: 'deposit', amount: 5 })).toEqual({ ok: true, balance: 5 });
+    expect(await store.journal.highestSeq('account-a')).toBe(4);
   });
 });
 

@@ -207,9 +207,9 @@ function sendRequest<Reply = unknown>(origin: Origin, server: UntypedDest, req: 
 function sendRequest<Label>(origin: Origin, server: ServerRef | UntypedDest, req: unknown, label: Label, collection: RequestIdCollection<Label>): RequestIdCollection<Label>;
 function sendRequest(origin: Origin, server: Dest, req: unknown, ...labelled: [unknown, RequestIdCollection] | []): RequestId | RequestIdCollection {
   const node = nodeOf(origin);
-  const before = node.calls.lastTag;
-  const promise = call(origin, server as UntypedDest, req, Infinity);
-  const tag = node.calls.lastTag !== before ? node.calls.lastTag : 0; // 0: rejected before it got a slot
+  let tag = 0; // stays 0 when the call is rejected before it gets a slot
+  const caller = originProc(origin);
+  const promise = caller === undefined ? exitedCall(origin) : node.calls.call(caller, server, req, Infinity, (t) => (tag = t));
   const id = new RequestId(server as CallTarget, node, tag, promise);
   if (labelled.length === 0) return id;
   return reqIdsAdd(id, labelled[0], labelled[1]);

@@ -108,26 +108,37 @@ export class Calls {
   readonly pending = new Map<number, PendingCall>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private armedFor = Infinity;
+  /**
+   * Pending calls with a finite timeout. At 0 the timer is unref'd (not
+   * cleared: re-arming per call would cost a timer per call), so a program
+   * whose calls have all settled can exit.
+   */
+  private timed = 0;
   private readonly sweepBound = (): void => this.sweep();
   /** Calls made since the last `stamp` (which a queued microtask runs). */
   private readonly unstamped: PendingCall[] = [];
   private readonly stampBound = (): void => this.stamp();
-
-  /** The tag of the last call that got a slot (a request id keeps it, to abandon the call). */
-  lastTag = 0;
 
   constructor(private readonly node: Node) {}
 
   /** Gives up a call: its slot and monitor go, its reply will be dropped and its promise never settles. */
   abandon(tag: number): void {
     const pc = this.pending.get(tag);
-    if (pc === undefined) return;
-    this.pending.delete(tag);
-    if (pc.server !== null) pc.server.callers--;
-    else this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
+    if (pc !== undefined) this.release(pc, true);
   }
 
-  call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
+  /**
+   * Frees a call's slot: the server's caller count, or — for a remote server
+   * that has not answered (`demonitor`) — the monitor its node holds for it.
+   */
+  private release(pc: PendingCall, demonitor: boolean): void {
+    this.remove(pc);
+    if (pc.server !== null) pc.server.callers--;
+    else if (demonitor) this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
+  }
+
+  /** `started` learns the call's tag once it has a slot (a request id keeps it, to abandon the call). */
+  call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT, started?: (tag: number) => void): Promise<unknown> {
     const node = this.node;
     const target = dest as CallTarget;
     // A call from a process that has exited reaches nothing (OTP runs no code after an exit).
@@ -153,13 +164,14 @@ export class Calls {
       return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
     const tag = node.nextId();
-    this.lastTag = tag;
+    if (started !== undefined) started(tag);
     const pc = new PendingCall(tag, timeoutMs, target, server, serverNode, req);
     making = pc;
     const promise = new Promise(capture);
     making = null;
     this.pending.set(tag, pc);
     if (pc.deadline !== Infinity) {
+      if (this.timed++ === 0 && this.timer !== null) this.timer.ref();
       // No clock read per call: calls are stamped together right after (see `stamp`).
       if (this.unstamped.push(pc) === 1) queueMicrotask(this.stampBound);
     }
@@ -174,7 +186,7 @@ export class Calls {
       }
     } catch (e) {
       // Not sent (an unencodable request, a throwing receive filter): the caller's error.
-      if (this.pending.delete(tag) && server !== null) server.callers--;
+      if (this.remove(pc) && server !== null) server.callers--;
       pc.reject(e as Error);
     }
     return promise;
@@ -210,15 +222,14 @@ export class Calls {
   settle(tag: number, value: unknown, fromNode?: string): void {
     const pc = this.pending.get(tag);
     if (pc === undefined) return;
-    this.pending.delete(tag);
-    if (pc.server !== null) pc.server.callers--;
-    else if (fromNode !== pc.serverNode) this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
+    // A reply from the server's node: that node dropped its monitor when it answered.
+    this.release(pc, fromNode !== pc.serverNode);
     pc.resolve(value);
   }
 
   /** The call's server ended (local watcher or remote DOWN). */
   fail(pc: PendingCall, reason: unknown): void {
-    if (!this.pending.delete(pc.tag)) return;
+    if (!this.remove(pc)) return;
     if (reason === 'noproc') pc.reject(pc.failed(new NoProcError(pc.target)));
     else if (reason === 'noconnection') pc.reject(pc.failed(new NodeDownError(pc.target, pc.serverNode)));
     else pc.reject(pc.failed(new CallExitError(pc.target, reason)));
@@ -240,10 +251,17 @@ export class Calls {
   nodeDown(nodeName: string): void {
     for (const pc of this.pending.values()) {
       if (pc.server === null && pc.serverNode === nodeName) {
-        this.pending.delete(pc.tag);
+        this.remove(pc);
         pc.reject(pc.failed(new NodeDownError(pc.target, nodeName)));
       }
     }
+  }
+
+  /** Takes a call out of the table; false if it was not there (already settled). */
+  private remove(pc: PendingCall): boolean {
+    if (!this.pending.delete(pc.tag)) return false;
+    if (pc.deadline !== Infinity && --this.timed === 0 && this.timer !== null) this.timer.unref();
+    return true;
   }
 
   private arm(deadline: number): void {
@@ -251,6 +269,7 @@ export class Calls {
     this.armedFor = deadline;
     const delay = Math.max(0, Math.min(deadline - performance.now(), 2 ** 31 - 1));
     this.timer = setTimeout(this.sweepBound, Math.ceil(delay));
+    if (this.timed === 0) this.timer.unref();
   }
 
   private sweep(): void {
@@ -266,9 +285,7 @@ export class Calls {
     let next = Infinity;
     for (const pc of this.pending.values()) {
       if (pc.deadline <= now) {
-        this.pending.delete(pc.tag);
-        if (pc.server !== null) pc.server.callers--;
-        else this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
+        this.release(pc, true);
         pc.reject(pc.failed(new CallTimeoutError(pc.target, pc.timeoutMs)));
       } else if (pc.deadline < next) {
         next = pc.deadline;

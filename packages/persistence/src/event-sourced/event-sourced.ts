@@ -106,28 +106,23 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
       }
     }
     const upgrade = this.b.upgradeEvent;
-    // Replay, then read the highest number: another writer (the other side of a
-    // netsplit) may append in between, so events found past the replay are
-    // replayed too; only a highest number with no events after us is a deletion.
+    // The highest number is read before the replay: events another writer (the
+    // other side of a netsplit) appends meanwhile are then in the replay, and a
+    // gap left after it can only be events deleted with no snapshot after them.
+    const highest = await within(this.journal.highestSeq(w.id), this.timeoutMs, stalled);
     for (;;) {
-      let got = 0;
-      for (;;) {
-        const page = await within(this.journal.replay(w.id, w.seq + 1, Infinity, this.pageSize), this.timeoutMs, stalled);
-        for (let i = 0; i < page.length; i++) {
-          const e = page[i]!;
-          state = this.b.handleEvent(state, e.version === this.eventVersion || upgrade === undefined ? (e.event as Ev) : upgrade(e.event, e.version));
-          w.seq = e.seq;
-        }
-        got += page.length;
-        if (page.length < this.pageSize) break;
+      const page = await within(this.journal.replay(w.id, w.seq + 1, Infinity, this.pageSize), this.timeoutMs, stalled);
+      for (let i = 0; i < page.length; i++) {
+        const e = page[i]!;
+        state = this.b.handleEvent(state, e.version === this.eventVersion || upgrade === undefined ? (e.event as Ev) : upgrade(e.event, e.version));
+        w.seq = e.seq;
       }
-      const highest = await within(this.journal.highestSeq(w.id), this.timeoutMs, stalled);
-      if (highest <= w.seq) break;
-      if (got > 0) continue;
-      // Events deleted without a snapshot after them: the numbering still continues after the highest.
+      if (page.length < this.pageSize) break;
+    }
+    // Events deleted without a snapshot after them: the numbering still continues after the highest.
+    if (highest > w.seq) {
       ctx.node.logger.warn('events missing before the highest sequence number (deleted with no snapshot after them)', { id: w.id, replayedTo: w.seq, highest });
       w.seq = highest;
-      break;
     }
     w.processed.load(await within(this.journal.processed(w.id, w.processed.retention()), this.timeoutMs, stalled));
     w.state = state;
