@@ -7,8 +7,7 @@
  * where all nodes share one thread: an upper bound of what one node of a
  * real cluster would take (each has its own core there).
  */
-import { MemoryNetwork, type Node } from '@troupe/actor-core';
-import { testNode } from '@troupe/actor-core/testing';
+import { MemoryNetwork, Node, silentLogger } from '@troupe/actor-core';
 import { DistributedSupervisor, Registry } from '@troupe/registry-crdt';
 import { median, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
 import { TroupeCluster } from './troupe-nodes.js';
@@ -51,7 +50,7 @@ const BEHAVIOUR = 'scale_idle';
 
 async function simCluster(n: number, sup: boolean): Promise<Sim> {
   const net = new MemoryNetwork({ codec: true });
-  const nodes = Array.from({ length: n }, (_, i) => testNode(`m${i}@sim`));
+  const nodes = Array.from({ length: n }, (_, i) => new Node({ name: `m${i}@sim`, logger: silentLogger }));
   net.mesh(...nodes);
   const regs = await Promise.all(nodes.map((node) => Registry.start(node, { name: 'names' })));
   const sups: DistributedSupervisor[] = [];
