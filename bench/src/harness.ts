@@ -5,7 +5,7 @@
  */
 
 /** Units a case may report. The runner derives the ratio kind from the unit. */
-export type Unit = 'msgs/s' | 'rt/s' | 'calls/s' | 'procs/s' | 'ns' | 'µs' | 'ms' | 'B' | 'B/s';
+export type Unit = 'msgs/s' | 'rt/s' | 'calls/s' | 'procs/s' | 'ns' | 'µs' | 'ms' | 's' | 'B' | 'B/s' | '%' | '×';
 
 export type UnitKind = 'rate' | 'time' | 'size';
 
@@ -14,9 +14,12 @@ export function unitKind(unit: Unit): UnitKind {
     case 'ns':
     case 'µs':
     case 'ms':
+    case 's':
       return 'time';
     case 'B':
     case 'B/s': // traffic: bytes per second of wall time, not of CPU work
+    case '%': // CPU share of one core
+    case '×': // a quotient of two figures of the same run
       return 'size';
     default:
       return 'rate';
@@ -25,7 +28,7 @@ export function unitKind(unit: Unit): UnitKind {
 
 /** Seconds per unit, for time units. */
 export function secondsPer(unit: Unit): number {
-  return unit === 'ns' ? 1e-9 : unit === 'µs' ? 1e-6 : unit === 'ms' ? 1e-3 : NaN;
+  return unit === 'ns' ? 1e-9 : unit === 'µs' ? 1e-6 : unit === 'ms' ? 1e-3 : unit === 's' ? 1 : NaN;
 }
 
 /** Marks a figure line on a child's stdout. */

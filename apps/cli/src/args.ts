@@ -109,7 +109,7 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
   SIGTERM / SIGINT drain the node (its agents move to other members) and exit 0.`;
 
 export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}] [--json]
-  --nodes N           node processes to start on 127.0.0.1 (1-32, default 3)
+  --nodes N           node processes to start on 127.0.0.1 (1-64, default 3)
   --base-port P       node i serves HTTP on P + i (default ${DEFAULT_HTTP_PORT})
   --json              for scripts: one JSON object per line on stdout ({"event":"up"|"status"|"stopped",...});
                       the nodes' log lines go to stderr
@@ -280,7 +280,7 @@ function parseNode(argv: readonly string[]): Command {
   };
 }
 
-export const MAX_CLUSTER_NODES = 32;
+export const MAX_CLUSTER_NODES = 64;
 
 function parseCluster(argv: readonly string[]): Command {
   const u = USAGE_CLUSTER;

@@ -98,8 +98,8 @@ describe('parseArgs', () => {
     [['node', '--name', 'a', '--partition', ''], '--partition must not be empty'],
     [['node', '--name', 'a', '--port', '65000'], '--port 65000 leaves no room for the default mesh port 66000: give --dist-port'],
     [['node', '--name', 'a', '--port', '5000', '--dist-port', '5000'], '--dist-port must differ from --port (5000)'],
-    [['cluster', '--nodes', '0'], "--nodes must be an integer 1-32, got '0'"],
-    [['cluster', '--nodes', '2.5'], "--nodes must be an integer 1-32, got '2.5'"],
+    [['cluster', '--nodes', '0'], "--nodes must be an integer 1-64, got '0'"],
+    [['cluster', '--nodes', '2.5'], "--nodes must be an integer 1-64, got '2.5'"],
     [['cluster', '--base-port', '65530'], "--base-port must be an integer 1-64533, got '65530'"],
     [['bench', '--wait', 'soon'], "--wait must be an integer 0-3600, got 'soon'"],
     [['bench', 'local/oneway'], "not a suite or suite.case: 'local/oneway'"],
@@ -126,6 +126,6 @@ describe('the troupe process on bad input', () => {
     expect((await within(a.exited, 15_000, 'exit')).code).toBe(2);
     expect(a.stderr[0]).toBe("troupe: unknown command 'deploy'");
     expect((await within(b.exited, 15_000, 'exit')).code).toBe(2);
-    expect(b.stderr[0]).toBe("troupe: --nodes must be an integer 1-32, got 'many'");
+    expect(b.stderr[0]).toBe("troupe: --nodes must be an integer 1-64, got 'many'");
   });
 });

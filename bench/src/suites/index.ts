@@ -9,6 +9,8 @@ export const suites: Record<string, () => Promise<SuiteModule>> = {
   remote: () => import('./remote.js'),
   registry: () => import('./registry.js'),
   persistence: () => import('./persistence.js'),
+  gateway: () => import('./gateway.js'),
+  scale: () => import('./scale.js'),
 };
 
 export async function loadSuite(name: string): Promise<SuiteModule> {

@@ -1,0 +1,165 @@
+/**
+ * Suite `gateway`: JSON-RPC over HTTP keep-alive against real `troupe node`
+ * processes on 127.0.0.1 (gateway on, logging at info as `troupe cluster`
+ * runs them). The load comes from the case's own process: N concurrent
+ * clients, each one keep-alive connection (node:http Agent) sending its
+ * next request when the previous answer arrived. The baseline is `/health`
+ * on the same gateway (HTTP + JSON without the cluster), so the ratio says
+ * what the agent call adds.
+ */
+import { Agent, request } from 'node:http';
+import { percentile, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
+import { TroupeCluster } from './troupe-nodes.js';
+
+/** One keep-alive connection per client. */
+class Client {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private id = 0;
+  constructor(private readonly base: string) {}
+
+  /** GET or JSON-RPC POST; resolves with the parsed body, rejects on an HTTP or JSON-RPC error. */
+  send(path: string, body: object | null): Promise<unknown> {
+    const url = new URL(path, this.base);
+    const data = body === null ? null : JSON.stringify({ jsonrpc: '2.0', id: ++this.id, ...body });
+    return new Promise((ok, fail) => {
+      const req = request(
+        url,
+        {
+          agent: this.agent,
+          method: data === null ? 'GET' : 'POST',
+          headers: data === null ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => {
+            const parsed = JSON.parse(text) as { error?: { message: string } };
+            if (res.statusCode !== 200 || parsed.error !== undefined) fail(new Error(`${path}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
+            else ok(parsed);
+          });
+        },
+      );
+      req.on('error', fail);
+      req.end(data ?? undefined);
+    });
+  }
+
+  rpc(method: string, params: object): Promise<unknown> {
+    return this.send('/a2a', { method, params });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+const sendMessage = (agent: string): { method: string; params: object } => ({ method: 'SendMessage', params: { agent, action: 'echo', params: { text: 'hello' } } });
+
+/** Agents, one per client (a queue holds 1000 tasks: a client sends fewer to its own agent). */
+async function startAgents(c: Client, prefix: string, k: number): Promise<string[]> {
+  const names = Array.from({ length: k }, (_, i) => `${prefix}${i}`);
+  for (const n of names) await c.rpc('StartAgent', { name: n });
+  return names;
+}
+
+/** Sequential requests from one client: per-request latency, sorted (ms). */
+async function latencies(k: number, next: (i: number) => Promise<unknown>): Promise<Float64Array> {
+  const out = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    const t0 = performance.now();
+    await next(i);
+    out[i] = performance.now() - t0;
+  }
+  return out.sort();
+}
+
+/** p50 of SendMessage through node 1's gateway, 1 client; agents placed across the cluster by the supervisor. */
+async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<{ send: number; health: number; cpuPerReq: number }> {
+  const cl = await TroupeCluster.start(nodes, prof ? ['--cpu-prof', `--cpu-prof-dir=${process.cwd()}/bench-report/prof/gateway-${nodes}`] : []);
+  try {
+    await cl.awaitMesh();
+    const c = new Client(cl.nodes[0]!.http);
+    const k = ctx.n(2000, 5);
+    const per = 500;
+    const warm = await startAgents(c, 'w', 2);
+    const agents = await startAgents(c, 'a', Math.ceil(k / per));
+    await latencies(Math.min(k, 800), (i) => c.rpc('SendMessage', sendMessage(warm[i % 2]!).params));
+    const health = await latencies(k, () => c.send('/health', null));
+    const cpu0 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
+    const s = await latencies(k, (i) => c.rpc('SendMessage', sendMessage(agents[i % agents.length]!).params));
+    const cpu1 = cl.nodes.reduce((s2, n) => s2 + n.cpuMs(), 0);
+    c.close();
+    // CPU the whole cluster spent per request (idle cost over the window included): where the time goes.
+    return { send: percentile(s, 50), health: percentile(health, 50), cpuPerReq: (cpu1 - cpu0) / k };
+  } finally {
+    await cl.stop();
+  }
+}
+
+export const baseline = 'p50';
+
+export const cases: Record<string, BenchCase> = {
+  p50: {
+    describe: '3 troupe node processes; one keep-alive client on node 1: p50 of GET /health (the baseline) and of SendMessage (echo task to an agent the supervisor placed on any node)',
+    reports: ['gateway.health.p50', 'gateway.sendMessage.p50', 'gateway.sendMessage.cpuPerReq'],
+    async run(ctx) {
+      const r = await sendP50(ctx, 3, process.env['TROUPE_BENCH_NODE_PROF'] === '1');
+      ctx.report({ name: 'gateway.health.p50', value: r.health, unit: 'ms' });
+      ctx.report({ name: 'gateway.sendMessage.p50', value: r.send, unit: 'ms' });
+      ctx.report({ name: 'gateway.sendMessage.cpuPerReq', value: r.cpuPerReq, unit: 'ms' });
+    },
+  },
+
+  p50at16: {
+    describe: 'the same at 16 node processes: p50 of SendMessage, and its ratio to the 3-node figure (flat in cluster size: ~1)',
+    reports: ['gateway.sendMessage.p50at16', 'gateway.sendMessage.cpuPerReq16', 'gateway.sendMessage.p50ratio16to3'],
+    async run(ctx) {
+      const prof = process.env['TROUPE_BENCH_NODE_PROF'] === '1';
+      const r3 = await sendP50(ctx, 3, false);
+      const r16 = await sendP50(ctx, 16, prof);
+      ctx.report({ name: 'gateway.sendMessage.p50at16', value: r16.send, unit: 'ms' });
+      ctx.report({ name: 'gateway.sendMessage.cpuPerReq16', value: r16.cpuPerReq, unit: 'ms' });
+      // Both taken in this case, minutes apart at most, so the box's drift cancels.
+      ctx.report({ name: 'gateway.sendMessage.p50ratio16to3', value: r16.send / r3.send, unit: '×' });
+    },
+  },
+
+  rate: {
+    describe: '3 troupe node processes; 64 keep-alive clients spread over the three gateways, each sending SendMessage as fast as answers come: requests/s',
+    reports: ['gateway.sendMessage.rate'],
+    async run(ctx) {
+      const cl = await TroupeCluster.start(3);
+      try {
+        await cl.awaitMesh();
+        const clients = Array.from({ length: 64 }, (_, i) => new Client(cl.nodes[i % 3]!.http));
+        const agents = await startAgents(clients[0]!, 'r', clients.length);
+        const per = ctx.n(400, 8); // < 1000, the queue limit of one agent, over warm-up + runs
+        const round = async (k: number): Promise<number> => {
+          const t0 = performance.now();
+          await Promise.all(clients.map(async (c, i) => {
+            for (let j = 0; j < k; j++) await c.rpc('SendMessage', sendMessage(agents[i]!).params);
+          }));
+          return (performance.now() - t0) / 1e3;
+        };
+        await round(Math.ceil(per / 4));
+        const rates: number[] = [];
+        for (let r = 0; r < 2; r++) rates.push((clients.length * per) / (await round(per)));
+        for (const c of clients) c.close();
+        ctx.report({ name: 'gateway.sendMessage.rate', value: Math.max(...rates), unit: 'rt/s', runs: rates });
+      } finally {
+        await cl.stop();
+      }
+    },
+  },
+};
+
+export const metrics: Record<string, MetricInfo> = {
+  'gateway.health.p50': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.p50': { unit: 'ms', ratioTo: 'gateway.health.p50', target: { op: '<=', value: 1 } },
+  'gateway.sendMessage.cpuPerReq': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.p50at16': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.cpuPerReq16': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.p50ratio16to3': { unit: '×', target: { op: '<=', value: 1.5 } },
+  'gateway.sendMessage.rate': { unit: 'rt/s', target: { op: '>=', value: 10_000 } },
+};

@@ -1,0 +1,184 @@
+/**
+ * Suite `scale`: what a bigger cluster costs. Real `troupe node` processes
+ * for idle CPU and mesh formation; a simulated cluster (up to 200 nodes in
+ * this one process over `MemoryNetwork`, Registry and DistributedSupervisor
+ * on each) for convergence, balance and fail-over at sizes this 2-core box
+ * cannot run as processes. Simulated figures are wall time in this process,
+ * where all nodes share one thread: an upper bound of what one node of a
+ * real cluster would take (each has its own core there).
+ */
+import { MemoryNetwork, Node, silentLogger } from '@troupe/actor-core';
+import { DistributedSupervisor, Registry } from '@troupe/registry-crdt';
+import { median, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
+import { TroupeCluster } from './troupe-nodes.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Bounded polling with a coarse timer: 200 simulated nodes keep the loop busy, 1 ms polls would only add to it. */
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Per-node CPU (% of one core) of `n` idle troupe node processes over `windowMs`, after the mesh settled. */
+export async function idleCpu(n: number, windowMs: number, settleMs: number): Promise<number[]> {
+  const cl = await TroupeCluster.start(n);
+  try {
+    await cl.awaitMesh();
+    await sleep(settleMs); // joins' registry syncs and JIT warm-up are not idle
+    const c0 = cl.nodes.map((x) => x.cpuMs());
+    const t0 = performance.now();
+    await sleep(windowMs);
+    const el = performance.now() - t0;
+    return cl.nodes.map((x, i) => ((x.cpuMs() - c0[i]!) / el) * 100);
+  } finally {
+    await cl.stop();
+  }
+}
+
+interface Sim {
+  net: MemoryNetwork;
+  nodes: Node[];
+  regs: Registry[];
+  sups: DistributedSupervisor[];
+}
+
+const BEHAVIOUR = 'scale_idle';
+
+async function simCluster(n: number, sup: boolean): Promise<Sim> {
+  const net = new MemoryNetwork({ codec: true });
+  const nodes = Array.from({ length: n }, (_, i) => new Node({ name: `m${i}@sim`, logger: silentLogger }));
+  net.mesh(...nodes);
+  const regs = await Promise.all(nodes.map((node) => Registry.start(node, { name: 'names' })));
+  const sups: DistributedSupervisor[] = [];
+  if (sup) {
+    for (const node of nodes) DistributedSupervisor.registerBehaviour(node, BEHAVIOUR, { start: (sup) => ({ ok: sup.spawnLink({ handle() {} }) }) });
+    sups.push(...(await Promise.all(nodes.map((node, i) => DistributedSupervisor.start(node, { name: 'sup', registry: regs[i]! })))));
+  }
+  await Promise.all(regs.map((r) => r.whenReady()));
+  return { net, nodes, regs, sups };
+}
+
+function stopSim(s: Sim): void {
+  for (const n of s.nodes) n.shutdown();
+}
+
+export const baseline = 'idle';
+
+export const cases: Record<string, BenchCase> = {
+  idle: {
+    describe: '16 troupe node processes, meshed and idle (gateway on, no requests): CPU per node in % of one core over 30 s (6 s with --quick), median and max',
+    reports: ['scale.idleCpu', 'scale.idleCpu.max', 'scale.idleCpu3'],
+    async run(ctx) {
+      const win = ctx.quick ? 6000 : 30_000;
+      const three = await idleCpu(3, win, 3000);
+      ctx.report({ name: 'scale.idleCpu3', value: median(three), unit: '%', runs: three });
+      const per = await idleCpu(16, win, 5000);
+      ctx.report({ name: 'scale.idleCpu', value: median(per), unit: '%', runs: per });
+      ctx.report({ name: 'scale.idleCpu.max', value: Math.max(...per), unit: '%' });
+    },
+  },
+
+  mesh32: {
+    describe: '32 troupe node processes started (all joining the first): ms from the first spawn until every node sees 31 peers',
+    reports: ['scale.mesh32'],
+    async run(ctx) {
+      const n = ctx.quick ? 8 : 32;
+      const t0 = performance.now();
+      const cl = await TroupeCluster.start(n);
+      try {
+        await cl.awaitMesh(120_000);
+        ctx.report({ name: 'scale.mesh32', value: performance.now() - t0, unit: 'ms' });
+      } finally {
+        await cl.stop();
+      }
+    },
+  },
+
+  sim200: {
+    describe: '200 nodes in this process on MemoryNetwork (wire codec on): 100k names registered across them, ms until every replica holds all; 100k DistributedSupervisor children, max/mean per node; 20 nodes removed at once, ms until all their children run elsewhere (--quick: 50 nodes, 10k)',
+    reports: ['scale.sim200.converge', 'scale.sim200.balance', 'scale.sim200.failover'],
+    async run(ctx) {
+      await simNames(ctx);
+      await simSupervisor(ctx);
+    },
+  },
+};
+
+async function simNames(ctx: CaseContext): Promise<void> {
+  const n = ctx.quick ? 50 : 200;
+  const names = ctx.n(100_000);
+  const s = await simCluster(n, false);
+  try {
+    const per = Math.ceil(names / n);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const node = s.nodes[i]!;
+      for (let j = 0; j < per; j++) {
+        const pid = node.spawn({ handle() {} }, {});
+        s.regs[i]!.register(`u${i}:${j}`, pid);
+      }
+    }
+    const total = per * n;
+    await until(() => s.regs.every((r) => r.count() === total), 600_000, `${total} names on ${n} replicas`);
+    ctx.report({ name: 'scale.sim200.converge', value: performance.now() - t0, unit: 'ms' });
+  } finally {
+    stopSim(s);
+  }
+}
+
+async function simSupervisor(ctx: CaseContext): Promise<void> {
+  const n = ctx.quick ? 50 : 200;
+  const children = ctx.n(100_000);
+  const s = await simCluster(n, true);
+  try {
+    // Started through every node in turn, as clients would spread them.
+    const batch = 500;
+    for (let k = 0; k < children; k += batch) {
+      await Promise.all(
+        Array.from({ length: Math.min(batch, children - k) }, (_, j) =>
+          s.sups[(k + j) % n]!.startChild({ behaviour: BEHAVIOUR, id: `c${k + j}`, restart: 'permanent' }),
+        ),
+      );
+    }
+    const view = s.sups[0]!;
+    await until(() => view.whichChildren().length === children, 600_000, `${children} children on node 0's replica`);
+    const perNode = new Map<string, number>();
+    for (const c of view.whichChildren()) perNode.set(c.node, (perNode.get(c.node) ?? 0) + 1);
+    const counts = s.nodes.map((x) => perNode.get(x.name) ?? 0);
+    ctx.report({ name: 'scale.sim200.balance', value: Math.max(...counts) / (children / n), unit: '×' });
+
+    // 20 of 200 (a tenth) disappear at once: the network reports them down (detection ~0 here; over
+    // transport-ws it is the socket close or the tick timeout); then ms until the survivors run all again.
+    const kill = Math.round(n / 10);
+    const victims = s.nodes.slice(n - kill);
+    const gone = new Set(victims.map((v) => v.name));
+    const survivors = s.sups.slice(0, n - kill);
+    const t0 = performance.now();
+    for (const v of victims) v.shutdown();
+    await until(
+      () => survivors.every((sv) => {
+        const cs = sv.whichChildren();
+        return cs.length === children && cs.every((c) => !gone.has(c.node));
+      }),
+      600_000,
+      'every child running on a survivor',
+    );
+    ctx.report({ name: 'scale.sim200.failover', value: performance.now() - t0, unit: 'ms' });
+  } finally {
+    stopSim(s);
+  }
+}
+
+export const metrics: Record<string, MetricInfo> = {
+  'scale.idleCpu': { unit: '%', target: { op: '<=', value: 0.3 } },
+  'scale.idleCpu.max': { unit: '%' },
+  'scale.idleCpu3': { unit: '%' },
+  'scale.mesh32': { unit: 'ms', ratio: false, target: { op: '<=', value: 5000 } },
+  'scale.sim200.converge': { unit: 'ms', ratio: false, target: { op: '<=', value: 10_000 } },
+  'scale.sim200.balance': { unit: '×', target: { op: '<=', value: 1.3 } },
+  'scale.sim200.failover': { unit: 'ms', ratio: false, target: { op: '<=', value: 2000 } },
+};

@@ -1,0 +1,139 @@
+/**
+ * Real `troupe node` processes (the built CLI, as `troupe cluster` starts
+ * them: gateway on, info logging to a pipe) for the `gateway` and `scale`
+ * suites: what production runs, not harness test nodes. Status over the IPC
+ * channel the CLI already speaks; CPU time from /proc/<pid>/stat.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exited, killOnExit, onLines } from '@troupe/child-process';
+
+/** bench/dist/suites → apps/cli/dist/main.js */
+const CLI = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'apps', 'cli', 'dist', 'main.js');
+const HOST = '127.0.0.1';
+const START_TIMEOUT_MS = 60_000;
+
+interface Status {
+  name: string;
+  http: string | null;
+  mesh: string;
+  connected: string[];
+}
+
+export interface TroupeNode {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Gateway URL. */
+  http: string;
+  mesh: string;
+  status(): Promise<Status>;
+  /** CPU time (user + system) this process used so far, ms. */
+  cpuMs(): number;
+}
+
+const CLK_TCK = 100; // Linux USER_HZ
+
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+export class TroupeCluster {
+  readonly nodes: TroupeNode[] = [];
+  private readonly cookie = randomBytes(24).toString('base64url');
+  private nextId = 1;
+
+  /** `nodeFlags`: node flags for every node process (e.g. `--cpu-prof`). */
+  constructor(private readonly nodeFlags: string[] = []) {}
+
+  /** Starts `n` nodes (the first alone, the others joining it); resolves when all are ready. */
+  static async start(n: number, nodeFlags: string[] = []): Promise<TroupeCluster> {
+    const c = new TroupeCluster(nodeFlags);
+    try {
+      const first = await c.launch([]);
+      await Promise.all(Array.from({ length: n - 1 }, () => c.launch([first.mesh])));
+    } catch (e) {
+      await c.stop();
+      throw e;
+    }
+    return c;
+  }
+
+  private launch(join: string[]): Promise<TroupeNode> {
+    const short = `s${this.nextId++}`;
+    const args = [...this.nodeFlags, CLI, 'node', '--name', short, '--host', HOST, '--port', '0', '--dist-port', '0', '--no-local-discovery'];
+    for (const j of join) args.push('--join', j);
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, TROUPE_COOKIE: this.cookie } });
+    killOnExit(child);
+    const tail: string[] = [];
+    const keep = (l: string): void => {
+      tail.push(l);
+      if (tail.length > 20) tail.shift();
+    };
+    onLines(child.stdout!, keep);
+    onLines(child.stderr!, keep);
+    let seq = 0;
+    const waiting = new Map<number, (s: Status) => void>();
+    return new Promise<TroupeNode>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`${short} not ready after ${START_TIMEOUT_MS / 1000} s:\n${tail.join('\n')}`)), START_TIMEOUT_MS);
+      void exited(child).then((x) => {
+        clearTimeout(timer);
+        fail(new Error(`${short} exited (${x.signal ?? x.code}):\n${tail.join('\n')}`));
+      });
+      child.on('message', (m: { t?: string; id?: number; status?: Status }) => {
+        if (m.t === 'ready' && m.status !== undefined) {
+          clearTimeout(timer);
+          const node: TroupeNode = {
+            name: m.status.name,
+            child,
+            http: m.status.http ?? '',
+            mesh: m.status.mesh,
+            status: () =>
+              new Promise<Status>((res) => {
+                const id = ++seq;
+                waiting.set(id, res);
+                child.send({ t: 'status', id });
+              }),
+            cpuMs: () => cpuMsOf(child.pid!),
+          };
+          this.nodes.push(node);
+          ok(node);
+        } else if (m.t === 'status' && m.id !== undefined && m.status !== undefined) {
+          waiting.get(m.id)?.(m.status);
+          waiting.delete(m.id);
+        }
+      });
+    });
+  }
+
+  /** Resolves when every node sees all the others (visible peers). */
+  async awaitMesh(timeoutMs = 60_000): Promise<void> {
+    const t0 = performance.now();
+    const want = this.nodes.length - 1;
+    for (;;) {
+      const seen = await Promise.all(this.nodes.map((n) => n.status()));
+      if (seen.every((s) => s.connected.length >= want)) return;
+      if (performance.now() - t0 > timeoutMs) throw new Error(`mesh incomplete after ${timeoutMs} ms: ${seen.map((s) => `${s.name} ${s.connected.length}`).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Stops every node (no drain: the whole cluster goes) and waits for their exits. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.nodes.map(async (n) => {
+        const gone = exited(n.child);
+        if (n.child.connected) n.child.send({ t: 'stop', drain: false });
+        else n.child.kill('SIGTERM');
+        const late = setTimeout(() => n.child.kill('SIGKILL'), 10_000);
+        await gone;
+        clearTimeout(late);
+      }),
+    );
+  }
+}
