@@ -212,6 +212,8 @@ describe('one writer across a netsplit (shared SQLite)', () => {
           if (performance.now() > deadline) throw new Error(`${x} not taken over by the majority`);
           await new Promise((r) => setTimeout(r, 20));
         }
+        // Running there is not yet resolvable from a (its registry may still point at c's copy, out of sight).
+        await resolvable([a], [x]);
         expect(await deposit(a, x, ops)).toHaveProperty('ok');
         // c's instance of x is stale: its next write is refused by the store and the instance stops.
         const staleWriteAt = Date.now();
