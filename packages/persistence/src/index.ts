@@ -15,6 +15,7 @@ export type { Journal, AppendRequest, EventToWrite, PersistedEvent, ProcessedCom
 export type { SnapshotStore, SnapshotMeta, StoredSnapshot, SnapshotCriteria } from './store/snapshot-store.js';
 export type { DurableStateStore, StoredState } from './store/durable-state-store.js';
 export type { PersistenceStore } from './store/store.js';
+export { meteredStore, type MeteredStore } from './store/metered-store.js';
 export { MemoryStore } from './stores/memory/memory-store.js';
 export {
   SequenceConflictError,
