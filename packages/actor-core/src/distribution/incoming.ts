@@ -68,7 +68,7 @@ export class Incoming {
       },
       reply: (tag, value) => {
         if (!open()) return false;
-        // As `dispatch` of a reply: any node may answer.
+        // As `dispatch` of a reply: only the call's server node settles it.
         try {
           node.calls.settle(tag, value, fromNode);
         } catch (e) {
@@ -221,7 +221,7 @@ export class Incoming {
         return;
       }
       case 'reply': {
-        // Any node may answer: a server can hand `from` to a process elsewhere (OTP).
+        // Settles only a call this node sent to `fromNode` (see `Calls.settle`).
         node.calls.settle(s.tag, s.value, fromNode);
         return;
       }

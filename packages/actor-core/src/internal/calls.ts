@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { Pid } from '../pid.js';
 import {
   CallExitError,
@@ -70,6 +71,26 @@ export class PendingCall {
 
 export const DEFAULT_CALL_TIMEOUT = 5000;
 
+/**
+ * Call tags are random 52-bit integers at or above 2^52 (safe integers, so
+ * they travel as plain msgpack numbers), far above any process or ref id: a
+ * peer cannot guess a pending call's tag, and a tag never equals the id of a
+ * real monitor. Random bytes are drawn 8 KiB at a time, so a call costs no
+ * syscall.
+ */
+const TAG_BASE = 2 ** 52;
+const tagPool = new Uint32Array(2048);
+let tagAt = tagPool.length;
+function randomTag(): number {
+  if (tagAt >= tagPool.length) {
+    randomFillSync(tagPool);
+    tagAt = 0;
+  }
+  const hi = tagPool[tagAt++]! & 0xfffff;
+  const lo = tagPool[tagAt++]!;
+  return TAG_BASE + hi * 2 ** 32 + lo;
+}
+
 function isRemoteName(d: Dest): d is RemoteName {
   return typeof d === 'object' && d !== null && !(d instanceof Pid) && !('via' in d) && typeof (d as RemoteName).node === 'string';
 }
@@ -115,7 +136,8 @@ export class Calls {
     } else if (!node.dist.isConnected(serverNode)) {
       return Promise.reject(new NodeDownError(target, serverNode));
     }
-    const tag = node.nextId();
+    let tag = randomTag();
+    while (this.pending.has(tag)) tag = randomTag();
     const pc = new PendingCall(tag, timeoutMs, target, server, serverNode);
     making = pc;
     const promise = new Promise(capture);
@@ -165,17 +187,24 @@ export class Calls {
 
   /**
    * Delivers a reply to its slot; dropped if the caller gave up or is gone.
-   * `fromNode`: the node the reply came from (absent: this one). A reply from
-   * the server's node ended the call's monitor there; from anywhere else, the
-   * monitor is ended with a demonitor.
+   * `fromNode`: the node the reply came from (absent: this one). A call is
+   * settled only from where it was sent: a call to a local server by this
+   * node alone, a call to a remote server by that server's node alone — no
+   * peer can change the result of a call it was not part of. (OTP lets any
+   * process holding `From` answer; here a server may hand `From` to another
+   * process on its own node or on the caller's, not to one on a third node.)
+   * A reply from this node to a remote call ends the call's monitor there
+   * with a demonitor. Returns whether the reply settled a call.
    */
-  settle(tag: number, value: unknown, fromNode?: string): void {
+  settle(tag: number, value: unknown, fromNode?: string): boolean {
     const pc = this.pending.get(tag);
-    if (pc === undefined) return;
+    if (pc === undefined) return false;
+    if (fromNode !== undefined && (pc.server !== null || fromNode !== pc.serverNode)) return false;
     this.pending.delete(tag);
     if (pc.server !== null) pc.server.callers--;
-    else if (fromNode !== pc.serverNode) this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
+    else if (fromNode === undefined) this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
     pc.resolve(value);
+    return true;
   }
 
   /** The call's server ended (local watcher or remote DOWN). */
