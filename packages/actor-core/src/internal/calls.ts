@@ -6,6 +6,7 @@ import {
   CallingSelfError,
   NoProcError,
   NodeDownError,
+  TroupeError,
   type CallTarget,
 } from '../errors.js';
 import type { Dest, RemoteName } from '../types.js';
@@ -207,10 +208,11 @@ export class Calls {
     return true;
   }
 
-  /** The call's server ended (local watcher or remote DOWN). */
+  /** The call's server ended (local watcher or remote DOWN), or the call failed with the error `reason`. */
   fail(pc: PendingCall, reason: unknown): void {
     if (!this.pending.delete(pc.tag)) return;
-    if (reason === 'noproc') pc.reject(new NoProcError(pc.target));
+    if (reason instanceof TroupeError) pc.reject(reason);
+    else if (reason === 'noproc') pc.reject(new NoProcError(pc.target));
     else if (reason === 'noconnection') pc.reject(new NodeDownError(pc.target, pc.serverNode));
     else pc.reject(new CallExitError(pc.target, reason));
   }
