@@ -41,8 +41,22 @@ export interface WsTransportOptions {
   maxBatch?: number;
   /** TLS: listen and dial with `wss://`. */
   tls?: TlsOptions;
-  /** Failed handshakes allowed per remote address (default 10 per 10 s). */
+  /** Failed handshakes (wrong cookie) per remote address before its next handshakes are slowed (default 10 per 10 s). */
   rateLimit?: RateLimitOptions;
+  /**
+   * Largest WebSocket message accepted before the handshake completes, in
+   * bytes (default 4096; handshake frames are a few hundred bytes): an
+   * unauthenticated socket cannot make this node buffer `maxPayload`.
+   */
+  handshakeMaxPayload?: number;
+  /**
+   * Sockets whose handshake has not completed, at most (default 256); one
+   * more evicts the oldest. Per remote address: `maxPendingHandshakesPerAddress` (default 64).
+   */
+  maxPendingHandshakes?: number;
+  maxPendingHandshakesPerAddress?: number;
+  /** An HTTP request on the mesh port (the WebSocket upgrade included) must arrive whole within this many ms (default 5000). */
+  httpRequestTimeoutMs?: number;
   /** The signal codec (default actor-core's `SignalCodec`). */
   codec?: WireCodec;
   /** Discovery strategies run from start to close (`StaticSeeds`, `DnsPoll`, your own). */
@@ -72,6 +86,10 @@ export interface ResolvedOptions {
   maxPayload: number;
   maxBufferedBytes: number;
   maxBatch: number;
+  handshakeMaxPayload: number;
+  maxPendingHandshakes: number;
+  maxPendingHandshakesPerAddress: number;
+  httpRequestTimeoutMs: number;
   /** null: reconnection off. */
   reconnect: Required<ReconnectOptions> | null;
 }
@@ -94,6 +112,10 @@ export function resolveOptions(o: WsTransportOptions): ResolvedOptions {
     maxPayload: positive('maxPayload', o.maxPayload, 8 * 1024 * 1024, 1024),
     maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024, 1024),
     maxBatch: positive('maxBatch', o.maxBatch, 1000, 1),
+    handshakeMaxPayload: positive('handshakeMaxPayload', o.handshakeMaxPayload, 4096, 1024),
+    maxPendingHandshakes: positive('maxPendingHandshakes', o.maxPendingHandshakes, 256, 1),
+    maxPendingHandshakesPerAddress: positive('maxPendingHandshakesPerAddress', o.maxPendingHandshakesPerAddress, 64, 1),
+    httpRequestTimeoutMs: positive('httpRequestTimeoutMs', o.httpRequestTimeoutMs, 5000, 100),
     reconnect: resolveReconnect(o.reconnect),
   };
 }
