@@ -25,6 +25,11 @@ export interface WsTransportOptions {
   cookie?: string;
   /** The cookie file; default `TROUPE_COOKIE_FILE`, else `~/.troupe.cookie` (created 0600 if absent). */
   cookieFile?: string;
+  /**
+   * Accept a cookie under 128 bits or a common word (default false: such a
+   * cookie fails `start` with a `CookieError`). For tests and throwaway local clusters only.
+   */
+  allowInsecureCookie?: boolean;
   /** A hidden node connects only where asked, is not told to other members, and does not join the mesh. */
   hidden?: boolean;
   /** Tick interval in ms (default 1000): a tick goes out when nothing else was sent for this long. */

@@ -9,6 +9,7 @@ import type { Node } from '@troupe/actor-core';
 import type { Signal, Transport, TransportPort } from '@troupe/actor-core/wire';
 import { defaultCodec, type WireCodec } from './codec.js';
 import { resolveCookie } from './cookie.js';
+import { assertStrongCookie } from './cookie-strength.js';
 import { ConnectError, HandshakeError, InvalidUrlError, TransportClosedError } from './errors.js';
 import type { Member } from './frame-encoder.js';
 import { runAcceptor, runInitiator, type HandshakeFailure } from './handshake/run.js';
@@ -159,6 +160,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     assertNodeName(node.name);
     const o = resolveOptions(options);
     const cookie = resolveCookie({ cookie: options.cookie, cookieFile: options.cookieFile });
+    assertStrongCookie(cookie, options.allowInsecureCookie === true);
     const tls = options.tls;
     // Half-open requests (headers never finished) are dropped within seconds, checked every second.
     const timeouts = { headersTimeout: o.httpRequestTimeoutMs, requestTimeout: o.httpRequestTimeoutMs, connectionsCheckingInterval: 1000 };
