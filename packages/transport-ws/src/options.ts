@@ -60,6 +60,15 @@ export interface WsTransportOptions {
    */
   maxPendingHandshakes?: number;
   maxPendingHandshakesPerAddress?: number;
+  /**
+   * Visible peers this node connects to because a member announced them
+   * (connected, queued and being dialled together; default 256): entries
+   * beyond are ignored and logged. Explicit `connect` calls and inbound
+   * connections are not limited by it.
+   */
+  maxPeers?: number;
+  /** Announced members dialled at once (default 8); the rest wait in a queue bounded by `maxPeers`. */
+  maxConcurrentDials?: number;
   /** An HTTP request on the mesh port (the WebSocket upgrade included) must arrive whole within this many ms (default 5000). */
   httpRequestTimeoutMs?: number;
   /** The signal codec (default actor-core's `SignalCodec`). */
@@ -95,6 +104,8 @@ export interface ResolvedOptions {
   maxPendingHandshakes: number;
   maxPendingHandshakesPerAddress: number;
   httpRequestTimeoutMs: number;
+  maxPeers: number;
+  maxConcurrentDials: number;
   /** null: reconnection off. */
   reconnect: Required<ReconnectOptions> | null;
 }
@@ -120,6 +131,8 @@ export function resolveOptions(o: WsTransportOptions): ResolvedOptions {
     handshakeMaxPayload: positive('handshakeMaxPayload', o.handshakeMaxPayload, 4096, 1024),
     maxPendingHandshakes: positive('maxPendingHandshakes', o.maxPendingHandshakes, 256, 1),
     maxPendingHandshakesPerAddress: positive('maxPendingHandshakesPerAddress', o.maxPendingHandshakesPerAddress, 64, 1),
+    maxPeers: positive('maxPeers', o.maxPeers, 256, 1),
+    maxConcurrentDials: positive('maxConcurrentDials', o.maxConcurrentDials, 8, 1),
     httpRequestTimeoutMs: positive('httpRequestTimeoutMs', o.httpRequestTimeoutMs, 5000, 100),
     reconnect: resolveReconnect(o.reconnect),
   };

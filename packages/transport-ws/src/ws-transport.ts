@@ -118,6 +118,9 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   private readonly nonces = new NonceCache();
   private readonly limiter: FailureLimiter;
   private readonly pendingHandshakes: PendingHandshakes;
+  /** Announced members waiting to be dialled, and how many such dials run. */
+  private readonly meshQueue = new Map<string, Member>();
+  private meshDialing = 0;
   /** Refusals and failed handshakes: one log line per kind per interval. */
   private readonly refusals: IntervalLog;
   /** @internal Peers whose traffic is dropped and whose connections are refused (`block` in `@troupe/transport-ws/testing`). */
@@ -286,6 +289,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
+    this.meshQueue.clear();
     this.discoveryRunner?.stop();
     for (const name of [...this.redials.keys()]) this.cancelRedial(name);
     for (const c of [...this.peers.values()]) c.down('shutdown', 'shutdown', false);
@@ -350,17 +354,48 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
 
   // ---- PeerHost -------------------------------------------------------------------
 
-  /** @internal */
+  /**
+   * @internal A member announced its peers. What an announcement can make
+   * this node do is bounded: duplicates and known nodes are skipped, at most
+   * `maxPeers` visible peers are connected or waiting, and at most
+   * `maxConcurrentDials` dials run at once; entries over the bound are
+   * ignored and logged (once per interval).
+   */
   onMembers(conn: PeerConnection, members: Member[]): void {
     if (conn.hidden || this.opts.hidden || this.closed) return;
+    let ignored = 0;
     for (const m of members) {
-      if (m.name === this.node.name || this.peers.has(m.name) || this.outgoing.has(m.name) || this.blocked.has(m.name)) continue;
+      if (m.name === this.node.name || this.peers.has(m.name) || this.outgoing.has(m.name) || this.blocked.has(m.name) || this.meshQueue.has(m.name)) continue;
       // Only the smaller name dials, so mesh formation never races into a simultaneous connect;
       // the other node learns about this one from the same member and dials it.
-      if (this.node.name > m.name) continue;
-      this.connect(m.url).catch((e: Error) => {
-        this.node.logger.warn('transport-ws: mesh connect failed', { peer: m.name, url: m.url, via: conn.name, error: e.message });
-      });
+      if (this.node.name > m.name || this.dialing.has(m.url)) continue;
+      if (this.peers.size + this.meshQueue.size + this.meshDialing >= this.opts.maxPeers) {
+        ignored++;
+        continue;
+      }
+      this.meshQueue.set(m.name, m);
+    }
+    if (ignored > 0) {
+      this.refusals.warn('members', 'transport-ws: announced members over maxPeers ignored', { via: conn.name, ignored, maxPeers: this.opts.maxPeers });
+    }
+    this.dialMembers();
+  }
+
+  /** Dials queued members, `maxConcurrentDials` at a time. */
+  private dialMembers(): void {
+    while (!this.closed && this.meshDialing < this.opts.maxConcurrentDials && this.meshQueue.size > 0) {
+      const [name, m] = this.meshQueue.entries().next().value as [string, Member];
+      this.meshQueue.delete(name);
+      if (this.peers.has(name) || this.outgoing.has(name)) continue;
+      this.meshDialing++;
+      this.connect(m.url)
+        .catch((e: Error) => {
+          this.refusals.warn('mesh-connect', 'transport-ws: mesh connect failed', { peer: m.name, url: m.url, error: e.message });
+        })
+        .finally(() => {
+          this.meshDialing--;
+          this.dialMembers();
+        });
     }
   }
 
