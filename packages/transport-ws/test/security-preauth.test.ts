@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { CloseReason } from '../src/index.js';
-import { Cluster, withTimeout, type TestNode } from './helpers.js';
+import { COOKIE, Cluster, withTimeout, type TestNode } from './helpers.js';
+import type { HelloMsg } from '../src/handshake/messages.js';
 import { RawPeer } from './raw-peer.js';
 
 const c = new Cluster();
@@ -79,5 +80,33 @@ describe('before authentication: small frames, bounded sockets, short HTTP timeo
     expect(await Promise.all(stalled.map((s) => withTimeout(s.closed, 3000, 'stalled')))).toEqual(Array(15).fill(CloseReason.setup_timeout));
     const bad = await c.start('x@local', { cookie: WRONG });
     await expect(bad.t.connect(a.t.url)).rejects.toMatchObject({ reason: 'bad_cookie' });
+  });
+});
+
+describe('handshake: close codes as documented, proofs bind what each side says of itself', () => {
+  it('a HELLO with an invalid node name closes with invalid_name (4009)', async () => {
+    const a = await c.start('a@local');
+    const r = await RawPeer.connect(a.t.url);
+    opened.push(r);
+    await r.handshake('evil@local', COOKIE, (h) => ({ ...h, name: 'no host' }));
+    expect(await r.closed).toEqual({ code: CloseReason.invalid_name, reason: 'invalid_name' });
+  });
+
+  it('the CHALLENGE tells a peer without the cookie versions, name, creation and a nonce, not hidden', async () => {
+    const a = await c.start('a@local', { hidden: true });
+    const r = await RawPeer.connect(a.t.url);
+    opened.push(r);
+    const ch = await r.nextHandshake();
+    expect(Object.keys(ch).sort()).toEqual(['creation', 'maxVersion', 'minVersion', 'name', 'nonce', 't']);
+  });
+
+  it('a relay that rewrites HELLO\'s hidden flag or url is refused with bad_cookie', async () => {
+    const a = await c.start('a@local');
+    for (const tamper of [(h: HelloMsg): HelloMsg => ({ ...h, hidden: !h.hidden }), (h: HelloMsg): HelloMsg => ({ ...h, url: 'ws://10.9.9.9:1' })]) {
+      const r = await RawPeer.connect(a.t.url);
+      opened.push(r);
+      await r.handshake(`x${opened.length}@local`, COOKIE, tamper);
+      expect((await r.closed).code).toBe(CloseReason.bad_cookie);
+    }
   });
 });
