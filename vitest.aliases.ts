@@ -11,6 +11,11 @@ const sources: Record<string, string> = {
   '@troupe/registry-crdt': 'packages/registry-crdt/src/index.ts',
   '@troupe/child-process': 'packages/child-process/src/index.ts',
   '@troupe/registry-crdt/engine': 'packages/registry-crdt/src/engine.ts',
+  '@troupe/persistence': 'packages/persistence/src/index.ts',
+  '@troupe/persistence/sqlite': 'packages/persistence/src/stores/sqlite/index.ts',
+  '@troupe/persistence/postgres': 'packages/persistence/src/stores/postgres/index.ts',
+  '@troupe/persistence/testkit': 'packages/persistence/src/testkit/index.ts',
+  '@troupe/persistence/testkit/postgres': 'packages/persistence/src/testkit/postgres.ts',
   '@troupe/harness': 'apps/harness/src/index.ts',
   '@troupe/gateway': 'apps/gateway/src/index.ts',
 };

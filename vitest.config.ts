@@ -5,7 +5,7 @@ import { sourceAliases } from './vitest.aliases';
 export default defineConfig({
   resolve: { alias: sourceAliases },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'examples/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30000,
     hookTimeout: 30000,
   },

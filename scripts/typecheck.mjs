@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dirs = ['packages', 'apps'].flatMap((d) => readdirSync(d).map((n) => join(d, n))).concat('bench');
+const dirs = ['packages', 'apps'].flatMap((d) => readdirSync(d).map((n) => join(d, n))).concat('bench', 'examples');
 let failed = 0;
 for (const dir of dirs) {
   const cfg = ['tsconfig.test.json', 'tsconfig.json'].map((f) => join(dir, f)).find((f) => existsSync(f));

@@ -5,7 +5,7 @@
  */
 
 /** Units a case may report. The runner derives the ratio kind from the unit. */
-export type Unit = 'msgs/s' | 'rt/s' | 'calls/s' | 'procs/s' | 'ns' | 'µs' | 'ms' | 'B';
+export type Unit = 'msgs/s' | 'rt/s' | 'calls/s' | 'procs/s' | 'ns' | 'µs' | 'ms' | 'B' | 'B/s';
 
 export type UnitKind = 'rate' | 'time' | 'size';
 
@@ -16,6 +16,7 @@ export function unitKind(unit: Unit): UnitKind {
     case 'ms':
       return 'time';
     case 'B':
+    case 'B/s': // traffic: bytes per second of wall time, not of CPU work
       return 'size';
     default:
       return 'rate';
@@ -82,6 +83,12 @@ export interface MetricInfo {
    * ws round trip (lower is better), or a throughput against the bare pipe.
    */
   ratioTo?: string;
+  /**
+   * false: no ratio. For times set by timers or the network (tick timeouts,
+   * sync intervals, event-loop slices), where CPU speed × the time says
+   * nothing: 4 s of SIGSTOP detection is not "16M dispatches".
+   */
+  ratio?: false;
 }
 
 /** A suite module exports these. */

@@ -30,6 +30,11 @@ function isRate(r: Result): boolean {
   return RATE_UNITS.has(r.unit);
 }
 
+/** A reference measured in the run (bare loop, bare pipe), not a Troupe figure; older results.json rows lack the flag but are their own baseline. */
+export function isInRunBaseline(r: Result): boolean {
+  return r.inRunBaseline === true || (r.ratio === 1 && r.baseline !== null && r.baseline === r.value);
+}
+
 /** What a row's ratio is relative to: a named figure of the same run where one matches, else the bare loop. */
 function baselineLabel(r: Result, all: readonly Result[]): string {
   if (r.baseline === null || r.ratio === null) return '-';
@@ -41,6 +46,7 @@ function baselineLabel(r: Result, all: readonly Result[]): string {
 function note(r: Result): string {
   if (r.value === null) return `FAILED: ${(r.error ?? '').split('\n')[0]!.replace(/\|/g, '\\|').slice(0, 120)}`;
   const parts: string[] = [];
+  if (isInRunBaseline(r)) parts.push('in-run baseline');
   if (r.target !== undefined) parts.push((r.target.op === '>=' ? r.value >= r.target.value : r.value <= r.target.value) ? 'ok' : 'MISS');
   if (r.noise !== undefined && r.noise >= NOISY_CORES) parts.push(`noisy (${r.noise.toFixed(1)} cores)`);
   return parts.join(', ');
@@ -69,7 +75,7 @@ export function renderMarkdown(results: readonly Result[], meta: ReportMeta): st
     'Ratio: each suite measures its own baseline in the same run on the same machine, so ratios compare across machines.',
     'Rates: figure ÷ baseline (higher is better). Times: figure in seconds × baseline msgs/s, i.e. bare dispatches per',
     'operation (lower is better). Rows whose baseline is another figure (remote vs the bare WebSocket pipe) divide by it.',
-    'Sizes have no ratio. "noisy": other processes used that many CPU cores during the case; read it as a lower bound.',
+    'Times set by timers or the network (failure detection, sync, event-loop lag) and sizes have no ratio. "noisy": other processes used that many CPU cores during the case; read it as a lower bound.',
     '',
     '![messages per second per benchmark](throughput.svg)',
     '',
@@ -92,7 +98,8 @@ const SUITE_COLORS = ['#3b6fd4', '#e07b24', '#2f9e6b', '#9b51c9', '#c94c4c'];
 /**
  * throughput.svg: one horizontal bar per rate figure (msgs/s, rt/s, calls/s,
  * procs/s), log scale (figures span 1e5-1e8), the value at the bar's end,
- * Erlang/OTP 25's figure as a black tick where the suite has one.
+ * Erlang/OTP 25's figure as a black tick where the suite has one. In-run
+ * baselines (what ratios divide by, not Troupe) are hatched grey bars.
  */
 export function renderSvg(results: readonly Result[], meta: ReportMeta): string {
   const rows = results.filter(isRate);
@@ -109,11 +116,13 @@ export function renderSvg(results: readonly Result[], meta: ReportMeta): string 
   const width = labelW + barW + valueW;
   const height = top + Math.max(rows.length, 1) * rowH + 48;
   const x = (v: number): number => labelW + ((Math.log10(v) - lo) / (hi - lo)) * barW;
-  const suites = [...new Set(rows.map((r) => r.suite))];
+  // Suite colours are for Troupe's figures only.
+  const suites = [...new Set(rows.filter((r) => !isInRunBaseline(r)).map((r) => r.suite))];
   const color = (suite: string): string => SUITE_COLORS[suites.indexOf(suite) % SUITE_COLORS.length]!;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<title>Troupe throughput per benchmark (log scale)</title>`,
+    `<defs><pattern id="baseline" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e4e4e4"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9a9a9a" stroke-width="2"/></pattern></defs>`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="12" y="22" font-size="15" font-weight="bold">Troupe throughput per benchmark (log scale)</text>`,
     `<text x="12" y="40" fill="#555555">${esc(`${meta.date.slice(0, 10)} · Node ${meta.node} · ${meta.cpu} × ${meta.cores}${meta.quick ? ' · quick run' : ''}`)}</text>`,
@@ -133,7 +142,10 @@ export function renderSvg(results: readonly Result[], meta: ReportMeta): string 
       return;
     }
     const w = Math.max(1, x(r.value) - labelW);
-    out.push(`<rect x="${labelW}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${color(r.suite)}"><title>${esc(`${r.name}: ${fmt(r.value)} ${r.unit}`)}</title></rect>`);
+    const base = isInRunBaseline(r);
+    const paint = base ? 'fill="url(#baseline)" stroke="#7a7a7a"' : `fill="${color(r.suite)}"`;
+    const title = base ? `${r.name}: ${fmt(r.value)} ${r.unit} (in-run baseline, not Troupe)` : `${r.name}: ${fmt(r.value)} ${r.unit}`;
+    out.push(`<rect x="${labelW}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" ${paint}><title>${esc(title)}</title></rect>`);
     out.push(`<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 15}">${esc(fmt(r.value))}</text>`);
     if (r.erlang !== undefined && r.erlang > 0) {
       const ex = x(r.erlang).toFixed(1);
@@ -148,6 +160,11 @@ export function renderSvg(results: readonly Result[], meta: ReportMeta): string 
     out.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${color(s)}"/>`);
     out.push(`<text x="${lx + 16}" y="${ly}">${esc(s)}</text>`);
     lx += 30 + s.length * 7;
+  }
+  if (rows.some(isInRunBaseline)) {
+    out.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="url(#baseline)" stroke="#7a7a7a"/>`);
+    out.push(`<text x="${lx + 16}" y="${ly}">in-run baseline (not Troupe)</text>`);
+    lx += 190;
   }
   if (erl.length > 0) {
     out.push(`<line x1="${lx + 6}" y1="${ly - 11}" x2="${lx + 6}" y2="${ly + 1}" stroke="#000000" stroke-width="2"/>`);

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killAfter, onLines } from '@troupe/child-process';
+import { killAfter, killOnExit, onLines } from '@troupe/child-process';
 import { BASELINE_PREFIX, CPU_PREFIX, FIGURE_PREFIX, secondsPer, unitKind, type Figure, type MetricInfo, type Unit } from './harness.js';
 import { loadSuite, suites } from './suites/index.js';
 import { NoiseMeter, waitForQuiet } from './noise.js';
@@ -46,6 +46,8 @@ export interface Result {
   /** CPU cores other processes used while the case ran (Linux); >= NOISY_CORES marks the figure as disturbed. */
   noise?: number;
   error?: string;
+  /** A reference the suite measures in the same run to divide by (the bare loop, the bare WebSocket pipe), not a Troupe figure. */
+  inRunBaseline?: true;
 }
 
 /** Others' CPU, in cores, above which a figure counts as disturbed (others' load makes a figure unreliable). */
@@ -131,6 +133,7 @@ function runChild(suite: string, caseName: string, opts: RunOptions): Promise<Ch
   if (opts.quick) args.push('--quick');
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    killOnExit(child); // also when troupe bench is interrupted (process.exit)
     const figures: Figure[] = [];
     const meter = new NoiseMeter();
     meter.start();
@@ -189,6 +192,7 @@ export async function runBench(opts: RunOptions): Promise<Result[]> {
         reported.add(f.name);
         const r = row(suite, f.name, f.value, f.unit, probe ?? baseline, mod.metrics[f.name], f.runs);
         if (noise !== null) r.noise = Math.round(noise * 100) / 100;
+        if (c === mod.baseline) r.inRunBaseline = true;
         results.push(r);
       }
       // A failed case still gets its rows, with the error, so the table shows the gap.
@@ -211,6 +215,7 @@ function applyRatioTo(rows: Result[], metrics: Record<string, MetricInfo>): void
     const to = metrics[r.name]?.ratioTo;
     if (to === undefined || r.value === null) continue;
     const base = rows.find((x) => x.name === to);
+    if (base !== undefined) base.inRunBaseline = true;
     if (base === undefined || base.value === null || base.value === 0) {
       r.ratio = null;
       r.baseline = null;
@@ -222,7 +227,7 @@ function applyRatioTo(rows: Result[], metrics: Record<string, MetricInfo>): void
 }
 
 function row(suite: string, name: string, value: number | null, unit: Unit, baseline: number | null, info: MetricInfo | undefined, runs: number[] | undefined): Result {
-  const ratio = value !== null && baseline !== null && Number.isFinite(value) ? ratioOf(value, unit, baseline) : null;
+  const ratio = value !== null && baseline !== null && Number.isFinite(value) && info?.ratio !== false ? ratioOf(value, unit, baseline) : null;
   const r: Result = { suite, name, value, unit, baseline: ratio === null ? null : baseline, ratio };
   if (info?.target) r.target = info.target;
   if (info?.erlang !== undefined) r.erlang = info.erlang;
@@ -256,7 +261,7 @@ export function meetsTarget(r: Result): boolean | null {
 }
 
 export function formatTable(results: Result[]): string {
-  const head = ['name', 'value', 'unit', 'target', 'Erlang', 'ratio', ''];
+  const head = ['name', 'value', 'unit', 'target', 'Erlang', 'ratio', 'note'];
   const rows = results.map((r) => {
     const ok = meetsTarget(r);
     return [
@@ -266,7 +271,7 @@ export function formatTable(results: Result[]): string {
       r.target ? `${r.target.op} ${fmt(r.target.value)}` : '',
       fmt(r.erlang),
       fmt(r.ratio),
-      [ok === null ? '' : ok ? 'ok' : 'MISS', r.noise !== undefined && r.noise >= NOISY_CORES ? `noisy(${r.noise.toFixed(1)})` : ''].filter(Boolean).join(' '),
+      [r.inRunBaseline ? 'baseline' : '', ok === null ? '' : ok ? 'ok' : 'MISS', r.noise !== undefined && r.noise >= NOISY_CORES ? `noisy(${r.noise.toFixed(1)})` : ''].filter(Boolean).join(' '),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderMarkdown, renderSvg, writeReport, type ReportMeta } from '../src/report.js';
-import type { Result } from '../src/runner.js';
+import { formatTable, ratioOf, type Result } from '../src/runner.js';
+import { metrics as localMetrics } from '../src/suites/local.js';
+import { metrics as registryMetrics } from '../src/suites/registry.js';
+import { metrics as remoteMetrics } from '../src/suites/remote.js';
+
+const metricsOf = { local: localMetrics, registry: registryMetrics, remote: remoteMetrics };
 
 const results = JSON.parse(readFileSync(new URL('./fixtures/results.json', import.meta.url), 'utf8')) as Result[];
 const meta: ReportMeta = { date: '2026-11-22T10:00:00.000Z', node: 'v20.20.2', cpu: 'Test CPU @ 2.0GHz', cores: 2, quick: true, durationS: 42 };
@@ -107,4 +112,41 @@ it('writeReport writes results.json, report.md and throughput.svg side by side',
   expect(readFileSync(files.report, 'utf8')).toBe(renderMarkdown(results, meta));
   expect(XMLValidator.validate(readFileSync(files.svg, 'utf8'))).toBe(true);
   expect(files.svg).toBe(join(dir, 'throughput.svg'));
+});
+
+describe('in-run baselines and ratios', () => {
+  it('the SVG draws in-run baselines as hatched grey bars, Troupe figures in suite colours, with a legend entry', () => {
+    const svg = renderSvg(results, meta);
+    const bars = [...svg.matchAll(/<rect [^>]*?(fill="[^"]+")[^>]*><title>([^<]+)<\/title>/g)].map((m) => ({ fill: m[1]!, title: m[2]! }));
+    const baselines = bars.filter((b) => b.title.includes('in-run baseline'));
+    expect(baselines.map((b) => b.title.split(':')[0])).toEqual(['local.baseline', 'remote.wsPipe']);
+    for (const b of baselines) expect(b.fill).toBe('fill="url(#baseline)"');
+    for (const b of bars.filter((x) => !baselines.includes(x))) expect(b.fill).not.toBe('fill="url(#baseline)"');
+    expect(svg).toContain('in-run baseline (not Troupe)');
+  });
+
+  it('report.md notes which rows are in-run baselines', () => {
+    const rows = tableRows(renderMarkdown(results, meta));
+    expect(rows.filter((r) => r[7]!.includes('in-run baseline')).map((r) => r[0])).toEqual(['local.baseline', 'remote.wsPipe']);
+  });
+
+  it('the terminal table names every column, the last one "note"', () => {
+    const [head] = formatTable([...results]).split('\n');
+    expect(head!.trim().split(/\s+/)).toEqual(['name', 'value', 'unit', 'target', 'Erlang', 'ratio', 'note']);
+  });
+
+  it('no ratio for times set by timers or the network, nor for B/s; one for CPU-bound times', () => {
+    expect(ratioOf(2048, 'B/s', 75e6)).toBeNull();
+    expect(ratioOf(1.5, 'µs', 75e6)).toBeCloseTo(112.5);
+    for (const [suite, name] of [
+      ['remote', 'remote.nodedown.sigstop'],
+      ['remote', 'remote.nodedown.sigkill'],
+      ['registry', 'registry.visibility.p99'],
+      ['local', 'local.lagUnderFlood'],
+    ] as const) {
+      expect(metricsOf[suite][name]?.ratio, name).toBe(false);
+    }
+    expect(metricsOf.registry['registry.idleBytesPerSec']?.unit).toBe('B/s');
+    expect(metricsOf.local['local.call.p50']?.ratio).toBeUndefined();
+  });
 });

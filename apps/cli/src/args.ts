@@ -7,6 +7,7 @@
  */
 import { parseArgs as parseArgv } from 'node:util';
 import { isValidNodeName } from '@troupe/actor-core';
+import { LOG_LEVELS, type CliLogLevel } from './log.js';
 
 
 /** A misuse of the command line: printed as one line plus the usage, exit code 2. */
@@ -33,21 +34,30 @@ export interface NodeCliOptions {
   port: number;
   /** Mesh (WebSocket) port; 0 = ephemeral. */
   distPort: number;
+  /** Ports not given on the command line: if taken, the node takes the next free one (a given port is strict). */
+  defaultPorts: { http: boolean; dist: boolean };
   join: string[];
   /** DNS names whose A records are members (a headless service), each with the mesh port to dial. */
   joinDns: { name: string; port: number }[];
   cookieFile: string | null;
   partition: string | null;
   hidden: boolean;
+  /** Find the other nodes of this host through the per-user directory (`LocalNodes`); off with --no-local-discovery. */
+  localDiscovery: boolean;
+  /** `--gossip ADDR:PORT`: LAN discovery by UDP multicast (`UdpGossip`); null: off. */
+  gossip: { address: string; port: number; interface?: string } | null;
   /** `--http-host`: the gateway's interface; absent: 127.0.0.1, whatever `host` is. */
   httpHost?: string;
   /** `--http-token-file`: the gateway's bearer-token file. */
   httpTokenFile?: string;
+  logLevel: CliLogLevel;
 }
 
 export interface ClusterCliOptions {
   nodes: number;
   basePort: number;
+  /** One JSON object per line on stdout (start-up, each status, shutdown) instead of the live table. */
+  json: boolean;
 }
 
 export interface BenchCliOptions {
@@ -60,6 +70,8 @@ export interface BenchCliOptions {
   waitS: number | null;
   /** Suites (`local`) or cases (`local.oneway`); empty: every suite. */
   targets: string[];
+  /** stdout is one JSON document (the results, the run, the files written) instead of the table. */
+  json: boolean;
 }
 
 export type Command =
@@ -71,36 +83,47 @@ export type Command =
 
 export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--port 4000] [--dist-port P] [--join URL]...
                    [--join-dns NAME[:PORT]]... [--cookie-file FILE] [--partition KEY] [--hidden]
-                   [--http-host 127.0.0.1] [--http-token-file FILE]
+                   [--http-host 127.0.0.1] [--http-token-file FILE] [--no-local-discovery]
+                   [--gossip ADDR:PORT [--gossip-interface ADDR]] [--log-level info]
   --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
   --host HOST         interface of the mesh, and the node name's host (default 127.0.0.1)
-  --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}; 0 = any free port)
-  --dist-port P       mesh (WebSocket) port (default --port + ${DIST_PORT_OFFSET}; 0 = any free port)
+  --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}, or the next free one; 0 = any free port)
+  --dist-port P       mesh (WebSocket) port (default --port + ${DIST_PORT_OFFSET}, or the next free one; 0 = any free
+                      port); a port given explicitly is strict: taken, the node exits 1
   --join URL          a member's mesh URL (ws://host:port) to join through; repeatable; retried until reached
   --join-dns NAME[:P] poll NAME's A records (e.g. a Kubernetes headless service) and join every address
                       on mesh port P (default: this node's mesh port); repeatable
   --cookie-file FILE  the cluster cookie's file (default: TROUPE_COOKIE, else ~/.troupe.cookie)
   --partition KEY     run the cluster services in this partition only
   --hidden            a hidden node: connects where asked, not part of the mesh
+  --no-local-discovery  do not find this host's other nodes (default: every node registers in
+                      TROUPE_NODES_DIR, else ~/.troupe/nodes, and joins the others with the same cookie)
+  --gossip ADDR:PORT  find nodes on the LAN by UDP multicast on group ADDR, port PORT (off by default;
+                      e.g. 233.252.1.32:45892); --gossip-interface ADDR picks the interface
   --http-host HOST    interface of the HTTP gateway (default 127.0.0.1, whatever --host is); beyond
                       loopback, state-changing methods need a bearer token (SECURITY.md)
   --http-token-file F the gateway's token file (default: TROUPE_GATEWAY_TOKEN, else
                       TROUPE_GATEWAY_TOKEN_FILE, else ~/.troupe.gateway-token, created if absent)
+  --log-level L       ${LOG_LEVELS.join(' | ')} (default info; crash stacks at debug). Lines are
+                      pretty on a terminal, JSON otherwise (TROUPE_LOG_FORMAT=pretty|json to choose)
   SIGTERM / SIGINT drain the node (its agents move to other members) and exit 0.`;
 
-export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}]
+export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}] [--json]
   --nodes N           node processes to start on 127.0.0.1 (1-32, default 3)
   --base-port P       node i serves HTTP on P + i (default ${DEFAULT_HTTP_PORT})
+  --json              for scripts: one JSON object per line on stdout ({"event":"up"|"status"|"stopped",...});
+                      the nodes' log lines go to stderr
   Shows a live status every second; Ctrl-C stops every node.`;
 
-export const USAGE_BENCH = `usage: troupe bench [--quick] [--prof] [--out FILE] [--wait S] [--list] [suite|suite.case ...]
+export const USAGE_BENCH = `usage: troupe bench [--quick] [--prof] [--out FILE] [--wait S] [--list] [--json] [suite|suite.case ...]
   suite, suite.case   what to run (default: every suite); a suite's baseline always runs
   --quick             sizes scaled down ~10x, 3 runs: every suite in under a minute
   --prof              a CPU profile per case in bench-report/prof/
   --out FILE          results.json path (default bench-report/results.json); report.md and
                       throughput.svg are written next to it
   --wait S            before each case wait up to S s for a quiet machine (default 60, 0 with --quick)
-  --list              list the cases and exit`;
+  --list              list the cases and exit
+  --json              for scripts: stdout is one JSON document {"run", "results", "files"} (progress stays on stderr)`;
 
 export const USAGE = `usage: troupe <command> [options]
 commands:
@@ -176,7 +199,7 @@ function parseNode(argv: readonly string[]): Command {
   const u = USAGE_NODE;
   const p = tokenize(
     argv,
-    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value' },
+    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value', 'no-local-discovery': 'bool', gossip: 'value', 'gossip-interface': 'value', 'log-level': 'value' },
     u,
     false,
   );
@@ -210,13 +233,28 @@ function parseNode(argv: readonly string[]): Command {
     return { name: m[1]!, port: explicit ?? distPort };
   });
   const partition = nonEmpty(p, 'partition', u) ?? null;
+  const gossipRaw = one(p, 'gossip');
+  let gossip: NodeCliOptions['gossip'] = null;
+  if (gossipRaw !== undefined) {
+    const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(gossipRaw);
+    const gport = m === null ? NaN : Number(m[2]);
+    if (m === null || gport < 1 || gport > 65535) throw new UsageError(`--gossip must be a multicast group and port like 233.252.1.32:45892, got '${gossipRaw}'`, u);
+    const iface = nonEmpty(p, 'gossip-interface', u);
+    gossip = { address: m[1]!, port: gport, ...(iface === undefined ? {} : { interface: iface }) };
+  } else if (one(p, 'gossip-interface') !== undefined) {
+    throw new UsageError('--gossip-interface needs --gossip', u);
+  }
   const httpHost = nonEmpty(p, 'http-host', u);
   const httpTokenFile = nonEmpty(p, 'http-token-file', u);
+  const logLevel = one(p, 'log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`, u);
   // The required flag last, so a bad value elsewhere is what gets reported.
   const rawName = one(p, 'name');
   if (rawName === undefined) throw new UsageError('--name is required', u);
   // One rule for node names, the one the node and the mesh apply (HOST may be an IPv6 address).
-  const name = rawName.includes('@') ? rawName : `${rawName}@${host}`;
+  // An IPv6 host is bracketed in the name (`a@[::1]`), as the rule requires.
+  const nameHost = host.includes(':') ? `[${host}]` : host;
+  const name = rawName.includes('@') ? rawName : `${rawName}@${nameHost}`;
   if (!isValidNodeName(name)) {
     throw new UsageError(`--name must be NAME or NAME@HOST of letters, digits, '_', '.', '-', got '${rawName}'`, u);
   }
@@ -227,13 +265,17 @@ function parseNode(argv: readonly string[]): Command {
       host,
       port,
       distPort,
+      defaultPorts: { http: one(p, 'port') === undefined, dist: one(p, 'dist-port') === undefined && distPort !== 0 },
       join,
       joinDns,
       cookieFile: nonEmpty(p, 'cookie-file', u) ?? null,
       partition,
       hidden: p.bools.has('hidden'),
+      localDiscovery: !p.bools.has('no-local-discovery'),
+      gossip,
       ...(httpHost === undefined ? {} : { httpHost }),
       ...(httpTokenFile === undefined ? {} : { httpTokenFile }),
+      logLevel: logLevel as CliLogLevel,
     },
   };
 }
@@ -242,16 +284,16 @@ export const MAX_CLUSTER_NODES = 32;
 
 function parseCluster(argv: readonly string[]): Command {
   const u = USAGE_CLUSTER;
-  const p = tokenize(argv, { nodes: 'value', 'base-port': 'value' }, u, false);
+  const p = tokenize(argv, { nodes: 'value', 'base-port': 'value', json: 'bool' }, u, false);
   if (p.help) return { cmd: 'help', text: u };
   const nodes = int(p, 'nodes', 3, 1, MAX_CLUSTER_NODES, u);
   const basePort = int(p, 'base-port', DEFAULT_HTTP_PORT, 1, 65535 - DIST_PORT_OFFSET - nodes + 1, u);
-  return { cmd: 'cluster', opts: { nodes, basePort } };
+  return { cmd: 'cluster', opts: { nodes, basePort, json: p.bools.has('json') } };
 }
 
 function parseBench(argv: readonly string[]): Command {
   const u = USAGE_BENCH;
-  const p = tokenize(argv, { quick: 'bool', prof: 'bool', list: 'bool', out: 'value', wait: 'value' }, u, true);
+  const p = tokenize(argv, { quick: 'bool', prof: 'bool', list: 'bool', json: 'bool', out: 'value', wait: 'value' }, u, true);
   if (p.help) return { cmd: 'help', text: u };
   for (const t of p.positionals) {
     if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_.]+)?$/.test(t)) throw new UsageError(`not a suite or suite.case: '${t}'`, u);
@@ -265,6 +307,7 @@ function parseBench(argv: readonly string[]): Command {
       out: nonEmpty(p, 'out', u) ?? null,
       waitS: one(p, 'wait') === undefined ? null : int(p, 'wait', 0, 0, 3600, u),
       targets: p.positionals,
+      json: p.bools.has('json'),
     },
   };
 }

@@ -69,10 +69,13 @@ export async function runBenchCommand(o: BenchCliOptions): Promise<number> {
   // Loaded here, not at start-up: `troupe node` and `troupe cluster` do not need the bench package.
   const bench = await loadBench();
   if (o.list) {
+    const cases: { case: string; describe: string }[] = [];
     for (const name of Object.keys(bench.suites)) {
       const mod = await bench.loadSuite(name);
-      for (const [c, bc] of Object.entries(mod.cases)) console.log(`${name}.${c}  ${bc.describe}`);
+      for (const [c, bc] of Object.entries(mod.cases)) cases.push({ case: `${name}.${c}`, describe: bc.describe });
     }
+    if (o.json) console.log(JSON.stringify(cases, null, 2));
+    else for (const c of cases) console.log(`${c.case}  ${c.describe}`);
     return 0;
   }
   // A bad suite or case name is a misuse (exit 2), caught before anything runs.
@@ -86,6 +89,13 @@ export async function runBenchCommand(o: BenchCliOptions): Promise<number> {
   const total = planned.reduce((n, s) => n + s.cases.length, 0);
   const out = o.out === null ? bench.defaultOut : resolve(o.out);
   const progress = new Progress(total, process.stderr.isTTY === true);
+  // Ctrl-C: the progress line is erased (not left with ^C and half a bar) and the cases' children end with us.
+  const onInterrupt = (): void => {
+    progress.end();
+    process.stderr.write('troupe bench: interrupted\n');
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
   const t0 = performance.now();
   let results;
   try {
@@ -98,9 +108,15 @@ export async function runBenchCommand(o: BenchCliOptions): Promise<number> {
     });
   } finally {
     progress.end();
+    process.off('SIGINT', onInterrupt);
   }
   const durationS = (performance.now() - t0) / 1e3;
-  const files = bench.writeReport(results, dirname(out), bench.currentMeta(o.quick, durationS), basename(out));
+  const meta = bench.currentMeta(o.quick, durationS);
+  const files = bench.writeReport(results, dirname(out), meta, basename(out));
+  if (o.json) {
+    console.log(JSON.stringify({ run: meta, results, files }, null, 2));
+    return results.some((r) => r.error !== undefined) ? 1 : 0;
+  }
   console.log(`\n${bench.formatTable(results)}\n`);
   console.log(`${results.length} figures in ${durationS.toFixed(1)} s${o.quick ? ' (quick)' : ''}`);
   console.log(`wrote ${files.report}\n      ${files.results}\n      ${files.svg}`);

@@ -52,48 +52,73 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-class Display {
+/** `tty`: a status block redrawn in place; `lines`: everything printed as it comes; `json`: stdout only for `event()`. */
+export type DisplayMode = 'tty' | 'lines' | 'json';
+
+export class Display {
   private drawn = 0;
   private readonly recent: string[] = [];
-  constructor(private readonly tty: boolean) {}
+  constructor(
+    readonly mode: DisplayMode,
+    private readonly out: (text: string) => void = (t) => void process.stdout.write(t),
+    private readonly err: (text: string) => void = (t) => void process.stderr.write(t),
+  ) {}
 
-  /** A node's output line: printed as it comes (pipe) or kept for the next redraw (terminal). */
+  private get tty(): boolean {
+    return this.mode === 'tty';
+  }
+
+  /** A node's output line: printed as it comes (pipe; stderr under --json) or kept for the next redraw (terminal). */
   log(line: string): void {
-    if (!this.tty) {
-      process.stdout.write(line + '\n');
+    if (this.mode !== 'tty') {
+      (this.mode === 'json' ? this.err : this.out)(line + '\n');
       return;
     }
     this.recent.push(line);
     if (this.recent.length > 8) this.recent.shift();
   }
 
-  /** A line that should stay on screen (start-up, shutdown). */
+  /** A line that should stay on screen (start-up, shutdown); stderr under --json. */
   say(line: string): void {
+    if (this.mode === 'json') return this.err(line + '\n');
     this.clear();
-    process.stdout.write(line + '\n');
+    this.out(line + '\n');
+  }
+
+  /** One JSON object on its own line (--json only). */
+  event(e: object): void {
+    if (this.mode === 'json') this.out(JSON.stringify(e) + '\n');
   }
 
   status(lines: string[]): void {
+    if (this.mode === 'json') return;
     if (!this.tty) {
-      process.stdout.write(lines.join('\n') + '\n');
+      this.out(lines.join('\n') + '\n');
       return;
     }
     this.clear();
     const cols = process.stdout.columns ?? 120;
     const block = [...lines, '', 'recent:', ...this.recent.map((l) => '  ' + l), '', 'Ctrl-C stops every node'].map((l) => (l.length > cols ? l.slice(0, cols - 1) : l));
-    process.stdout.write(block.join('\n') + '\n');
+    this.out(block.join('\n') + '\n');
     this.drawn = block.length;
   }
 
   clear(): void {
-    // Up over the last block and clear to the end of the screen: a status that updates in place.
-    if (this.tty && this.drawn > 0) process.stdout.write(`\x1b[${this.drawn}A\x1b[J`);
+    // Back to column 0 (the terminal may have echoed ^C where the cursor was), up over the last
+    // block, and clear to the end of the screen: without the \r, the block's first line kept as
+    // many characters as the echo took ("stSIGINT: stopping").
+    if (this.tty && this.drawn > 0) this.out(`\r\x1b[${this.drawn}A\x1b[J`);
     this.drawn = 0;
   }
 }
 
+/** A member as --json prints it: the node's last report flattened in, msgs/s over the last interval. */
+function memberJson(m: StatusRow): object {
+  return { ...m.status, name: m.name, osPid: m.osPid, state: m.state, msgsPerSec: m.rate === null ? null : Math.round(m.rate) };
+}
+
 export async function runCluster(o: ClusterCliOptions): Promise<number> {
-  const display = new Display(process.stdout.isTTY === true);
+  const display = new Display(o.json ? 'json' : process.stdout.isTTY === true ? 'tty' : 'lines');
   const cookie = randomBytes(24).toString('base64url');
   const self = selfCommand();
   const members: Member[] = [];
@@ -113,7 +138,9 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
     // The cookie goes through the environment, not argv (argv is visible to every user in `ps`).
     // detached: a terminal's Ctrl-C reaches this process only, which then stops the nodes in order;
     // a node whose parent dies anyway notices its IPC channel closing and stops itself.
-    const child = spawn(self.cmd, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, env: { ...process.env, TROUPE_COOKIE: cookie } });
+    // Log lines: pretty when this command draws for a terminal (the nodes' stdout is a pipe, so they would pick JSON).
+    const format = display.mode === 'tty' ? { TROUPE_LOG_FORMAT: 'pretty' } : {};
+    const child = spawn(self.cmd, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, env: { ...process.env, ...format, TROUPE_COOKIE: cookie } });
     // Last resort: whatever happens to this process, its children do not outlive it.
     killOnExit(child);
     const m: Member = {
@@ -180,6 +207,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
         await Promise.all(members.map((m) => m.exited));
       }
       for (const m of members) display.say(`  ${m.name} (os pid ${m.child.pid}) stopped: ${m.exit?.signal ?? `exit ${m.exit?.code}`}`);
+      display.event({ event: 'stopped', reason: why, members: members.map((m) => ({ name: m.name, osPid: m.child.pid ?? null, exit: m.exit })) });
       return 0;
     })();
     return stopping;
@@ -210,6 +238,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
     return msg === 'interrupted' ? 0 : 1;
   }
   display.say(`cluster up: ${members.map((m) => `${m.name} ${m.status?.http ?? m.status?.mesh}`).join(', ')}`);
+  display.event({ event: 'up', members: members.map((m) => ({ name: m.name, osPid: m.child.pid ?? null, http: m.status?.http ?? null, mesh: m.status?.mesh ?? null })) });
 
   const poll = async (): Promise<void> => {
     await Promise.all(
@@ -246,7 +275,9 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
   const tick = async (): Promise<void> => {
     await poll();
     if (stopping !== null) return;
-    display.status(renderStatus(view(), new Date()));
+    const at = new Date();
+    display.status(renderStatus(view(), at));
+    display.event({ event: 'status', at: at.toISOString(), members: view().map(memberJson) });
     timer = setTimeout(() => void tick(), STATUS_INTERVAL_MS);
   };
   void tick();

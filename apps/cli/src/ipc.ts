@@ -22,6 +22,8 @@ export interface NodeStatus {
   agents: number;
   /** Visible nodes connected to this one. */
   connected: string[];
+  /** The transport's health: `degraded` / `unreachable` with reasons when seeds fail (e.g. refuse the cookie). */
+  health: { status: 'healthy' | 'degraded' | 'unreachable'; reasons: string[] };
   uptimeMs: number;
 }
 

@@ -7,65 +7,64 @@
  * `troupe cluster` it also answers status requests over IPC and drains when
  * that parent goes away, so no node outlives its cluster command.
  */
-import { Node, formatReason, type Logger } from '@troupe/actor-core';
-import { DnsPoll, StaticSeeds, WsTransport } from '@troupe/transport-ws';
+import { Node } from '@troupe/actor-core';
+import { DnsPoll, ListenError, LocalNodes, StaticSeeds, UdpGossip, WsTransport, type DiscoveryStrategy } from '@troupe/transport-ws';
 import type { NodeCliOptions } from './args.js';
 import { isToNode, type FromNode, type NodeStatus } from './ipc.js';
+import { createPino, logFormat, nodeLogger } from './log.js';
 import { startServices } from './services.js';
 
 /** Upper bound on a graceful stop; past it the node exits 1 (drain incomplete). */
 export const DRAIN_LIMIT_MS = 10_000;
 
-function stamp(): string {
-  return new Date().toISOString().slice(11, 23);
+/** Ports tried above a default port that is taken (`troupe node` twice on one host takes 4000/5000, then 4001/5001). */
+export const PORT_SEARCH = 100;
+
+/**
+ * `start(port)` on `first`; when `search` and the port is in use, on the
+ * next ones. Binding is the test: no port is probed and released first, so
+ * no other process can take it in between.
+ */
+async function onFreePort<T>(first: number, search: boolean, start: (port: number) => Promise<T>): Promise<T> {
+  const last = Math.min(65535, first + PORT_SEARCH - 1);
+  for (let port = first; ; port++) {
+    try {
+      return await start(port);
+    } catch (e) {
+      if (!search || port >= last || !inUse(e)) throw e;
+    }
+  }
 }
 
-function consoleLogger(say: (line: string) => void): Logger {
-  const fmt = (level: string, msg: string, data?: Record<string, unknown>): string => {
-    let extra = '';
-    if (data !== undefined) {
-      try {
-        extra = ' ' + JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
-      } catch {
-        extra = ' ' + formatReason(data);
-      }
-    }
-    return `${level} ${msg}${extra}`;
-  };
-  return {
-    debug() {},
-    info: (msg, data) => say(fmt('info', msg, data)),
-    warn: (msg, data) => say(fmt('warn', msg, data)),
-    error: (msg, data) => say(fmt('error', msg, data)),
-  };
+function inUse(e: unknown): boolean {
+  if (e instanceof ListenError) return e.inUse;
+  return e instanceof Error && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
 }
 
 export async function runNode(o: NodeCliOptions): Promise<number> {
   const started = Date.now();
-  // Logging must never take the node down: once nobody reads stdout (EPIPE), lines are dropped.
-  let quiet = false;
-  process.stdout.on('error', () => {
-    quiet = true;
-  });
-  const say = (line: string): void => {
-    if (!quiet) process.stdout.write(`${stamp()} ${line}\n`);
-  };
-  const node = new Node({ name: o.name, logger: consoleLogger(say) });
-  const transport = await WsTransport.start(node, {
-    host: o.host,
-    port: o.distPort,
-    hidden: o.hidden,
-    ...(o.cookieFile === null ? {} : { cookieFile: o.cookieFile }),
-    // Seeds rather than one connect(): a seed that is not up yet (or restarts) is dialled again.
-    ...(o.join.length === 0 && o.joinDns.length === 0
-      ? {}
-      : {
-          discovery: [
-            ...(o.join.length === 0 ? [] : [new StaticSeeds(o.join, { intervalMs: 2000 })]),
-            ...o.joinDns.map((d) => new DnsPoll({ name: d.name, port: d.port, intervalMs: 5000 })),
-          ],
-          discoveryOptions: { maxMs: 5000 },
-        }),
+  const tty = process.stdout.isTTY === true;
+  const log = createPino({ level: o.logLevel, format: logFormat(process.env, tty), colorize: tty });
+  // The node's own events (nodeup, draining, stopped, ...), one line each at info.
+  const say = (line: string): void => log.info(line);
+  const node = new Node({ name: o.name, logger: nodeLogger(log) });
+  // Seeds rather than one connect(): a seed that is not up yet (or restarts) is dialled again.
+  // A hidden node connects only where asked: no local or LAN discovery.
+  const discovery = (): DiscoveryStrategy[] => [
+    ...(o.join.length === 0 ? [] : [new StaticSeeds(o.join, { intervalMs: 2000 })]),
+    ...o.joinDns.map((d) => new DnsPoll({ name: d.name, port: d.port, intervalMs: 5000 })),
+    ...(o.localDiscovery && !o.hidden ? [new LocalNodes()] : []),
+    ...(o.gossip !== null && !o.hidden ? [new UdpGossip(o.gossip)] : []),
+  ];
+  const transport = await onFreePort(o.distPort, o.defaultPorts.dist, (port) => {
+    const strategies = discovery();
+    return WsTransport.start(node, {
+      host: o.host,
+      port,
+      hidden: o.hidden,
+      ...(o.cookieFile === null ? {} : { cookieFile: o.cookieFile }),
+      ...(strategies.length === 0 ? {} : { discovery: strategies, discoveryOptions: { maxMs: 5000 } }),
+    });
   });
   transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));
   transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));
@@ -73,7 +72,10 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
   let services;
   try {
     // HTTP stays on loopback unless --http-host says otherwise: --host opens the mesh, not StartAgent/StopAgent.
-    services = await startServices({ node, host: o.httpHost ?? '127.0.0.1', port: o.port, partition: o.partition, tokenFile: o.httpTokenFile });
+    const httpHost = o.httpHost ?? '127.0.0.1';
+    services = await onFreePort(o.port, o.defaultPorts.http, (port) =>
+      startServices({ node, host: httpHost, port, partition: o.partition, tokenFile: o.httpTokenFile, health: () => transport.health() }),
+    );
   } catch (e) {
     await transport.close().catch(() => {});
     node.shutdown();
@@ -93,6 +95,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
       registry: services.registrySize(),
       agents: services.localAgents(),
       connected: transport.nodes('visible'),
+      health: transport.health(),
       uptimeMs: Date.now() - started,
     };
   };
@@ -109,7 +112,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
     say(`${why}: ${drain ? 'draining' : 'stopping'}`);
     stopping = (async () => {
       const hard = setTimeout(() => {
-        say(`drain did not finish in ${DRAIN_LIMIT_MS / 1000} s; exiting`);
+        log.error(`drain did not finish in ${DRAIN_LIMIT_MS / 1000} s; exiting`);
         process.exit(1);
       }, DRAIN_LIMIT_MS);
       hard.unref();
@@ -144,7 +147,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
     }
   });
 
-  say(`ready ${node.name} mesh=${transport.url} http=${services.http ?? '-'}${o.join.length > 0 ? ` joining ${o.join.join(' ')}` : ''}`);
+  log.info({ node: node.name, mesh: transport.url, http: services.http }, `ready ${node.name} mesh=${transport.url} http=${services.http ?? '-'}${o.join.length > 0 ? ` joining ${o.join.join(' ')}` : ''}`);
   post({ t: 'ready', status: status() });
   return done;
 }

@@ -5,7 +5,7 @@
  * cluster` only see `NodeServices`.
  */
 import type { Node } from '@troupe/actor-core';
-import { startAgentServices, startGateway } from '@troupe/gateway';
+import { startAgentServices, startGateway, type GatewayHealth } from '@troupe/gateway';
 
 export interface ServicesOptions {
   node: Node;
@@ -15,6 +15,8 @@ export interface ServicesOptions {
   partition: string | null;
   /** The gateway's bearer-token file (else its defaults: TROUPE_GATEWAY_TOKEN, TROUPE_GATEWAY_TOKEN_FILE, ~/.troupe.gateway-token beyond loopback). */
   tokenFile?: string | undefined;
+  /** The cluster health `GET /health` reports (the transport's). */
+  health?: () => GatewayHealth;
 }
 
 export interface NodeServices {
@@ -36,7 +38,14 @@ export async function startServices(o: ServicesOptions): Promise<NodeServices> {
   const services = await startAgentServices(o.node, o.partition === null ? {} : { partition: o.partition });
   let gateway;
   try {
-    gateway = await startGateway({ node: o.node, services, host: o.host, port: o.port, ...(o.tokenFile === undefined ? {} : { tokenFile: o.tokenFile }) });
+    gateway = await startGateway({
+      node: o.node,
+      services,
+      host: o.host,
+      port: o.port,
+      ...(o.tokenFile === undefined ? {} : { tokenFile: o.tokenFile }),
+      ...(o.health === undefined ? {} : { health: o.health }),
+    });
   } catch (e) {
     // E.g. the port is taken: leave the services so peers do not place agents on a node that will exit.
     await services.stop({ drain: false }).catch(() => {});

@@ -26,7 +26,13 @@ function shortUrl(url: string | null): string {
   return url.replace(/^https?:\/\/(127\.0\.0\.1|localhost)(?=:)/, '').replace(/^https?:\/\//, '');
 }
 
-/** Lines of the status block: a summary line, then one row per node. */
+/** What the STATE column shows: a node that is up but whose seeds fail shows its health instead. */
+function shownState(m: StatusRow): string {
+  const h = m.status?.health;
+  return m.state === 'up' && h !== undefined && h.status !== 'healthy' ? h.status : m.state;
+}
+
+/** Lines of the status block: a summary line, then one row per node, then the reasons of nodes not healthy. */
 export function renderStatus(members: readonly StatusRow[], at: Date): string[] {
   const up = members.filter((m) => m.state === 'up').length;
   const reported = members.filter((m) => m.status !== null && m.state !== 'unresponsive' && !m.state.startsWith('exited'));
@@ -36,11 +42,12 @@ export function renderStatus(members: readonly StatusRow[], at: Date): string[] 
   const rows = members.map((m) => {
     const s = m.status;
     const peers = s === null ? '-' : `${s.connected.length}/${members.length - 1}`;
-    return [m.name, m.state, m.osPid === null ? '-' : String(m.osPid), shortUrl(s?.http ?? null), s === null ? '-' : String(s.processes), compact(m.rate), s === null ? '-' : String(s.agents), s === null ? '-' : String(s.registry), peers];
+    return [m.name, shownState(m), m.osPid === null ? '-' : String(m.osPid), shortUrl(s?.http ?? null), s === null ? '-' : String(s.processes), compact(m.rate), s === null ? '-' : String(s.agents), s === null ? '-' : String(s.registry), peers];
   });
   const header = ['NODE', 'STATE', 'OS PID', 'HTTP', 'PROCS', 'MSGS/S', 'AGENTS', 'NAMES', 'PEERS'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const right = new Set([2, 4, 5, 6, 7, 8]);
   const line = (cells: string[]): string => '  ' + cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [head, line(header), ...rows.map(line)];
+  const reasons = members.flatMap((m) => (shownState(m) === m.state ? [] : (m.status?.health.reasons ?? []).map((r) => `  ${m.name}: ${r}`)));
+  return [head, line(header), ...rows.map(line), ...reasons];
 }

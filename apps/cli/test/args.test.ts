@@ -23,13 +23,22 @@ function ok<C extends Command['cmd']>(argv: string[], cmd: C): Extract<Command, 
 describe('parseArgs', () => {
   it('troupe node: defaults, NAME@HOST, repeated --join, = syntax', () => {
     const a = ok(['node', '--name', 'a'], 'node').opts;
-    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, join: [], joinDns: [], cookieFile: null, partition: null, hidden: false });
+    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, defaultPorts: { http: true, dist: true }, join: [], joinDns: [], cookieFile: null, partition: null, hidden: false, localDiscovery: true, gossip: null, logLevel: 'info' });
     const b = ok(
       ['node', '--name=b@box1', '--host', '0.0.0.0', '--port', '0', '--join', 'ws://10.0.0.1:5000', '--join=wss://h:5001', '--cookie-file', '/tmp/c', '--partition', 'eu', '--hidden'],
       'node',
     ).opts;
-    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true });
+    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, defaultPorts: { http: false, dist: false }, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true, localDiscovery: true, gossip: null, logLevel: 'info' });
+    expect(ok(['node', '--name', 'a', '--log-level', 'debug'], 'node').opts.logLevel).toBe('debug');
     expect(ok(['node', '--name', 'c', '--port', '8080', '--dist-port', '9000'], 'node').opts.distPort).toBe(9000);
+  });
+
+  it('troupe node: local discovery on by default, --no-local-discovery; --gossip ADDR:PORT [--gossip-interface]', () => {
+    expect(ok(['node', '--name', 'a', '--no-local-discovery'], 'node').opts.localDiscovery).toBe(false);
+    expect(ok(['node', '--name', 'a', '--gossip', '233.252.1.32:45892'], 'node').opts.gossip).toEqual({ address: '233.252.1.32', port: 45892 });
+    expect(ok(['node', '--name', 'a', '--gossip', '239.1.2.3:9', '--gossip-interface', '127.0.0.1'], 'node').opts.gossip).toEqual({ address: '239.1.2.3', port: 9, interface: '127.0.0.1' });
+    expect(() => parseArgs(['node', '--name', 'a', '--gossip', 'lan'])).toThrow("--gossip must be a multicast group and port like 233.252.1.32:45892, got 'lan'");
+    expect(() => parseArgs(['node', '--name', 'a', '--gossip-interface', '127.0.0.1'])).toThrow('--gossip-interface needs --gossip');
   });
 
   it('troupe node: --join-dns NAME[:PORT] (a headless service), the port defaulting to the mesh port', () => {
@@ -41,15 +50,17 @@ describe('parseArgs', () => {
   });
 
   it('troupe cluster and troupe bench', () => {
-    expect(ok(['cluster'], 'cluster').opts).toEqual({ nodes: 3, basePort: 4000 });
-    expect(ok(['cluster', '--nodes', '5', '--base-port=4500'], 'cluster').opts).toEqual({ nodes: 5, basePort: 4500 });
-    expect(ok(['bench', '--quick', 'local', 'remote.call'], 'bench').opts).toEqual({ quick: true, prof: false, list: false, out: null, waitS: null, targets: ['local', 'remote.call'] });
+    expect(ok(['cluster'], 'cluster').opts).toEqual({ nodes: 3, basePort: 4000, json: false });
+    expect(ok(['cluster', '--nodes', '5', '--base-port=4500'], 'cluster').opts).toEqual({ nodes: 5, basePort: 4500, json: false });
+    expect(ok(['cluster', '--json'], 'cluster').opts).toMatchObject({ json: true });
+    expect(ok(['bench', '--json', 'local'], 'bench').opts).toMatchObject({ json: true, targets: ['local'] });
+    expect(ok(['bench', '--quick', 'local', 'remote.call'], 'bench').opts).toEqual({ quick: true, prof: false, list: false, out: null, waitS: null, targets: ['local', 'remote.call'], json: false });
     expect(ok(['bench', '--wait', '0', '--out', 'x/r.json', '--prof'], 'bench').opts).toMatchObject({ waitS: 0, out: 'x/r.json', prof: true, targets: [] });
   });
 
   it('troupe node --name follows the node-name rule of the node and the mesh: an IPv6 host is valid', () => {
     expect(ok(['node', '--name', 'a@[::1]'], 'node').opts.name).toBe('a@[::1]');
-    expect(ok(['node', '--name', 'a', '--host', '::1'], 'node').opts.name).toBe('a@::1');
+    expect(ok(['node', '--name', 'a', '--host', '::1'], 'node').opts.name).toBe('a@[::1]');
     expect(ok(['node', '--name', `${'x'.repeat(253)}@h`], 'node').opts.name).toHaveLength(255);
   });
 
@@ -82,6 +93,7 @@ describe('parseArgs', () => {
     [['node', '--name', 'a', '--join-dns', 'bad name'], "--join-dns must be a DNS name with an optional :PORT, like troupe.default.svc.cluster.local:5000, got 'bad name'"],
     [['node', '--name', 'a', '--dist-port', '0', '--join-dns', 'svc.local'], '--join-dns needs a :PORT when --dist-port is 0'],
     [['node', '--name', 'a', '--hidden=yes'], '--hidden takes no value'],
+    [['node', '--name', 'a', '--log-level', 'loud'], "--log-level must be one of trace, debug, info, warn, error, silent, got 'loud'"],
     [['node', '--name', 'a', 'extra'], "unexpected argument 'extra'"],
     [['node', '--name', 'a', '--partition', ''], '--partition must not be empty'],
     [['node', '--name', 'a', '--port', '65000'], '--port 65000 leaves no room for the default mesh port 66000: give --dist-port'],

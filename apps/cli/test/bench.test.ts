@@ -45,3 +45,18 @@ it('troupe bench with an unknown suite or case: one line, exit 2, nothing run', 
   expect((await within(b.exited, 15_000, 'exit')).code).toBe(2);
   expect(b.stderr[0]).toMatch(/^troupe: suite 'local' has no case 'nosuch' \(cases: baseline, /);
 });
+
+it('troupe bench --json: stdout is one JSON document with the run, the results and the files', async () => {
+  const out = join(dir, 'json', 'results.json');
+  const p = startCli(['bench', '--quick', 'local.oneway', '--out', out, '--json']);
+  const { code } = await within(p.exited, 60_000, 'bench exit');
+  expect(code, p.lines.join('\n')).toBe(0);
+  const doc = JSON.parse(p.stdout.join('\n')) as { run: { quick: boolean }; results: { name: string; inRunBaseline?: boolean }[]; files: { results: string } };
+  expect(doc.run.quick).toBe(true);
+  expect(doc.results.map((r) => [r.name, r.inRunBaseline ?? false])).toEqual([
+    ['local.baseline', true],
+    ['local.oneway', false],
+  ]);
+  expect(doc.files.results).toBe(out);
+  expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(doc.results);
+});

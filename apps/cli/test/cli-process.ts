@@ -5,6 +5,9 @@
  * are on lines with bounded timeouts, never sleeps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { exited as childExited, onLines, type ChildExit } from '@troupe/child-process';
@@ -19,21 +22,25 @@ export interface CliProcess {
   child: ChildProcess;
   /** stdout and stderr lines, in arrival order. */
   lines: string[];
+  stdout: string[];
   stderr: string[];
   waitLine(pred: RegExp | ((line: string) => boolean), timeoutMs: number, from?: number): Promise<string>;
   exited: Promise<ChildExit>;
 }
 
 const running = new Set<ChildProcess>();
+/** Nodes started by the tests register here, never in ~/.troupe/nodes (local discovery). */
+export const NODES_DIR = mkdtempSync(join(tmpdir(), 'troupe-cli-nodes-'));
 
 export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
   const child = spawn(process.execPath, ['--import', tsx, entry, ...args], {
     cwd: cliDir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TSX_TSCONFIG_PATH: `${cliDir}tsconfig.src.json`, FORCE_COLOR: '0', ...env },
+    env: { ...process.env, TSX_TSCONFIG_PATH: `${cliDir}tsconfig.src.json`, FORCE_COLOR: '0', TROUPE_LOG_FORMAT: 'pretty', TROUPE_NODES_DIR: NODES_DIR, ...env },
   });
   running.add(child);
   const lines: string[] = [];
+  const stdout: string[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
   for (const [stream, isErr] of [
@@ -42,7 +49,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   ] as const) {
     onLines(stream, (line) => {
       lines.push(line);
-      if (isErr) stderr.push(line);
+      (isErr ? stderr : stdout).push(line);
       for (const w of waiters) w();
     });
   }
@@ -76,7 +83,7 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
       check();
     });
   };
-  return { child, lines, stderr, waitLine, exited };
+  return { child, lines, stdout, stderr, waitLine, exited };
 }
 
 /** SIGKILLs whatever a test left running (afterEach). */
@@ -95,11 +102,14 @@ export { withTimeout as within };
  * it tries another base. No port is probed and released first, so there is
  * no window in which another process can take it.
  */
-export async function startCluster(n: number, upWithinMs = 40_000, attempts = 8): Promise<{ p: CliProcess; base: number }> {
+export async function startCluster(
+  n: number,
+  { upWithinMs = 40_000, attempts = 8, args = [], env = {}, upLine = /^cluster up: / }: { upWithinMs?: number; attempts?: number; args?: string[]; env?: Record<string, string>; upLine?: RegExp | ((l: string) => boolean) } = {},
+): Promise<{ p: CliProcess; base: number }> {
   for (let attempt = 1; ; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 20000);
-    const p = startCli(['cluster', '--nodes', String(n), '--base-port', String(base)]);
-    const up = await p.waitLine(/^cluster up: /, upWithinMs).then(
+    const p = startCli(['cluster', '--nodes', String(n), '--base-port', String(base), ...args], env);
+    const up = await p.waitLine(upLine, upWithinMs).then(
       () => true,
       async (e: unknown) => {
         const { code } = await withTimeout(p.exited, 20_000, 'cluster exit after a failed start');

@@ -55,3 +55,27 @@ it('a cluster process that is SIGKILLed leaves no node behind (each node stops w
   await eventually('every node process gone', () => !pids.some(alive), 15_000);
   for (const pid of pids) expect(alive(pid), `node process ${pid} left behind`).toBe(false);
 });
+
+it('troupe cluster --json: stdout is one JSON object per line (up, status, stopped), the nodes\' logs on stderr', async () => {
+  // The nodes log JSON here (their stdout is a pipe and nothing asks for pretty lines).
+  const { p, base } = await startCluster(2, { args: ['--json'], env: { TROUPE_LOG_FORMAT: '' }, upLine: (l) => l.startsWith('{"event":"up"') });
+  type Member = { name: string; osPid: number; state: string; http?: string; connected?: string[] };
+  const events = (): { event: string; members: Member[] }[] => p.stdout.map((l) => JSON.parse(l) as { event: string; members: Member[] });
+  const meshed = await p.waitLine((l) => {
+    if (!l.startsWith('{"event":"status"')) return false;
+    const ms = (JSON.parse(l) as { members: Member[] }).members;
+    return ms.length === 2 && ms.every((m) => m.state === 'up' && m.connected?.length === 1);
+  }, 15_000);
+  const members = (JSON.parse(meshed) as { members: Member[] }).members;
+  expect(members.map((m) => [m.name, m.http])).toEqual([
+    ['n1@127.0.0.1', `http://127.0.0.1:${base}`],
+    ['n2@127.0.0.1', `http://127.0.0.1:${base + 1}`],
+  ]);
+  leftovers.push(...members.map((m) => m.osPid));
+  p.child.kill('SIGINT');
+  expect((await within(p.exited, 20_000, 'cluster exit')).code).toBe(0);
+  const all = events(); // throws if any stdout line is not JSON
+  expect(all[0]!.event).toBe('up');
+  expect(all.at(-1)).toMatchObject({ event: 'stopped', reason: 'SIGINT', members: [{ exit: { code: 0 } }, { exit: { code: 0 } }] });
+  expect(p.stderr.some((l) => l.startsWith('[n1] {') && (JSON.parse(l.slice(5)) as { msg: string }).msg.startsWith('ready n1@127.0.0.1'))).toBe(true);
+});

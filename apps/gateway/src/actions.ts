@@ -1,9 +1,13 @@
 /**
- * What an agent can do with a task. Each action is deterministic (the same
- * params give the same result on any node), and its params are checked when
- * the task is queued, so `ProcessNext` never fails on bad input.
+ * What an agent can do with a task. A task's action is free-form: any name
+ * is queued. The built-in actions are deterministic (the same params give
+ * the same result on any node) and check their params when the task is
+ * queued, so `ProcessNext` never fails on bad input; applications add their
+ * own with `registerAction` (on every node: an agent runs where it is
+ * placed); any other action goes to the default handler (`DEFAULT_ACTION`).
  */
-import { invalidParam } from './errors.js';
+import type { Node } from '@troupe/actor-core';
+import { GatewayError, invalidParam } from './errors.js';
 
 export interface ActionParamDoc {
   name: string;
@@ -93,6 +97,70 @@ export const ACTIONS: Readonly<Record<string, ActionDef>> = {
     run: (p) => new Promise((resolve) => setTimeout(() => resolve(p['value']), p['ms'] as number)),
   },
 };
+
+/** Action names: what is safe in logs and events. */
+export const ACTION_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * The handler of an action nobody registered: it queues params that are a
+ * JSON object (or absent) as they are, and processing returns
+ * `{ action, params, handled: 'default' }`, so a client can tell no
+ * application code ran.
+ */
+export const DEFAULT_ACTION: Omit<ActionDef, 'run'> = {
+  description: "Any other action: params (an object) are kept as sent; processing returns { action, params, handled: 'default' }.",
+  params: [],
+  validate: (x) => objectParams(x),
+};
+
+/** Application actions, per node (an agent runs its action on the node it lives on). */
+const registered = new WeakMap<Node, Map<string, ActionDef>>();
+
+/**
+ * Makes `name` an action of `node`'s agents (register it on every node).
+ * `validate` (default: params must be an object; what it throws is -32602
+ * on `params`) runs when a task is queued through this node's gateway;
+ * `run` when the agent processes it.
+ * A built-in name cannot be replaced; registering a name again replaces it.
+ */
+export function registerAction(node: Node, name: string, def: { description?: string; params?: readonly ActionParamDoc[]; validate?: ActionDef['validate']; run: ActionDef['run'] }): void {
+  if (typeof name !== 'string' || !ACTION_NAME.test(name)) throw new TypeError(`registerAction: the name must match ${ACTION_NAME.source}, got ${JSON.stringify(name)}`);
+  if (Object.prototype.hasOwnProperty.call(ACTIONS, name)) throw new TypeError(`registerAction: '${name}' is a built-in action`);
+  if (typeof def?.run !== 'function') throw new TypeError(`registerAction: '${name}' needs a run(params) function`);
+  let m = registered.get(node);
+  if (m === undefined) registered.set(node, (m = new Map()));
+  const check = def.validate;
+  // An application's validator throws what it likes: the client gets -32602 on `params` with its message.
+  const validate = check === undefined
+    ? (x: unknown) => objectParams(x)
+    : (x: unknown) => {
+        try {
+          return check(x);
+        } catch (e) {
+          if (e instanceof GatewayError) throw e;
+          throw invalidParam('params', e instanceof Error ? e.message : String(e));
+        }
+      };
+  m.set(name, { description: def.description ?? '', params: def.params ?? [], validate, run: def.run });
+}
+
+/** Removes an application action; false if it was not registered. */
+export function unregisterAction(node: Node, name: string): boolean {
+  return registered.get(node)?.delete(name) ?? false;
+}
+
+/** The handler of `name` on `node`: built-in, else registered, else null (the default handler applies). */
+export function actionFor(node: Node, name: string): ActionDef | null {
+  if (Object.prototype.hasOwnProperty.call(ACTIONS, name)) return ACTIONS[name]!;
+  return registered.get(node)?.get(name) ?? null;
+}
+
+/** Runs a queued task's action: its handler, or the default one. */
+export async function runAction(node: Node, name: string, params: Record<string, unknown>): Promise<unknown> {
+  const def = actionFor(node, name);
+  if (def !== null) return def.run(params);
+  return { action: name, params, handled: 'default' };
+}
 
 export function actionNames(): string[] {
   return Object.keys(ACTIONS);

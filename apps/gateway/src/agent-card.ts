@@ -2,7 +2,7 @@
  * The agent card served at `/.well-known/agent.json`: what a client needs
  * to talk to this gateway without reading its source.
  */
-import { ACTIONS, type ActionParamDoc } from './actions.js';
+import { ACTIONS, DEFAULT_ACTION, type ActionParamDoc } from './actions.js';
 import { ErrorCode } from './errors.js';
 import { EVENT_TYPES } from './events.js';
 import { METHODS, type ParamDoc } from './methods.js';
@@ -39,7 +39,8 @@ export function agentCard(baseUrl: string, node: string, tokenRequired = false):
     auth: { bearer: { required: tokenRequired } },
     endpoints: { rpc: `${baseUrl}/a2a`, events: `${baseUrl}/events`, health: `${baseUrl}/health` },
     methods: Object.entries(METHODS).map(([name, m]) => ({ name, description: m.description, params: [...m.params], result: m.result, changesState: m.changesState })),
-    actions: Object.entries(ACTIONS).map(([name, a]) => ({ name, description: a.description, params: [...a.params] })),
+    // '*': any other name is queued too (an application's handler, else the default one).
+    actions: [...Object.entries(ACTIONS), ['*', DEFAULT_ACTION] as const].map(([name, a]) => ({ name, description: a.description, params: [...a.params] })),
     events: [...EVENT_TYPES],
     errors: Object.entries(ErrorCode).map(([name, code]) => ({ code, name })),
   };

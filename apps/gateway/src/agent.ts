@@ -6,7 +6,7 @@
  */
 import { GenServer, isExitMessage, isShutdown, type ExitReason, type Node, type Pid, type ProcessContext, type StartResult } from '@troupe/actor-core';
 import type { ChildBehaviour, StartInfo } from '@troupe/registry-crdt';
-import { ACTIONS } from './actions.js';
+import { runAction } from './actions.js';
 import type { GatewayEvent } from './events.js';
 import { publicReason } from './public-reason.js';
 
@@ -114,9 +114,8 @@ function agentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenServer<I
           const task = s.queue.shift();
           if (task === undefined) return { reply: { status: 'empty' } satisfies NextReply, state: s };
           s.queueBytes -= s.sizes.shift() ?? 0;
-          // Params were checked when queued; a task from an older version with an unknown action is reported, not thrown.
-          const def = ACTIONS[task.action];
-          const result = def === undefined ? { error: `unknown action '${task.action}'` } : await def.run(task.params);
+          // Params were checked when queued (by the queuing node's handler); an action without a handler here gets the default one.
+          const result = await runAction(node, task.action, task.params);
           s.processed++;
           event(s, 'task_completed', { task, result, processed: s.processed });
           return { reply: { status: 'processed', task, result } satisfies NextReply, state: s };

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 /**
  * JSON-RPC 2.0 error codes: the reserved ones, and the gateway's
  * application errors (-32001..-32099 is the range JSON-RPC leaves to servers).
@@ -38,6 +39,10 @@ export class GatewayError extends Error {
     readonly data?: Record<string, unknown>,
   ) {
     super(message);
+  }
+
+  [inspect.custom](): string {
+    return `${this.stack ?? `${this.name}: ${this.message}`}\n  { code: ${this.code}${this.data === undefined ? '' : `, data: ${JSON.stringify(this.data)}`} }`;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The HTTP side: `startGateway` serves one node's agent services.
  *
- *   GET  /health                  { status, node, nodes }
+ *   GET  /health                  { status, reasons, node, nodes }
  *   GET  /.well-known/agent.json  the agent card
  *   POST /a2a                     JSON-RPC 2.0 (one request per HTTP request)
  *   GET  /events                  server-sent events (?types=a,b)
@@ -32,11 +32,22 @@ import type { AgentServices } from './services.js';
 import { parseTypes, serveEvents } from './sse.js';
 import { bearerMatches, resolveGatewayToken } from './token.js';
 
+/** What `GatewayOptions.health` reports (a `WsTransport.health()` is one). */
+export interface GatewayHealth {
+  status: 'healthy' | 'degraded' | 'unreachable';
+  reasons: string[];
+}
+
 export interface GatewayOptions {
   /** The node's agent services (`startAgentServices`). */
   services: AgentServices;
   /** Optional: must be `services.node` (accepted so callers can be explicit). */
   node?: Node;
+  /**
+   * The node's cluster health for `GET /health` (e.g. `() => transport.health()`):
+   * `degraded` is reported with its reasons, `unreachable` also as 503. Absent: healthy.
+   */
+  health?: () => GatewayHealth;
   /** Default 127.0.0.1. Beyond loopback (`0.0.0.0`, an interface's address) a bearer token is required. */
   host?: string;
   /** Default 0 (an ephemeral port; read it from `url`). */
@@ -135,7 +146,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const u = new URL(req.url ?? '/', 'http://gateway');
-    const path = u.pathname;
+    // `/health/` is `/health`: URLs copied with a trailing slash work.
+    const path = u.pathname.length > 1 && u.pathname.endsWith('/') ? u.pathname.slice(0, -1) : u.pathname;
     const refused = guard.refuse(req.headers.host, req.headers.origin);
     if (refused !== null) {
       sendJson(res, 403, { error: refused });
@@ -152,8 +164,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     switch (path) {
       case '/health': {
         if (!allow('GET')) return;
-        const ok = services.running;
-        sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'stopping', node: node.name, nodes: [node.name, ...node.dist.nodes()].sort() });
+        const running = services.running;
+        const h = opts.health?.() ?? { status: 'healthy', reasons: [] };
+        const status = !running ? 'stopping' : h.status === 'healthy' ? 'ok' : h.status;
+        sendJson(res, running && h.status !== 'unreachable' ? 200 : 503, { status, reasons: h.reasons, node: node.name, nodes: [node.name, ...node.dist.nodes()].sort() });
         return;
       }
       case '/.well-known/agent.json':
@@ -290,7 +304,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
-      reject(new Error(e.code === 'EADDRINUSE' ? `gateway: port ${opts.port ?? 0} on ${host} is in use` : `gateway: cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`));
+      // `cause` keeps the system code (EADDRINUSE), so a caller can pick another port.
+      reject(new Error(e.code === 'EADDRINUSE' ? `gateway: port ${opts.port ?? 0} on ${host} is in use` : `gateway: cannot listen on ${host}:${opts.port ?? 0}: ${e.message}`, { cause: e }));
     };
     server.once('error', onError);
     server.listen(opts.port ?? 0, host, () => {

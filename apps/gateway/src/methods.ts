@@ -2,7 +2,7 @@
  * The JSON-RPC methods: each declares its params (for validation and the
  * agent card) and runs against the node's `AgentServices`.
  */
-import { ACTIONS, actionNames } from './actions.js';
+import { ACTION_NAME, DEFAULT_ACTION, actionFor, actionNames } from './actions.js';
 import { invalidParam } from './errors.js';
 import type { AgentServices } from './services.js';
 
@@ -53,7 +53,7 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
     description: 'Queues a task on the agent.',
     params: [
       agentParam('agent'),
-      { name: 'action', type: 'string', required: true, description: `one of: ${actionNames().join(', ')}` },
+      { name: 'action', type: 'string', required: true, description: `any action name (${ACTION_NAME.source}): built-in ${actionNames().join(', ')}, one an application registered, or handled by the default handler` },
       { name: 'params', type: 'object', required: false, description: "the action's params (see actions)" },
     ],
     result: '{ status: "queued", queueLength, task }',
@@ -61,10 +61,10 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
     run: (s, p) => {
       const agent = agentName(p, 'agent');
       const action = p['action'];
-      if (typeof action !== 'string' || !Object.prototype.hasOwnProperty.call(ACTIONS, action)) {
-        throw invalidParam('action', `must be one of ${actionNames().join(', ')}; got ${JSON.stringify(action)}`);
+      if (typeof action !== 'string' || !ACTION_NAME.test(action)) {
+        throw invalidParam('action', `must be an action name: 1-64 characters of letters, digits and _ . : -; got ${JSON.stringify(action)}`);
       }
-      const params = ACTIONS[action]!.validate(p['params']);
+      const params = (actionFor(s.node, action) ?? DEFAULT_ACTION).validate(p['params']);
       return s.sendMessage(agent, action, params);
     },
   },

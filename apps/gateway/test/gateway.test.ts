@@ -51,7 +51,23 @@ describe('HTTP endpoints', () => {
   it('GET /health: status, node and the nodes it sees', async () => {
     const r = await fetch(`${ga.url}/health`);
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ status: 'ok', node: 'a@local', nodes: ['a@local', 'b@local'] });
+    expect(await r.json()).toEqual({ status: 'ok', reasons: [], node: 'a@local', nodes: ['a@local', 'b@local'] });
+  });
+
+  it('GET /health reports the cluster health it is given: degraded with reasons (200), unreachable (503)', async () => {
+    let h: { status: 'healthy' | 'degraded' | 'unreachable'; reasons: string[] } = { status: 'degraded', reasons: ['ws://10.0.0.5:5000: refused (bad_cookie)'] };
+    const g = await startGateway({ services: sa, health: () => h });
+    try {
+      const r1 = await fetch(`${g.url}/health`);
+      expect(r1.status).toBe(200);
+      expect(await r1.json()).toMatchObject({ status: 'degraded', reasons: ['ws://10.0.0.5:5000: refused (bad_cookie)'] });
+      h = { status: 'unreachable', reasons: ['ws://10.0.0.5:5000: refused (bad_cookie)'] };
+      const r2 = await fetch(`${g.url}/health/`);
+      expect(r2.status).toBe(503);
+      expect(await r2.json()).toMatchObject({ status: 'unreachable' });
+    } finally {
+      await g.close();
+    }
   });
 
   it('GET /.well-known/agent.json: the agent card lists every method with its params', async () => {
@@ -71,7 +87,7 @@ describe('HTTP endpoints', () => {
       ['action', true],
       ['params', false],
     ]);
-    expect(card.actions.map((x) => x.name)).toEqual(['echo', 'upper', 'reverse', 'sum', 'delay']);
+    expect(card.actions.map((x) => x.name)).toEqual(['echo', 'upper', 'reverse', 'sum', 'delay', '*']);
   });
 
   it('unknown paths are 404, wrong methods 405 with Allow', async () => {
@@ -208,7 +224,7 @@ describe('JSON-RPC errors', () => {
     expect(await p('StartAgent', { name: 7 })).toBe('name');
     expect(await p('StartAgent', { name: 'ok', extra: 1 })).toBe('extra');
     expect(await p('StartAgent', ['positional'])).toBe('params');
-    expect(await p('SendMessage', { agent: 'x', action: 'shout', params: {} })).toBe('action');
+    expect(await p('SendMessage', { agent: 'x', action: 'has space', params: {} })).toBe('action');
     expect(await p('SendMessage', { agent: 'x' })).toBe('action');
     expect(await p('SendMessage', { agent: 'x', action: 'echo' })).toBe('params.text');
     expect(await p('SendMessage', { agent: 'x', action: 'echo', params: { text: 1 } })).toBe('params.text');

@@ -8,6 +8,7 @@ export const suites: Record<string, () => Promise<SuiteModule>> = {
   local: () => import('./local.js'),
   remote: () => import('./remote.js'),
   registry: () => import('./registry.js'),
+  persistence: () => import('./persistence.js'),
 };
 
 export async function loadSuite(name: string): Promise<SuiteModule> {

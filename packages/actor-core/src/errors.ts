@@ -1,5 +1,6 @@
+import { inspect } from 'node:util';
 import type { Pid } from './pid.js';
-import { formatReason } from './exit-reason.js';
+import { exitReasonOf, formatReason, type ExitReason } from './exit-reason.js';
 
 /** Base class of every error Troupe throws; `code` is stable and documented. */
 export class TroupeError extends Error {
@@ -9,6 +10,14 @@ export class TroupeError extends Error {
   ) {
     super(message);
     this.name = new.target.name;
+  }
+
+  /**
+   * Under `util.inspect` (console.log, an uncaught error): the stack and the
+   * code, not the fields, which can hold a whole registry or process.
+   */
+  [inspect.custom](): string {
+    return `${this.stack ?? `${this.name}: ${this.message}`}\n  { code: '${this.code}' }`;
   }
 }
 
@@ -30,8 +39,33 @@ function describe(target: CallTarget): string {
   return target.toString();
 }
 
+/** The call a failure is about: OTP's `{gen_server, call, [Server, Request, Timeout]}`. */
+export interface CallInfo {
+  readonly server: CallTarget;
+  readonly request: unknown;
+  readonly timeoutMs: number;
+}
+
+/**
+ * The exit reason of a process that dies of a call failure it did not catch
+ * (OTP: `{Kind, {gen_server, call, [Server, Request, Timeout]}}`): the kind
+ * of failure, or `exit` with the reason of a server that exited during the
+ * call — `shutdown` when that reason was `shutdown`, so it stays a shutdown
+ * (quiet, not restarted by a transient policy) as it does in OTP.
+ */
+export type CallFailureReason =
+  | { timeout: { call: CallInfo } }
+  | { noproc: { call: CallInfo } }
+  | { calling_self: { call: CallInfo } }
+  | { nodedown: { node: string; call: CallInfo } }
+  | { shutdown: { call: CallInfo } }
+  | { exit: { reason: ExitReason; call: CallInfo } };
+
 /** Base of the errors a `call` raises in its caller (OTP's `{Reason, {gen_server, call, ...}}`). */
 export class CallError extends TroupeError {
+  /** The call that failed; set by the runtime when it rejects one. */
+  call: CallInfo | null = null;
+
   constructor(
     code: string,
     message: string,
@@ -40,6 +74,28 @@ export class CallError extends TroupeError {
   ) {
     super(code, message);
   }
+
+  /** The exit reason this failure makes when uncaught. */
+  [exitReasonOf](): CallFailureReason {
+    const call: CallInfo = this.call ?? { server: this.target, request: undefined, timeoutMs: NaN };
+    switch (this.reason) {
+      case 'timeout':
+        return { timeout: { call } };
+      case 'noproc':
+        return { noproc: { call } };
+      case 'calling_self':
+        return { calling_self: { call } };
+    }
+    if (this instanceof NodeDownError) return { nodedown: { node: this.node, call } };
+    if (this.reason === 'shutdown') return { shutdown: { call } };
+    return { exit: { reason: this.reason, call } };
+  }
+}
+
+/** Records on `e` which call failed (for its exit reason). */
+export function ofCall<E extends CallError>(e: E, server: CallTarget, request: unknown, timeoutMs: number): E {
+  e.call = { server, request, timeoutMs };
+  return e;
 }
 
 /** No reply within the timeout; a late reply is dropped. */
@@ -74,5 +130,26 @@ export class CallExitError extends CallError {
 export class NodeDownError extends CallError {
   constructor(target: CallTarget, readonly node: string) {
     super('TROUPE_ERR_NODEDOWN', `node ${node} is down (calling ${describe(target)})`, target, { nodedown: node });
+  }
+}
+
+/**
+ * A call made through the context of a process that has exited. Nothing a
+ * dead process does takes effect (OTP runs no code after an exit); its calls
+ * reject at once with this.
+ */
+export class ExitedError extends TroupeError {
+  constructor(readonly pid: Pid) {
+    super('TROUPE_ERR_EXITED', `process ${pid.toString()} has exited: its operations have no effect`);
+  }
+}
+
+/** An awaitable wait (`node.whenConnected`, `registry.whenRegistered`) ran out of time: `what` says what did not happen. */
+export class WaitTimeoutError extends TroupeError {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
+    super('TROUPE_ERR_WAIT_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}`);
   }
 }

@@ -60,10 +60,19 @@ export function serializeError(err: Error): SerializedError {
   return out;
 }
 
+/**
+ * The key of a method by which an error names the exit reason it makes when
+ * nobody catches it (a call failure: OTP's `{Reason, {gen_server, call, ...}}`).
+ */
+export const exitReasonOf: unique symbol = Symbol('troupe.exitReasonOf');
+
 /** Turns anything thrown by a handler into the exit reason of its process. */
 export function reasonFromThrown(thrown: unknown): ExitReason {
   if (thrown instanceof ExitException) return thrown.reason;
-  if (thrown instanceof Error) return { error: serializeError(thrown) };
+  if (thrown instanceof Error) {
+    const own = (thrown as { [exitReasonOf]?: () => ExitReason })[exitReasonOf];
+    return typeof own === 'function' ? own.call(thrown) : { error: serializeError(thrown) };
+  }
   return { nocatch: thrown };
 }
 

@@ -4,7 +4,7 @@
 import { GenServer as api } from './gen-server/api.js';
 import type { GenServer as Callbacks } from './gen-server/types.js';
 
-/** The API: `GenServer.start / startLink / startMonitor / call / cast / reply / stop / getState / ref`. */
+/** The API: `GenServer.start / startLink / startMonitor / call / cast / reply / stop / getState / ref`, and `sendRequest / waitResponse / receiveResponse / reqIds*`. */
 export const GenServer = api;
 /** The callbacks a server implements (same name as the API, as in OTP's `-behaviour(gen_server)`). */
 export type GenServer<S, Call = unknown, Cast = unknown, Reply = unknown, Info = unknown, Args = undefined, Cont = unknown> = Callbacks<

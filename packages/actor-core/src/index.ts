@@ -19,7 +19,11 @@ export {
   CallingSelfError,
   CallExitError,
   NodeDownError,
+  ExitedError,
+  WaitTimeoutError,
   type CallTarget,
+  type CallInfo,
+  type CallFailureReason,
 } from './errors.js';
 export {
   TIMEOUT,
@@ -80,6 +84,7 @@ export {
   type DynamicChildInfo,
 } from './supervisor/dynamic-supervisor.js';
 export { GenServer } from './gen-server.js';
+export { RequestId, RequestIdCollection, type CallResponse, type CollectionResponse } from './gen-server/requests.js';
 export {
   IDLE_TIMEOUT,
   type ServerRef,

@@ -1,9 +1,10 @@
+import { inspect } from 'node:util';
 import { EventEmitter } from 'eventemitter3';
 import { randomInt } from 'node:crypto';
 import { Pid, Ref } from './pid.js';
 import { Proc, Status, type Monitor } from './internal/process.js';
 import { Scheduler, type SchedulerStats } from './internal/scheduler.js';
-import { Calls, type CallEnvelope, type CastEnvelope, type From } from './internal/calls.js';
+import { Calls, CastEnvelope, type CallEnvelope, type From } from './internal/calls.js';
 import { Timers } from './internal/timers.js';
 import { Distribution } from './distribution/distribution.js';
 import { isValidNodeName, MAX_NODE_NAME_LENGTH } from './node-name.js';
@@ -60,6 +61,12 @@ export interface NodeEvents {
   crash: (e: { pid: Pid; reason: ExitReason; behaviour: string | null }) => void;
 }
 
+const enum SignalKind {
+  Exit,
+  Link,
+  Down,
+}
+
 /** The pseudo-pid that signals sent from outside any process come from. */
 const EXTERNAL_ID = 0;
 
@@ -84,8 +91,13 @@ export class Node {
   private readonly procs = new Map<number, Proc>();
   private readonly names = new Map<string, Proc>();
   private seq = 0;
-  /** Exit signals between local processes are queued so that long link chains never recurse. */
-  private readonly signalQueue: [Pid, Proc, ExitReason, boolean][] = [];
+  /**
+   * Exit signals and DOWNs between local processes, in the order they were
+   * sent: long link chains never recurse, and a dying process's EXITs reach
+   * a process that both links and monitors it before its DOWN (OTP's order).
+   * Each entry: sender, receiver, reason (or the DOWN message), kind.
+   */
+  private readonly signalQueue: [Pid, Proc, unknown, SignalKind][] = [];
   private draining = false;
 
   constructor(opts: NodeOptions = {}) {
@@ -131,6 +143,10 @@ export class Node {
     if (typeof body === 'function') fn = body;
     else if (body !== null && typeof body === 'object' && typeof body.handle === 'function') beh = body;
     else throw new BadArgError('spawn needs an async function (process style) or a behaviour with handle(msg, ctx)');
+    if (parent !== null && parent.status === Status.Dead) {
+      // Spawned by a process that has exited: nothing starts (its code should not be running).
+      return new Pid(this.name, ++this.seq, this.creation);
+    }
     if (opts?.name !== undefined) this.checkNameFree(opts.name);
     const pid = new Pid(this.name, ++this.seq, this.creation);
     const p = new Proc(this, pid, beh, fn, opts);
@@ -149,12 +165,6 @@ export class Node {
     }
     if (this.events.listenerCount('spawn') > 0) this.events.emit('spawn', { pid, behaviour: p.label });
     this.sched.enqueue(p);
-    // Code of a process that was killed while it awaited can still run: its
-    // linked children get its exit signal at once instead of being orphaned.
-    if (link && parent !== null && parent.status === Status.Dead) {
-      this.signalQueue.push([parent.self, p, parent.exitReason, true]);
-      this.drainSignals();
-    }
     return pid;
   }
 
@@ -244,7 +254,7 @@ export class Node {
 
   /** Fire-and-forget request; never fails, even for a dead or unknown server. */
   cast(server: Dest, request: unknown): void {
-    const env: CastEnvelope = { $gen: 'cast', req: request };
+    const env = new CastEnvelope(request);
     try {
       this.send(server, env);
     } catch {
@@ -274,7 +284,7 @@ export class Node {
     if (!(to instanceof Pid)) throw new BadArgError(`exit: not a pid: ${formatReason(to)}`);
     const p = this.lookup(to);
     if (p !== null) {
-      this.signalQueue.push([from, p, reason, link]);
+      this.signalQueue.push([from, p, reason, link ? SignalKind.Link : SignalKind.Exit]);
       this.drainSignals();
     } else if (to.node !== this.name) {
       this.dist.outgoing.exit(from, to, reason, link);
@@ -288,7 +298,8 @@ export class Node {
       const q = this.signalQueue;
       for (let i = 0; i < q.length; i++) {
         const s = q[i]!;
-        this.receiveExit(s[0], s[1], s[2], s[3]);
+        if (s[3] === SignalKind.Down) s[1].deliver(s[2]);
+        else this.receiveExit(s[0], s[1], s[2], s[3] === SignalKind.Link);
       }
       q.length = 0;
     } finally {
@@ -320,17 +331,7 @@ export class Node {
   /** @internal */
   link(p: Proc, pid: Pid): void {
     if (!(pid instanceof Pid)) throw new BadArgError(`link: not a pid: ${formatReason(pid)}`);
-    if (pid.equals(p.self)) return;
-    if (p.status === Status.Dead) {
-      // Code of a dead process still running: the link takes effect and fires at once.
-      const other = this.lookup(pid);
-      if (other !== null) {
-        (other.links ??= new Map()).set(p.self.key, p.self);
-        this.signalQueue.push([p.self, other, p.exitReason, true]);
-        this.drainSignals();
-      }
-      return;
-    }
+    if (pid.equals(p.self) || p.status === Status.Dead) return;
     if (p.links?.has(pid.key)) return;
     if (pid.node !== this.name) {
       (p.links ??= new Map()).set(pid.key, pid);
@@ -340,7 +341,7 @@ export class Node {
     const other = this.lookup(pid);
     if (other === null) {
       // Linking to a dead process: a `noproc` exit signal (kills a non-trapping caller).
-      this.signalQueue.push([pid, p, 'noproc', false]);
+      this.signalQueue.push([pid, p, 'noproc', SignalKind.Exit]);
       this.drainSignals();
       return;
     }
@@ -383,6 +384,8 @@ export class Node {
     } else {
       throw new BadArgError(`monitor: not a pid or name: ${formatReason(target)}`);
     }
+    // Monitoring oneself creates no monitor (OTP: a ref comes back, nothing else).
+    if (pid !== undefined && pid.equals(p.self)) return ref;
     if (pid !== undefined && pid.node !== this.name) {
       this.dist.outgoing.monitor(p, pid, ref);
       return ref;
@@ -515,7 +518,7 @@ export class Node {
       for (const pid of links.values()) {
         if (pid.node === this.name) {
           const other = this.lookup(pid);
-          if (other !== null) this.signalQueue.push([self, other, reason, true]);
+          if (other !== null) this.signalQueue.push([self, other, reason, SignalKind.Link]);
         } else {
           this.dist.outgoing.exit(self, pid, reason, true);
         }
@@ -530,7 +533,7 @@ export class Node {
           const owner = this.lookup(m.owner);
           if (owner !== null) {
             owner.monitors?.delete(m.ref.key);
-            owner.deliver(down);
+            this.signalQueue.push([self, owner, down, SignalKind.Down]);
           }
         } else {
           this.dist.outgoing.down(m.owner, down);
@@ -578,6 +581,16 @@ export class Node {
 
   get processCount(): number {
     return this.procs.size;
+  }
+
+  /** Resolves once `nodeName` is connected; `WaitTimeoutError` after `timeoutMs` (default 5000). See `dist.whenConnected`. */
+  whenConnected(nodeName: string, opts?: { timeoutMs?: number }): Promise<void> {
+    return this.dist.whenConnected(nodeName, opts);
+  }
+
+  /** `console.log(node)`: its name and size, not its process table. */
+  [inspect.custom](): string {
+    return `Node<${this.name} creation=${this.creation} processes=${this.procs.size}>`;
   }
 
   processInfo(pid: Pid): ProcessInfo | undefined {

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Proc } from './internal/process.js';
 
 /**
@@ -37,6 +38,11 @@ export class Pid {
   toJSON(): string {
     return this.toString();
   }
+
+  /** `console.log(pid)` shows `<a@host.12.3>`, not the cached process behind it. */
+  [inspect.custom](): string {
+    return this.toString();
+  }
 }
 
 /** A unique reference (monitors, timers, calls). Comparable by value. */
@@ -66,6 +72,10 @@ export class Ref {
   }
 
   toJSON(): string {
+    return this.toString();
+  }
+
+  [inspect.custom](): string {
     return this.toString();
   }
 }

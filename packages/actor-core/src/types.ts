@@ -91,7 +91,7 @@ export const TIMEOUT: unique symbol = Symbol('troupe.timeout');
 export type Timeout = typeof TIMEOUT;
 
 export interface ReceiveOptions {
-  /** ms; 0 polls; omitted or Infinity waits forever. */
+  /** ms; 0 polls; omitted or Infinity waits forever; negative or NaN: `BadArgError` (Erlang's `timeout_value`). */
   timeout?: number;
 }
 
@@ -105,6 +105,13 @@ export interface DemonitorOptions {
 /**
  * What a running process sees of itself: its identity and state, and the
  * operations that act on its behalf (send, link, monitor, receive, ...).
+ *
+ * Once the process has exited, these operations are inert: sends, spawns,
+ * links, monitors, exit signals, registrations and timers reach nothing,
+ * calls reject at once with `ExitedError`, and `receive` never resolves.
+ * (A synchronous handler that exits still runs to its end: Node has no
+ * preemption.) `ctx.node` is the node itself, not the process: what is done
+ * through it acts as code outside any process.
  */
 export interface ProcessContext<M = unknown, S = unknown> {
   readonly self: Pid;
@@ -135,7 +142,11 @@ export interface ProcessContext<M = unknown, S = unknown> {
   unregister(name: string): void;
   whereis(name: string): Pid | undefined;
 
-  /** Process style only: the first message (matching `match`, if given); unmatched ones stay in order. */
+  /**
+   * Process style only: the oldest message (accepted by `match`, if given);
+   * the others stay in order. `match` is a guard: it runs in this process
+   * only, and a throw is no match for that message.
+   */
   receive<T extends M>(match: (m: M) => m is T, opts: ReceiveOptions & { timeout: number }): Promise<T | Timeout>;
   receive<T extends M>(match: (m: M) => m is T): Promise<T>;
   receive(match: ((m: M) => boolean) | undefined, opts: ReceiveOptions & { timeout: number }): Promise<M | Timeout>;

@@ -313,9 +313,10 @@ describe('distribution: monitors', () => {
     expect(b.mailboxOf(tb)).toEqual([{ type: 'EXIT', from: pt.pid, reason: 'noconnection' }]);
     expect(b.processInfo(tb)!.links).toEqual([]);
     expect(a.processInfo(pt.pid)).toMatchObject({ links: [], monitors: [] });
+    // EXIT before DOWN on a lost connection, as OTP (links are taken down first).
     expect(a.mailboxOf(pt.pid)).toEqual([
-      { type: 'DOWN', ref: rt, object: t, reason: 'noconnection' },
       { type: 'EXIT', from: tb, reason: 'noconnection' },
+      { type: 'DOWN', ref: rt, object: t, reason: 'noconnection' },
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import {
   isDownMessage,
   isExitMessage,
@@ -7,7 +8,7 @@ import {
   type ProcessContext,
   type Ref,
 } from '../src/index.js';
-import { probe as sharedProbe, until as sharedUntil, type Probe, type ProbeOptions } from '../src/testing/index.js';
+import { probe as sharedProbe, testNode, until as sharedUntil, type Probe, type ProbeOptions } from '../src/testing/index.js';
 
 // The generic helpers live in the package's `testing` entry (shared with the
 // other packages' suites); this suite keeps its historical 2 s bounds.
@@ -23,6 +24,20 @@ export function until(cond: () => boolean, timeoutMs = 2000, what = 'condition')
 }
 
 // ---- additions for the conformance suites --------------------------------
+
+/** Call at the top of a test file: returns a maker of test nodes that are all shut down after each test. */
+export function nodesPerTest(): (name?: string) => Node {
+  let made: Node[] = [];
+  afterEach(() => {
+    for (const n of made) n.shutdown();
+    made = [];
+  });
+  return (name) => {
+    const n = testNode(name);
+    made.push(n);
+    return n;
+  };
+}
 
 /** Matches `{ type: 'DOWN', ref }` for one monitor. */
 export function downFor(ref: Ref): (m: unknown) => boolean {

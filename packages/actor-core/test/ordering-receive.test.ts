@@ -186,7 +186,7 @@ describe('§1.5 selective receive', () => {
     const node = testNode();
     const p = await probe(node);
     node.send(p.pid, 'unrelated');
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
     let r: unknown = 'pending';
     void p.ctx.receive((m) => m === 'never', { timeout: 30 }).then((x) => (r = x));
     vi.advanceTimersByTime(29);
@@ -215,7 +215,7 @@ describe('§1.5 selective receive', () => {
   it('§1.5 #39 — a matching message before the timeout wins, and the expired timer leaves nothing behind', async () => {
     const node = testNode();
     const p = await probe(node);
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
     const r = p.ctx.receive((m) => m === 'hit', { timeout: 30 });
     node.send(p.pid, 'hit');
     expect(await r).toBe('hit');
@@ -237,7 +237,7 @@ describe('§1.5 selective receive', () => {
   });
 
   it('§3 N7 / §1.5 #39 — a receive timeout beyond 2^31-1 ms does not fire early', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
     const node = testNode();
     const results: unknown[] = [];
     let started = false;

@@ -19,6 +19,9 @@ export class InvalidUrlError extends TroupeError {
   }
 }
 
+/** Handshake refusals that may pass by themselves; any other (bad cookie, version mismatch, ...) will not. */
+export const TRANSIENT_HANDSHAKE_REASONS: ReadonlySet<string> = new Set(['setup_timeout', 'rate_limited', 'blocked', 'already_connected', 'simultaneous_connect']);
+
 /** The handshake failed: `reason` is the close reason both sides log (`bad_cookie`, `version_mismatch`, ...). */
 export class HandshakeError extends TroupeError {
   constructor(
@@ -44,6 +47,29 @@ export class ConnectError extends TroupeError {
 export class NotConnectedError extends TroupeError {
   constructor(readonly nodeName: string) {
     super('TROUPE_ERR_NOT_CONNECTED', `node ${nodeName} is not connected (connect to it first; Troupe never dials implicitly)`);
+  }
+}
+
+/**
+ * The mesh listener could not open its port: `errno` is the system's code
+ * (`EADDRINUSE`: another process holds the port; `EACCES`: a privileged port).
+ */
+export class ListenError extends TroupeError {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly errno: string,
+    detail: string,
+  ) {
+    super(
+      errno === 'EADDRINUSE' ? 'TROUPE_ERR_ADDR_IN_USE' : 'TROUPE_ERR_LISTEN',
+      errno === 'EADDRINUSE' ? `cannot listen on ${host}:${port}: the port is in use by another process` : `cannot listen on ${host}:${port}: ${detail}`,
+    );
+  }
+
+  /** True if another process holds the port. */
+  get inUse(): boolean {
+    return this.errno === 'EADDRINUSE';
   }
 }
 

@@ -4,6 +4,7 @@ export {
   type NodeUpEvent,
   type NodeDownEvent,
   type PeerStatus,
+  type TransportHealth,
 } from './ws-transport.js';
 export type { WsTransportOptions, TlsOptions, ReconnectOptions } from './options.js';
 export type { BackoffOptions } from './backoff.js';
@@ -22,8 +23,11 @@ export {
   NotConnectedError,
   TransportClosedError,
   CookieError,
+  ListenError,
 } from './errors.js';
 export { Discovery, startDiscovery, type DiscoveryHost, type DiscoveryOptions, type DiscoveryEvents } from './discovery/discovery.js';
-export { type DiscoveryStrategy, nodeUrl } from './discovery/strategy.js';
+export { type DiscoveryStrategy, type DiscoverySelf, nodeUrl } from './discovery/strategy.js';
+export { LocalNodes, defaultNodesDir, type LocalNodesOptions } from './discovery/local-nodes.js';
+export { UdpGossip, MAX_GOSSIP_PEERS, type UdpGossipOptions } from './discovery/udp-gossip.js';
 export { StaticSeeds, type StaticSeedsOptions } from './discovery/static-seeds.js';
 export { DnsPoll, type DnsPollOptions, type DnsAnswer } from './discovery/dns-poll.js';

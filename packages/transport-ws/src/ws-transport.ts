@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +10,7 @@ import type { Signal, Transport, TransportPort } from '@troupe/actor-core/wire';
 import { defaultCodec, type WireCodec } from './codec.js';
 import { resolveCookie } from './cookie.js';
 import { assertStrongCookie } from './cookie-strength.js';
-import { ConnectError, HandshakeError, InvalidUrlError, TransportClosedError } from './errors.js';
+import { ConnectError, HandshakeError, InvalidUrlError, ListenError, TRANSIENT_HANDSHAKE_REASONS, TransportClosedError } from './errors.js';
 import type { Member } from './frame-encoder.js';
 import { runAcceptor, runInitiator, type HandshakeFailure } from './handshake/run.js';
 import { NonceCache } from './handshake/nonce-cache.js';
@@ -34,6 +34,12 @@ export interface NodeUpEvent {
 export interface NodeDownEvent {
   node: string;
   reason: DownReason;
+}
+
+/** `WsTransport.health()`: Jido's states; `reasons` say what fails. */
+export interface TransportHealth {
+  status: 'healthy' | 'degraded' | 'unreachable';
+  reasons: string[];
 }
 
 export interface WsTransportEvents {
@@ -76,8 +82,6 @@ function allowFullPayload(ws: WebSocket, maxPayload: number): void {
 
 /** Nodedowns that may be transient (a stall, a dropped socket): the peer is redialled. */
 const REDIAL_REASONS: ReadonlySet<DownReason> = new Set(['net_tick_timeout', 'connection_closed', 'send_buffer_overflow']);
-/** Handshake refusals that may pass; any other (bad cookie, version mismatch, ...) ends the retries. */
-const REDIAL_RETRYABLE: ReadonlySet<string> = new Set(['setup_timeout', 'rate_limited', 'blocked', 'already_connected', 'simultaneous_connect']);
 /** Close codes by which the peer said "do not come back" (its `disconnect`, or a newer connection replaced this one). */
 const NO_REDIAL_CODES: ReadonlySet<number> = new Set([CloseReason.disconnect, CloseReason.replaced]);
 
@@ -106,6 +110,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   readonly maxBufferedBytes: number;
   readonly maxBatch: number;
   readonly maxFrameBytes: number;
+  /** A keyed hash of the cookie that discovery announcements carry (nodes with another cookie are skipped); never the cookie. */
+  readonly cookieFingerprint: string;
   /** @internal The node's side of the connections, from `attach`. */
   port!: TransportPort;
   private readonly opts: ResolvedOptions;
@@ -147,6 +153,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.maxBufferedBytes = this.opts.maxBufferedBytes;
     this.maxBatch = this.opts.maxBatch;
     this.maxFrameBytes = this.opts.maxPayload;
+    this.cookieFingerprint = createHmac('sha256', cookie).update('troupe discovery fingerprint').digest('hex').slice(0, 16);
     this.limiter = new FailureLimiter(options.rateLimit);
     this.pendingHandshakes = new PendingHandshakes(this.opts.maxPendingHandshakes, this.opts.maxPendingHandshakesPerAddress);
     this.refusals = new IntervalLog(node.logger);
@@ -174,16 +181,19 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('Troupe node: WebSocket only\n');
     });
-    // No compression: it costs CPU per frame and rarely pays on a LAN.
-    // Until its handshake completes a socket may send only small frames (`allowFullPayload` after).
-    const wss = new WebSocketServer({ server, maxPayload: o.handshakeMaxPayload, perMessageDeflate: false, clientTracking: false });
+    // Listen before the WebSocket server exists: it re-emits the HTTP server's errors as its own
+    // 'error' event, which would be thrown (uncatchable by the caller) for a taken port.
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const onError = (e: NodeJS.ErrnoException): void => reject(new ListenError(o.host, o.port, e.code ?? 'UNKNOWN', e.message));
+      server.once('error', onError);
       server.listen(o.port, o.host, () => {
-        server.off('error', reject);
+        server.off('error', onError);
         resolve();
       });
     });
+    // No compression: it costs CPU per frame and rarely pays on a LAN.
+    // Until its handshake completes a socket may send only small frames (`allowFullPayload` after).
+    const wss = new WebSocketServer({ server, maxPayload: o.handshakeMaxPayload, perMessageDeflate: false, clientTracking: false });
     const port = (server.address() as AddressInfo).port;
     const host = o.host.includes(':') ? `[${o.host}]` : o.host;
     const url = options.advertiseUrl ?? `${tls !== undefined ? 'wss' : 'ws'}://${host}:${port}`;
@@ -318,6 +328,19 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     });
     this.port.detach();
     this.node.logger.info('transport-ws: closed', { node: this.node.name });
+  }
+
+  /**
+   * How this node's cluster membership is doing: `healthy`; `degraded` when
+   * some discovery target (a seed) fails, with one reason per target;
+   * `unreachable` when targets fail and no peer is connected (e.g. every
+   * seed refuses this node's cookie).
+   */
+  health(): TransportHealth {
+    const failing = this.discoveryRunner?.failing() ?? [];
+    const reasons = failing.map((f) => `${f.url}: ${f.error}`);
+    if (reasons.length === 0) return { status: 'healthy', reasons };
+    return { status: this.nodes('visible').length === 0 && !this.opts.hidden ? 'unreachable' : 'degraded', reasons };
   }
 
   /** Names being redialled after a transient nodedown (see `reconnect`). */
@@ -470,7 +493,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       (e: Error) => {
         r.inFlight = false;
         if (this.closed || this.redials.get(r.name) !== r) return;
-        if (e instanceof TransportClosedError || (e instanceof HandshakeError && !REDIAL_RETRYABLE.has(e.reason))) {
+        if (e instanceof TransportClosedError || (e instanceof HandshakeError && !TRANSIENT_HANDSHAKE_REASONS.has(e.reason))) {
           this.node.logger.warn('transport-ws: reconnect refused, giving up', { peer: r.name, url: r.url, error: e.message });
           this.redials.delete(r.name);
           return;

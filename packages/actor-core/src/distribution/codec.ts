@@ -2,6 +2,7 @@ import { Packr, addExtension } from 'msgpackr';
 import { Pid, Ref } from '../pid.js';
 import { TroupeError } from '../errors.js';
 import { errText } from '../exit-reason.js';
+import { CastEnvelope, ProtocolRequest } from '../internal/calls.js';
 import type { RemoteName } from '../types.js';
 import type { Signal } from './signals.js';
 
@@ -14,6 +15,7 @@ import type { Signal } from './signals.js';
  * 0x42, 0x62, 0x65, 0x69, 0x70, 0x72, 0x73, 0x74, 0x78 and reserves 0x52):
  * - `0x20` Pid: `[creation u32 BE][id f64 BE][node utf-8]`
  * - `0x21` Ref: same layout.
+ * - `0x22` cast envelope, `0x23` protocol request: their content as msgpack.
  * A decoded Pid is always a fresh object (its process cache `p` is null), so
  * a pid from a peer never aliases a local process object.
  *
@@ -31,6 +33,10 @@ import type { Signal } from './signals.js';
  */
 export const PID_EXT = 0x20;
 export const REF_EXT = 0x21;
+/** A cast's envelope: its request, as a msgpack value. */
+export const CAST_EXT = 0x22;
+/** A system or supervisor request (`ProtocolRequest`): its operation, as a msgpack value. */
+export const PROTOCOL_EXT = 0x23;
 
 const MAX_NODE_NAME = 255;
 
@@ -91,6 +97,20 @@ addExtension({
     const [node, id, creation] = unpackId(data, 'ref');
     return new Ref(node, id, creation);
   },
+});
+// Protocol envelopes cross as their own types, so that a peer's user data
+// (a plain map, whatever its keys) never decodes to one.
+addExtension({
+  Class: CastEnvelope,
+  type: CAST_EXT,
+  write: (c: CastEnvelope) => c.req,
+  read: (req: unknown) => new CastEnvelope(req),
+});
+addExtension({
+  Class: ProtocolRequest,
+  type: PROTOCOL_EXT,
+  write: (r: ProtocolRequest) => r.op,
+  read: (op: unknown) => new ProtocolRequest(op),
 });
 
 /**

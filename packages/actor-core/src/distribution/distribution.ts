@@ -1,6 +1,6 @@
 import { Pid, type Ref } from '../pid.js';
 import { formatReason } from '../exit-reason.js';
-import { BadArgError } from '../errors.js';
+import { BadArgError, WaitTimeoutError } from '../errors.js';
 import type { DownMessage, NodeDownMessage, NodeUpMessage, ProcessContext } from '../types.js';
 import type { Node } from '../node.js';
 import { Status } from '../internal/process.js';
@@ -20,6 +20,8 @@ export class Distribution {
   private readonly spawns: RemoteSpawn;
   private readonly incoming: Incoming;
   private port: TransportPort | null = null;
+  /** `whenConnected` callers, by the node they wait for. */
+  private readonly upWaiters = new Map<string, Set<() => void>>();
   /** @internal The node's operations on remote processes. */
   readonly outgoing: Outgoing;
 
@@ -66,6 +68,38 @@ export class Distribution {
     if (kind === 'connected') return [...peers.keys()];
     const hidden = kind === 'hidden';
     return [...peers.keys()].filter((n) => hiddenPeers.has(n) === hidden);
+  }
+
+  /**
+   * Resolves once `nodeName` is connected (at once if it is): the awaitable
+   * form of polling `isConnected`. Rejects with `WaitTimeoutError` after
+   * `timeoutMs` (default 5000; Infinity waits for ever). It does not dial:
+   * connect through the transport or let discovery do it.
+   */
+  whenConnected(nodeName: string, opts: { timeoutMs?: number } = {}): Promise<void> {
+    if (typeof nodeName !== 'string') return Promise.reject(new BadArgError(`whenConnected: node must be a string, got ${formatReason(nodeName)}`));
+    if (this.table.peers.has(nodeName)) return Promise.resolve();
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    return new Promise<void>((resolve, reject) => {
+      let set = this.upWaiters.get(nodeName);
+      if (set === undefined) this.upWaiters.set(nodeName, (set = new Set()));
+      const leave = (): void => {
+        set.delete(up);
+        if (set.size === 0 && this.upWaiters.get(nodeName) === set) this.upWaiters.delete(nodeName);
+      };
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            leave();
+            reject(new WaitTimeoutError(`node ${nodeName} to connect to ${this.table.node.name}`, timeoutMs));
+          }, timeoutMs)
+        : null;
+      const up = (): void => {
+        if (timer !== null) clearTimeout(timer);
+        leave();
+        resolve();
+      };
+      set.add(up);
+    });
   }
 
   creationOf(nodeName: string): number | undefined {
@@ -135,6 +169,8 @@ export class Distribution {
     if (known === creation) return;
     table.epoch++;
     table.peers.set(name, creation);
+    const waiting = this.upWaiters.get(name);
+    if (waiting !== undefined) for (const up of [...waiting]) up();
     if (opts.hidden === true) {
       // Like `net_kernel:monitor_nodes(true)`: subscribers hear about visible nodes only.
       table.hiddenPeers.add(name);
@@ -162,18 +198,19 @@ export class Distribution {
             }
           }
         }
+        // Links first: OTP delivers EXIT, then DOWN, then nodedown on a lost connection.
+        if (p.links !== null) {
+          for (const pid of [...p.links.values()]) {
+            // Through the node's signal queue: a dying process's own links are handled in order.
+            if (pid.node === name) node.exitSignal(pid, p.self, 'noconnection', true);
+          }
+        }
         if (p.monitors !== null) {
           for (const [k, m] of p.monitors) {
             if (m.target.node === name) {
               p.monitors.delete(k);
               p.deliver({ type: 'DOWN', ref: m.ref, object: m.object, reason: 'noconnection' } satisfies DownMessage);
             }
-          }
-        }
-        if (p.links !== null) {
-          for (const pid of [...p.links.values()]) {
-            // Through the node's signal queue: a dying process's own links are handled in order.
-            if (pid.node === name) node.exitSignal(pid, p.self, 'noconnection', true);
           }
         }
       }

@@ -2,7 +2,7 @@ import { Pid, Ref } from '../pid.js';
 import { formatReason, reasonFromThrown } from '../exit-reason.js';
 import type { DownMessage, RemoteName } from '../types.js';
 import type { Proc } from '../internal/process.js';
-import type { CallEnvelope } from '../internal/calls.js';
+import { CallEnvelope } from '../internal/calls.js';
 import type { Signal } from './signals.js';
 import { CodecError, type DecodedFrame } from './codec.js';
 import type { PeerTable } from './peer-table.js';
@@ -115,7 +115,7 @@ export class Incoming {
     if (watched === undefined) t.callWatch.set(fromNode, (watched = new Map()));
     if (!watched.has(tag)) p.remoteCallers++;
     watched.set(tag, p);
-    p.deliver({ $gen: 'call', from: { node: fromNode, tag, pid: from }, req } satisfies CallEnvelope);
+    p.deliver(new CallEnvelope({ node: fromNode, tag, pid: from }, req));
   }
 
   /** A pid that can be the sender of a signal from `fromNode` (its current incarnation). */

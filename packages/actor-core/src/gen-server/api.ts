@@ -1,10 +1,13 @@
 import { Node } from '../node.js';
 import type { Pid } from '../pid.js';
 import type { Proc } from '../internal/process.js';
-import { DEFAULT_CALL_TIMEOUT } from '../internal/calls.js';
+import { exitedCall, originProc } from '../internal/origin.js';
+import { DEFAULT_CALL_TIMEOUT, ProtocolRequest } from '../internal/calls.js';
 import { BadArgError } from '../errors.js';
 import { formatReason, type ExitReason } from '../exit-reason.js';
 import { nodeOf, type Origin } from '../start-result.js';
+import type { CallTarget } from '../errors.js';
+import { RequestId, RequestIdCollection, checkWait, waitAny, waitOne, type CollectionResponse, type CallResponse } from './requests.js';
 import type { Dest, SpawnOptions, ViaName } from '../types.js';
 import { ServerProcess, type AnyServer, type Boot, type SysRequest } from './server.js';
 import type {
@@ -16,11 +19,6 @@ import type {
   StartOptions,
   UntypedDest,
 } from './types.js';
-
-/** The calling process, if the origin is one (for links, monitors and calling_self detection). */
-function procOf(origin: Origin): Proc | null {
-  return origin instanceof Node ? null : origin.node.lookup(origin.self);
-}
 
 function isVia(x: unknown): x is ViaName {
   if (typeof x !== 'object' || x === null || !('via' in x)) return false;
@@ -42,7 +40,8 @@ type AnyStart = GenStartResult | GenStartMonitorResult;
 
 function boot(origin: Origin, impl: AnyServer, args: unknown, opts: StartOptions | undefined, mode: Mode): Promise<AnyStart> {
   const node = nodeOf(origin);
-  const starter = procOf(origin);
+  const starter = originProc(origin);
+  if (starter === undefined) return exitedCall(origin);
   const what = mode === Mode.Link ? 'startLink' : mode === Mode.Monitor ? 'startMonitor' : 'start';
   try {
     if (typeof impl !== 'object' || impl === null) throw new BadArgError(`${what}: a GenServer is an object with init(args, ctx)`);
@@ -106,8 +105,8 @@ function boot(origin: Origin, impl: AnyServer, args: unknown, opts: StartOptions
 
 /**
  * Starts a GenServer not linked to the caller; resolves after `init` ran.
- * The server's parent is itself (as OTP's `gen_server:start`): only a
- * `startLink` caller's exit signal runs `terminate`.
+ * The server's parent is itself (as OTP's `gen_server:start`): when it
+ * traps exits, an exit signal from itself runs `terminate` and stops it.
  */
 function start<S, Call, Cast, Reply, Info, Args, Cont>(
   origin: Origin,
@@ -156,19 +155,21 @@ function call(origin: Origin, server: Dest, req: unknown, timeoutMs: number = DE
   } catch (e) {
     return Promise.reject(e);
   }
-  return nodeOf(origin).calls.call(procOf(origin), server, req, timeoutMs);
+  const caller = originProc(origin);
+  if (caller === undefined) return exitedCall(origin);
+  return nodeOf(origin).calls.call(caller, server, req, timeoutMs);
 }
 
 /** Fire-and-forget request; never fails, even for a dead server or an unknown name. */
 function cast<Cast>(origin: Origin, server: ServerRef<never, Cast, unknown>, req: NoInfer<Cast>): void;
 function cast(origin: Origin, server: UntypedDest, req: unknown): void;
 function cast(origin: Origin, server: Dest, req: unknown): void {
-  nodeOf(origin).cast(server, req);
+  if (originProc(origin) !== undefined) nodeOf(origin).cast(server, req);
 }
 
 /** Answers a call whose handler returned `{ noreply }`; from any process, once (later replies are dropped). */
 function reply<Reply>(origin: Origin, from: ReplyTo<Reply>, value: NoInfer<Reply>): void {
-  nodeOf(origin).reply(from, value);
+  if (originProc(origin) !== undefined) nodeOf(origin).reply(from, value);
 }
 
 /**
@@ -182,14 +183,87 @@ function stop(origin: Origin, server: ServerRef<never, never, unknown> | Untyped
   } catch (e) {
     return Promise.reject(e);
   }
-  const req: SysRequest = { $sys: 'stop', reason };
-  return nodeOf(origin).calls.call(procOf(origin), server, req, timeoutMs).then(() => undefined);
+  const req = new ProtocolRequest<SysRequest>({ $sys: 'stop', reason });
+  const caller = originProc(origin);
+  if (caller === undefined) return exitedCall(origin);
+  return nodeOf(origin).calls.call(caller, server, req, timeoutMs).then(() => undefined);
 }
 
 /** The server's current state (OTP's `sys:get_state`), for debugging and tests; does not cancel an idle timeout. */
 function getState<S = unknown>(origin: Origin, server: ServerRef<never, never, unknown> | UntypedDest, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<S> {
-  const req: SysRequest = { $sys: 'get_state' };
+  const req = new ProtocolRequest<SysRequest>({ $sys: 'get_state' });
   return call<S>(origin, server as UntypedDest, req, timeoutMs);
+}
+
+/**
+ * Sends a call without waiting (OTP 25 `send_request/2`): returns its request
+ * id; take the response with `waitResponse` or `receiveResponse`. The call has
+ * no timeout of its own (the wait has one) and fails if the server exits.
+ * With a label and a collection (`send_request/4`): returns the collection
+ * with the new id added under that label.
+ */
+function sendRequest<Call, Reply>(origin: Origin, server: ServerRef<Call, never, Reply>, req: NoInfer<Call>): RequestId<Reply>;
+function sendRequest<Reply = unknown>(origin: Origin, server: UntypedDest, req: unknown): RequestId<Reply>;
+function sendRequest<Label>(origin: Origin, server: ServerRef | UntypedDest, req: unknown, label: Label, collection: RequestIdCollection<Label>): RequestIdCollection<Label>;
+function sendRequest(origin: Origin, server: Dest, req: unknown, ...labelled: [unknown, RequestIdCollection] | []): RequestId | RequestIdCollection {
+  const node = nodeOf(origin);
+  let tag = 0; // stays 0 when the call is rejected before it gets a slot
+  const caller = originProc(origin);
+  const promise = caller === undefined ? exitedCall(origin) : node.calls.call(caller, server, req, Infinity, (t) => (tag = t));
+  const id = new RequestId(server as CallTarget, node, tag, promise);
+  if (labelled.length === 0) return id;
+  return reqIdsAdd(id, labelled[0], labelled[1]);
+}
+
+/**
+ * Waits up to `timeoutMs` for a request's response (OTP 25 `wait_response`):
+ * `{ reply }`, `{ error: { reason, server } }`, or `'timeout'` — the request
+ * is kept, so its response can still be had by waiting again. On a
+ * collection: the first response to arrive, with its label and the rest of
+ * the collection (`remove: false` keeps the id in it), or `'no_request'` if
+ * it is empty.
+ */
+function waitResponse<Reply>(id: RequestId<Reply>, timeoutMs?: number): Promise<CallResponse<Reply> | 'timeout'>;
+function waitResponse<Label>(c: RequestIdCollection<Label>, timeoutMs?: number, remove?: boolean): Promise<CollectionResponse<Label> | 'no_request' | 'timeout'>;
+function waitResponse(x: RequestId | RequestIdCollection, timeoutMs = Infinity, remove = true): Promise<unknown> {
+  return wait('waitResponse', x, timeoutMs, remove, false);
+}
+
+/**
+ * As `waitResponse`, but a timeout abandons the request (every request of a
+ * collection): its late reply is dropped (OTP 25 `receive_response`).
+ */
+function receiveResponse<Reply>(id: RequestId<Reply>, timeoutMs?: number): Promise<CallResponse<Reply> | 'timeout'>;
+function receiveResponse<Label>(c: RequestIdCollection<Label>, timeoutMs?: number, remove?: boolean): Promise<CollectionResponse<Label> | 'no_request' | 'timeout'>;
+function receiveResponse(x: RequestId | RequestIdCollection, timeoutMs = Infinity, remove = true): Promise<unknown> {
+  return wait('receiveResponse', x, timeoutMs, remove, true);
+}
+
+function wait(what: string, x: RequestId | RequestIdCollection, timeoutMs: number, remove: boolean, abandon: boolean): Promise<unknown> {
+  try {
+    checkWait(what, timeoutMs);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (x instanceof RequestId) return waitOne(x, timeoutMs, abandon);
+  if (x instanceof RequestIdCollection) return waitAny(x, timeoutMs, remove, abandon);
+  return Promise.reject(new BadArgError(`${what}: not a request id or collection: ${formatReason(x)}`));
+}
+
+/** An empty request id collection (OTP 25 `reqids_new`). */
+function reqIdsNew<Label = unknown>(): RequestIdCollection<Label> {
+  return new RequestIdCollection<Label>([]);
+}
+
+/** The collection with `id` added under `label` (`reqids_add`); badarg if `id` is already in it. */
+function reqIdsAdd<Label>(id: RequestId, label: Label, c: RequestIdCollection<Label>): RequestIdCollection<Label> {
+  if (c.entries.some(([x]) => x === id)) throw new BadArgError('reqIdsAdd: the request id is already in the collection');
+  return new RequestIdCollection([...c.entries, [id, label] as const]);
+}
+
+/** How many request ids a collection holds (`reqids_size`). */
+function reqIdsSize(c: RequestIdCollection<unknown>): number {
+  return c.size;
 }
 
 /** Types a pid (or a pid from a name lookup) as a server reference; no run-time check. */
@@ -198,4 +272,20 @@ function ref<Call = unknown, Cast = unknown, Reply = unknown>(pid: Pid): ServerR
 }
 
 /** The GenServer API; `GenServer<...>` is also the callbacks' type. */
-export const GenServer = { start, startLink, startMonitor, call, cast, reply, stop, getState, ref } as const;
+export const GenServer = {
+  start,
+  startLink,
+  startMonitor,
+  call,
+  cast,
+  reply,
+  stop,
+  getState,
+  ref,
+  sendRequest,
+  waitResponse,
+  receiveResponse,
+  reqIdsNew,
+  reqIdsAdd,
+  reqIdsSize,
+} as const;

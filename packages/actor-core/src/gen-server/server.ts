@@ -1,6 +1,6 @@
 import type { Pid, Ref } from '../pid.js';
 import type { Proc } from '../internal/process.js';
-import { isCall, isCast, type From } from '../internal/calls.js';
+import { isCall, isCast, ProtocolRequest, type From } from '../internal/calls.js';
 import { formatReason, reasonFromThrown, type ExitReason } from '../exit-reason.js';
 import { isExitMessage, type Behaviour, type ProcessContext, type ViaName } from '../types.js';
 import { IDLE_TIMEOUT, type GenServer, type GenStartResult, type ServerRef } from './types.js';
@@ -9,14 +9,15 @@ import { IDLE_TIMEOUT, type GenServer, type GenStartResult, type ServerRef } fro
 export type AnyServer = GenServer<unknown, unknown, unknown, unknown, unknown, unknown, unknown>;
 
 /**
- * System requests travel as calls whose request carries `$sys` (OTP's
- * `{system, From, Req}`), so they share the call path's reply slots, timeouts
- * and death detection, and work remotely. `$sys` is reserved in call requests.
+ * System requests travel as calls whose request is a `ProtocolRequest` with
+ * a `$sys` operation (OTP's `{system, From, Req}`), so they share the call
+ * path's reply slots, timeouts and death detection, and work remotely. A
+ * user request with a `$sys` key is only data: it reaches `handleCall`.
  */
 export type SysRequest = { $sys: 'stop'; reason: ExitReason } | { $sys: 'get_state' };
 
-function isSys(req: unknown): req is SysRequest {
-  return typeof req === 'object' && req !== null && typeof (req as { $sys?: unknown }).$sys === 'string';
+function isSys(req: unknown): req is ProtocolRequest<SysRequest> {
+  return req instanceof ProtocolRequest && typeof req.op === 'object' && req.op !== null && typeof (req.op as { $sys?: unknown }).$sys === 'string';
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
@@ -62,6 +63,12 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
   private timerRef: Ref | null = null;
   private gen = 0;
   private tickMsg: unknown = IDLE_TIMEOUT;
+  /**
+   * Whose exit signal runs `terminate` (when trapping): the `startLink`
+   * caller, or — started without a link — the server itself, its own parent
+   * as with `gen_server:start`.
+   */
+  private parent!: Pid;
 
   constructor(
     private readonly impl: AnyServer,
@@ -76,6 +83,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
 
   init(ctx: ProcessContext<unknown, unknown>): unknown {
     const p = (this.proc = ctx as Proc);
+    this.parent = this.boot.parent ?? p.self;
     const via = this.boot.via;
     if (via !== null) {
       if (!via.via.registerName(via.name, p.self)) {
@@ -150,7 +158,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
   handle(msg: unknown): unknown {
     if (isCall(msg)) {
       const req = msg.req;
-      if (isSys(req)) return this.system(req, msg.from);
+      if (isSys(req)) return this.system(req.op, msg.from);
       this.cancelTimeout();
       if (this.impl.handleCall === undefined) return this.stop({ undef: 'handleCall' });
       return this.dispatch(Kind.Call, req, msg.from);
@@ -167,8 +175,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
       return this.info(this.tickMsg);
     }
     // An exit signal from the parent ends the server through terminate (it can only be a message if trapping).
-    const parent = this.boot.parent;
-    if (parent !== null && isExitMessage(msg) && msg.from.equals(parent)) return this.stop(msg.reason);
+    if (isExitMessage(msg) && msg.from.equals(this.parent)) return this.stop(msg.reason);
     this.cancelTimeout();
     return this.info(msg);
   }
@@ -289,7 +296,7 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
       // {timeout, 0, Msg}: handled before anything already queued (handle_event_timeout_zero).
       if (ms === 0) return this.info(msg);
     }
-    if (typeof ms !== 'number' || !(ms >= 0)) return this.stop({ bad_return_value: o });
+    if (typeof ms !== 'number' || !(ms === Infinity || (Number.isInteger(ms) && ms >= 0))) return this.stop({ bad_return_value: o });
     if (ms === Infinity) return undefined;
     const p = this.proc;
     this.armed = true;

@@ -105,8 +105,8 @@ export interface GenServer<S, Call = unknown, Cast = unknown, Reply = unknown, I
   handleContinue?(cont: Cont, state: S, ctx: ServerContext): MaybeAsync<CastResult<S, Info, Cont>>;
   /**
    * Runs when a callback returns `stop` or throws, on `GenServer.stop`, and
-   * when the server traps exits and its parent (the `startLink` caller) sends
-   * an exit signal. Not on other exit signals, never on `kill`.
+   * when the server traps exits and its parent sends an exit signal — the
+   * `startLink` caller, or the server itself if started without a link. Not on other exit signals, never on `kill`.
    */
   terminate?(reason: ExitReason, state: S, ctx: ServerContext): unknown;
 }

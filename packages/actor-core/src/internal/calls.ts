@@ -3,7 +3,10 @@ import { Pid } from '../pid.js';
 import {
   CallExitError,
   CallTimeoutError,
+  ofCall,
+  type CallError,
   CallingSelfError,
+  ExitedError,
   NoProcError,
   NodeDownError,
   TroupeError,
@@ -11,7 +14,7 @@ import {
 } from '../errors.js';
 import type { Dest, RemoteName } from '../types.js';
 import type { Node } from '../node.js';
-import type { Proc } from './process.js';
+import { Status, type Proc } from './process.js';
 
 /** Who is waiting for a reply: pass it to `reply(from, value)`, from any process, exactly once. */
 export interface From {
@@ -20,25 +23,39 @@ export interface From {
   readonly pid: Pid | null;
 }
 
+// Protocol envelopes are instances of these classes, which only the runtime
+// constructs: no user value — sent locally, or decoded from a peer, where
+// only the runtime's own encoding of an instance decodes to one — is ever
+// taken for a call, a cast or a system request, whatever its keys.
+
 /** The message a `call` puts in the server's mailbox. */
-export interface CallEnvelope {
-  readonly $gen: 'call';
-  readonly from: From;
-  readonly req: unknown;
+export class CallEnvelope {
+  constructor(
+    readonly from: From,
+    readonly req: unknown,
+  ) {}
 }
 
 /** The message a `cast` puts in the server's mailbox. */
-export interface CastEnvelope {
-  readonly $gen: 'cast';
-  readonly req: unknown;
+export class CastEnvelope {
+  constructor(readonly req: unknown) {}
+}
+
+/**
+ * A request of the runtime's own protocols — `sys` (stop, get_state), the
+ * supervisors' — carried as a call's request: `op` is the operation. A user
+ * request with the same keys is only data and reaches `handleCall`.
+ */
+export class ProtocolRequest<Op = unknown> {
+  constructor(readonly op: Op) {}
 }
 
 export function isCall(m: unknown): m is CallEnvelope {
-  return typeof m === 'object' && m !== null && (m as CallEnvelope).$gen === 'call';
+  return m instanceof CallEnvelope;
 }
 
 export function isCast(m: unknown): m is CastEnvelope {
-  return typeof m === 'object' && m !== null && (m as CastEnvelope).$gen === 'cast';
+  return m instanceof CastEnvelope;
 }
 
 const noop = (): void => {};
@@ -65,8 +82,14 @@ export class PendingCall {
     readonly target: CallTarget,
     readonly server: Proc | null,
     readonly serverNode: string,
+    readonly req: unknown,
   ) {
     this.deadline = Number.isFinite(timeoutMs) ? NaN : Infinity;
+  }
+
+  /** `e`, recording this call on it (for the exit reason of an uncaught failure). */
+  failed<E extends CallError>(e: E): E {
+    return ofCall(e, this.target, this.req, this.timeoutMs);
   }
 }
 
@@ -107,6 +130,12 @@ export class Calls {
   readonly pending = new Map<number, PendingCall>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private armedFor = Infinity;
+  /**
+   * Pending calls with a finite timeout. At 0 the timer is unref'd (not
+   * cleared: re-arming per call would cost a timer per call), so a program
+   * whose calls have all settled can exit.
+   */
+  private timed = 0;
   private readonly sweepBound = (): void => this.sweep();
   /** Calls made since the last `stamp` (which a queued microtask runs). */
   private readonly unstamped: PendingCall[] = [];
@@ -114,9 +143,28 @@ export class Calls {
 
   constructor(private readonly node: Node) {}
 
-  call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT): Promise<unknown> {
+  /** Gives up a call: its slot and monitor go, its reply will be dropped and its promise never settles. */
+  abandon(tag: number): void {
+    const pc = this.pending.get(tag);
+    if (pc !== undefined) this.release(pc, true);
+  }
+
+  /**
+   * Frees a call's slot: the server's caller count, or — for a remote server
+   * that has not answered (`demonitor`) — the monitor its node holds for it.
+   */
+  private release(pc: PendingCall, demonitor: boolean): void {
+    this.remove(pc);
+    if (pc.server !== null) pc.server.callers--;
+    else if (demonitor) this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
+  }
+
+  /** `started` learns the call's tag once it has a slot (a request id keeps it, to abandon the call). */
+  call(caller: Proc | null, dest: Dest, req: unknown, timeoutMs = DEFAULT_CALL_TIMEOUT, started?: (tag: number) => void): Promise<unknown> {
     const node = this.node;
     const target = dest as CallTarget;
+    // A call from a process that has exited reaches nothing (OTP runs no code after an exit).
+    if (caller !== null && caller.status === Status.Dead) return Promise.reject(new ExitedError(caller.self));
     let pid: Pid | undefined;
     // `{ name, node }` on another node is resolved there, not here (no round trip).
     const remoteName = isRemoteName(dest) && dest.node !== node.name ? dest : null;
@@ -126,25 +174,27 @@ export class Calls {
       } catch (e) {
         return Promise.reject(e);
       }
-      if (pid === undefined) return Promise.reject(new NoProcError(target));
-      if (caller !== null && caller.self.equals(pid)) return Promise.reject(new CallingSelfError(target));
+      if (pid === undefined) return Promise.reject(ofCall(new NoProcError(target), target, req, timeoutMs));
+      if (caller !== null && caller.self.equals(pid)) return Promise.reject(ofCall(new CallingSelfError(target), target, req, timeoutMs));
     }
     const serverNode = remoteName !== null ? remoteName.node : pid!.node;
     let server: Proc | null = null;
     if (serverNode === node.name) {
       server = node.lookup(pid!);
-      if (server === null) return Promise.reject(new NoProcError(target));
+      if (server === null) return Promise.reject(ofCall(new NoProcError(target), target, req, timeoutMs));
     } else if (!node.dist.isConnected(serverNode)) {
-      return Promise.reject(new NodeDownError(target, serverNode));
+      return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
     let tag = randomTag();
     while (this.pending.has(tag)) tag = randomTag();
-    const pc = new PendingCall(tag, timeoutMs, target, server, serverNode);
+    if (started !== undefined) started(tag);
+    const pc = new PendingCall(tag, timeoutMs, target, server, serverNode, req);
     making = pc;
     const promise = new Promise(capture);
     making = null;
     this.pending.set(tag, pc);
     if (pc.deadline !== Infinity) {
+      if (this.timed++ === 0 && this.timer !== null) this.timer.ref();
       // No clock read per call: calls are stamped together right after (see `stamp`).
       if (this.unstamped.push(pc) === 1) queueMicrotask(this.stampBound);
     }
@@ -152,14 +202,14 @@ export class Calls {
     try {
       if (server !== null) {
         server.callers++;
-        server.deliver({ $gen: 'call', from: { node: node.name, tag, pid: self }, req } satisfies CallEnvelope);
+        server.deliver(new CallEnvelope({ node: node.name, tag, pid: self }, req));
       } else {
         // One signal: the server's node builds the envelope and monitors the server for the call.
         node.dist.outgoing.call(remoteName ?? pid!, tag, self, req);
       }
     } catch (e) {
       // Not sent (an unencodable request, a throwing receive filter): the caller's error.
-      if (this.pending.delete(tag) && server !== null) server.callers--;
+      if (this.remove(pc) && server !== null) server.callers--;
       pc.reject(e as Error);
     }
     return promise;
@@ -201,20 +251,19 @@ export class Calls {
     const pc = this.pending.get(tag);
     if (pc === undefined) return false;
     if (fromNode !== undefined && (pc.server !== null || fromNode !== pc.serverNode)) return false;
-    this.pending.delete(tag);
-    if (pc.server !== null) pc.server.callers--;
-    else if (fromNode === undefined) this.node.dist.outgoing.demonitorForCall(pc.serverNode, tag);
+    // A reply from the server's node: that node dropped its monitor when it answered.
+    this.release(pc, fromNode === undefined);
     pc.resolve(value);
     return true;
   }
 
   /** The call's server ended (local watcher or remote DOWN), or the call failed with the error `reason`. */
   fail(pc: PendingCall, reason: unknown): void {
-    if (!this.pending.delete(pc.tag)) return;
-    if (reason instanceof TroupeError) pc.reject(reason);
-    else if (reason === 'noproc') pc.reject(new NoProcError(pc.target));
-    else if (reason === 'noconnection') pc.reject(new NodeDownError(pc.target, pc.serverNode));
-    else pc.reject(new CallExitError(pc.target, reason));
+    if (!this.remove(pc)) return;
+    if (reason instanceof TroupeError) pc.reject(reason); // e.g. a CodecError: the reply could not be sent
+    else if (reason === 'noproc') pc.reject(pc.failed(new NoProcError(pc.target)));
+    else if (reason === 'noconnection') pc.reject(pc.failed(new NodeDownError(pc.target, pc.serverNode)));
+    else pc.reject(pc.failed(new CallExitError(pc.target, reason)));
   }
 
   /**
@@ -233,10 +282,17 @@ export class Calls {
   nodeDown(nodeName: string): void {
     for (const pc of this.pending.values()) {
       if (pc.server === null && pc.serverNode === nodeName) {
-        this.pending.delete(pc.tag);
-        pc.reject(new NodeDownError(pc.target, nodeName));
+        this.remove(pc);
+        pc.reject(pc.failed(new NodeDownError(pc.target, nodeName)));
       }
     }
+  }
+
+  /** Takes a call out of the table; false if it was not there (already settled). */
+  private remove(pc: PendingCall): boolean {
+    if (!this.pending.delete(pc.tag)) return false;
+    if (pc.deadline !== Infinity && --this.timed === 0 && this.timer !== null) this.timer.unref();
+    return true;
   }
 
   private arm(deadline: number): void {
@@ -244,6 +300,7 @@ export class Calls {
     this.armedFor = deadline;
     const delay = Math.max(0, Math.min(deadline - performance.now(), 2 ** 31 - 1));
     this.timer = setTimeout(this.sweepBound, Math.ceil(delay));
+    if (this.timed === 0) this.timer.unref();
   }
 
   private sweep(): void {
@@ -259,10 +316,8 @@ export class Calls {
     let next = Infinity;
     for (const pc of this.pending.values()) {
       if (pc.deadline <= now) {
-        this.pending.delete(pc.tag);
-        if (pc.server !== null) pc.server.callers--;
-        else this.node.dist.outgoing.demonitorForCall(pc.serverNode, pc.tag);
-        pc.reject(new CallTimeoutError(pc.target, pc.timeoutMs));
+        this.release(pc, true);
+        pc.reject(pc.failed(new CallTimeoutError(pc.target, pc.timeoutMs)));
       } else if (pc.deadline < next) {
         next = pc.deadline;
       }

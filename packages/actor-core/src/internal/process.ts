@@ -14,6 +14,7 @@ import type {
   Timeout,
 } from '../types.js';
 import { TIMEOUT } from '../types.js';
+import { BadArgError } from '../errors.js';
 import type { Node } from '../node.js';
 import type { TimerEntry } from './timers.js';
 
@@ -38,10 +39,15 @@ export interface Monitor {
   object: Pid | RemoteName;
 }
 
+/** What a receive of a dead process returns: it never settles, so the body never runs again. */
+const PARKED: Promise<never> = new Promise<never>(() => {});
+
 interface Waiter {
   match: ((m: unknown) => boolean) | undefined;
   resolve: (m: unknown) => void;
   timer: ReturnType<typeof setTimeout> | null;
+  /** Mailbox items the filter has already refused: a later scan starts after them. */
+  scanned: number;
 }
 
 /**
@@ -106,57 +112,75 @@ export class Proc implements ProcessContext<unknown, unknown> {
 
   // ---- messaging -------------------------------------------------------
 
+  // Every operation below is inert once the process has exited: OTP runs no
+  // code after an exit, but Node cannot stop a synchronous handler midway or
+  // an async body that resumes after its process died. Such code may still
+  // run; nothing it does through its context reaches anything else.
+
   send(dest: Dest, msg: unknown): void {
-    this.node.send(dest, msg);
+    if (this.status !== Status.Dead) this.node.send(dest, msg);
   }
 
-  /** Puts a message in the mailbox and makes the process runnable. */
+  /**
+   * Puts a message in the mailbox and makes the process runnable. A waiting
+   * receive without a filter takes it directly; a receive filter is never
+   * run here, on the sender's stack: the receiver scans in its own turn.
+   */
   deliver(msg: unknown): void {
     if (this.status === Status.Dead) return;
     const w = this.waiter;
-    if (w !== null) {
-      if (w.match === undefined || w.match(msg)) {
-        this.waiter = null;
-        if (w.timer !== null) clearTimeout(w.timer);
-        this.hit = msg;
-        this.hitResolve = w.resolve;
-        if (!this.queued) this.node.sched.enqueue(this);
-        return;
-      }
+    if (w !== null && w.match === undefined) {
+      this.waiter = null;
+      if (w.timer !== null) clearTimeout(w.timer);
+      this.hit = msg;
+      this.hitResolve = w.resolve;
+      if (!this.queued) this.node.sched.enqueue(this);
+      return;
     }
     (this.mbox ??= new Queue(4)).push(msg);
-    if (!this.queued && this.status === Status.Idle && this.beh !== null) this.node.sched.enqueue(this);
+    if (!this.queued && (this.beh !== null ? this.status === Status.Idle : w !== null)) this.node.sched.enqueue(this);
   }
 
   receive(match?: (m: unknown) => boolean, opts?: ReceiveOptions): Promise<unknown> {
     if (this.beh !== null) {
       return Promise.reject(new TypeError('receive() is for process-style processes; a behaviour gets messages in handle()'));
     }
+    if (this.status === Status.Dead) return PARKED; // an abandoned body never resumes
     if (this.waiter !== null) return Promise.reject(new TypeError('receive() called while another receive is pending'));
-    const mbox = this.mbox;
-    if (mbox !== null && mbox.length > 0) {
-      const before = mbox.length;
-      const m = match === undefined ? mbox.shift() : mbox.removeWhere(match, true);
-      if (mbox.length < before) {
-        this.handled++;
-        return Promise.resolve(m);
-      }
-    }
     const timeout = opts?.timeout;
-    if (timeout !== undefined && timeout <= 0) return Promise.resolve(TIMEOUT as Timeout);
+    // Erlang: `after T` with a negative or non-number T is a `timeout_value` error, not a poll.
+    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) {
+      return Promise.reject(new BadArgError(`receive: timeout must be a number of ms >= 0 or Infinity, got ${String(timeout)}`));
+    }
+    const mbox = this.mbox;
+    let scanned = 0;
+    if (mbox !== null && mbox.length > 0) {
+      if (match === undefined) {
+        this.handled++;
+        return Promise.resolve(mbox.shift());
+      }
+      const i = mbox.findIndex(match);
+      if (i >= 0) {
+        this.handled++;
+        return Promise.resolve(mbox.removeAt(i));
+      }
+      scanned = mbox.length;
+    }
+    if (timeout === 0) return Promise.resolve(TIMEOUT as Timeout);
     return new Promise((resolve) => {
-      const w: Waiter = { match, resolve: (m) => { this.handled++; resolve(m); }, timer: null };
-      if (timeout !== undefined && Number.isFinite(timeout)) {
+      const w: Waiter = { match, resolve: (m) => { this.handled++; resolve(m); }, timer: null, scanned };
+      if (timeout !== undefined && timeout !== Infinity) {
+        // Monotonic time: a wall-clock step must not stretch or cut the wait.
         // setTimeout fires after 1 ms above 2^31-1 ms: chain timers up to the deadline.
-        const due = Date.now() + timeout;
+        const due = performance.now() + timeout;
         const arm = (left: number): void => {
           w.timer = setTimeout(() => {
             if (this.waiter !== w) return;
-            const rest = due - Date.now();
+            const rest = due - performance.now();
             if (rest > 0) return arm(rest);
             this.waiter = null;
             resolve(TIMEOUT);
-          }, Math.min(left, 2 ** 31 - 1));
+          }, Math.min(Math.ceil(left), 2 ** 31 - 1));
         };
         arm(timeout);
       }
@@ -164,8 +188,24 @@ export class Proc implements ProcessContext<unknown, unknown> {
     });
   }
 
+  /** A filtered receive is waiting and messages arrived: scan those it has not seen, in this process's own turn. */
+  private scanForWaiter(w: Waiter): void {
+    const mbox = this.mbox;
+    if (mbox === null || w.match === undefined) return;
+    const i = mbox.findIndex(w.match, w.scanned);
+    if (i < 0) {
+      w.scanned = mbox.length;
+      return;
+    }
+    const m = mbox.removeAt(i);
+    this.waiter = null;
+    if (w.timer !== null) clearTimeout(w.timer);
+    w.resolve(m);
+  }
+
   /** Removes every queued message for which `drop` is true. */
   flush(drop: (m: unknown) => boolean): number {
+    if (this.waiter !== null) this.waiter.scanned = 0; // positions move: rescan from the start
     return this.mbox === null ? 0 : this.mbox.removeAll(drop);
   }
 
@@ -173,25 +213,26 @@ export class Proc implements ProcessContext<unknown, unknown> {
 
   exit(pidOrReason: unknown, reason?: ExitReason): never {
     if (arguments.length >= 2) {
-      this.node.exitSignal(this.self, pidOrReason as Pid, reason, false);
+      if (this.status !== Status.Dead) this.node.exitSignal(this.self, pidOrReason as Pid, reason, false);
       return undefined as never;
     }
     throw new ExitException(pidOrReason);
   }
 
   link(pid: Pid): void {
-    this.node.link(this, pid);
+    if (this.status !== Status.Dead) this.node.link(this, pid);
   }
 
   unlink(pid: Pid): void {
-    this.node.unlink(this, pid);
+    if (this.status !== Status.Dead) this.node.unlink(this, pid);
   }
 
   monitor(target: Pid | string | RemoteName): Ref {
-    return this.node.monitor(this, target);
+    return this.node.monitor(this, target); // a dead owner gets a ref and no monitor
   }
 
   demonitor(ref: Ref, opts?: DemonitorOptions): boolean {
+    if (this.status === Status.Dead) return opts?.info !== true;
     return this.node.demonitor(this, ref, opts);
   }
 
@@ -223,7 +264,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
   }
 
   unregister(name: string): void {
-    this.node.unregister(name);
+    if (this.status !== Status.Dead) this.node.unregister(name);
   }
 
   whereis(name: string): Pid | undefined {
@@ -231,15 +272,15 @@ export class Proc implements ProcessContext<unknown, unknown> {
   }
 
   sendAfter(ms: number, dest: Dest, msg: unknown): Ref {
-    return this.node.sendAfter(ms, dest, msg);
+    return this.status === Status.Dead ? this.node.makeRef() : this.node.sendAfter(ms, dest, msg);
   }
 
   startTimer(ms: number, dest: Dest, msg: unknown): Ref {
-    return this.node.startTimer(ms, dest, msg);
+    return this.status === Status.Dead ? this.node.makeRef() : this.node.startTimer(ms, dest, msg);
   }
 
   cancelTimer(ref: Ref): number | false {
-    return this.node.cancelTimer(ref);
+    return this.status === Status.Dead ? false : this.node.cancelTimer(ref);
   }
 
   readTimer(ref: Ref): number | false {
@@ -251,7 +292,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
   }
 
   cast(server: Dest, request: unknown): void {
-    this.node.cast(server, request);
+    if (this.status !== Status.Dead) this.node.cast(server, request);
   }
 
   // ---- running (called by the scheduler) ---------------------------------
@@ -267,6 +308,8 @@ export class Proc implements ProcessContext<unknown, unknown> {
         this.hit = undefined;
         this.hitResolve = null;
         resolve(m);
+      } else if (this.waiter !== null) {
+        this.scanForWaiter(this.waiter);
       }
       return false;
     }

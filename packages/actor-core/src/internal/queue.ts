@@ -1,3 +1,5 @@
+import { scannerFor } from './selective-scan.js';
+
 /** One block of a `Queue`: items live in `buf[start..end)`. */
 class Segment<T> {
   start = 0;
@@ -80,11 +82,42 @@ export class Queue<T> {
     return undefined;
   }
 
-  /** Removes the i-th oldest item, keeping the others in order. */
+  /**
+   * The position of the first item at or after `from` for which `match` is
+   * true, or -1. A `match` that throws counts as false for that item (a
+   * receive filter is a guard: a guard that raises is no match). Reads only:
+   * a selective receive over a long mailbox costs one call per item.
+   */
+  findIndex(match: (item: T) => boolean, from = 0): number {
+    const m = match as (m: unknown) => boolean;
+    return scannerFor(m, this.length - from)(this.head, m, from);
+  }
+
+  /** Removes the i-th oldest item, keeping the others in order; moves only the items of its segment on its shorter side. */
   removeAt(i: number): T | undefined {
     if (i < 0 || i >= this.length) return undefined;
-    let k = 0;
-    return this.removeWhere(() => k++ === i, true);
+    if (i === 0) return this.shift();
+    for (let s: Segment<T> | null = this.head; s !== null; s = s.next) {
+      const n = s.end - s.start;
+      if (i >= n) {
+        i -= n;
+        continue;
+      }
+      const buf = s.buf;
+      const at = s.start + i;
+      const item = buf[at] as T;
+      if (i < n - 1 - i) {
+        for (let k = at; k > s.start; k--) buf[k] = buf[k - 1];
+        buf[s.start++] = undefined;
+      } else {
+        for (let k = at; k < s.end - 1; k++) buf[k] = buf[k + 1];
+        buf[--s.end] = undefined;
+      }
+      this.length--;
+      if (s.start === s.end) this.compact();
+      return item;
+    }
+    return undefined;
   }
 
   /** Removes every item for which `drop` is true (only the first if `once`); returns the last removed. */

@@ -2,16 +2,19 @@ import { nodeOf, type Origin } from '../start-result.js';
 import type { Dest } from '../types.js';
 import type { Node } from '../node.js';
 import { CallExitError } from '../errors.js';
+import { exitedCall, originProc } from '../internal/origin.js';
+import { ProtocolRequest } from '../internal/calls.js';
 
 /**
- * A supervisor request through the node's one call path. Supervisor calls
+ * A supervisor request through the node's one call path, as a
+ * `ProtocolRequest` (a user request with the same keys is only data). Supervisor calls
  * wait forever by default, as in OTP (a terminate can legitimately take
  * as long as a child's `infinity` shutdown).
  */
 export function supCall<R>(origin: Origin, sup: Dest, req: unknown, timeoutMs = Infinity): Promise<R> {
-  const node = nodeOf(origin);
-  const caller = 'self' in origin ? node.lookup(origin.self) : null;
-  return node.calls.call(caller, sup, req, timeoutMs) as Promise<R>;
+  const caller = originProc(origin);
+  if (caller === undefined) return exitedCall(origin);
+  return nodeOf(origin).calls.call(caller, sup, new ProtocolRequest(req), timeoutMs) as Promise<R>;
 }
 
 /**

@@ -1,5 +1,6 @@
+import { inspect } from 'node:util';
 import { Pid } from '../pid.js';
-import { isCall, type CallEnvelope } from '../internal/calls.js';
+import { isCall, ProtocolRequest, type CallEnvelope } from '../internal/calls.js';
 import { formatReason, type ExitReason } from '../exit-reason.js';
 import { isExitMessage, type ProcessContext } from '../types.js';
 import { problem, isSpecProblem, resolveChildSpec, type ResolvedChildSpec } from './child-spec.js';
@@ -32,9 +33,9 @@ export type DynRequest =
   | { $dsup: 'count_children' }
   | { $dsup: 'stop'; reason: ExitReason };
 
-interface TryAgain {
-  $dsup: 'try_again';
-  key: string;
+/** Sent to itself after a failed restart (OTP's try_again_restart). */
+class TryAgain {
+  constructor(readonly key: string) {}
 }
 
 interface DynChild {
@@ -42,12 +43,8 @@ interface DynChild {
   pid: Pid | 'restarting';
 }
 
-function isDynRequest(req: unknown): req is DynRequest {
-  return typeof req === 'object' && req !== null && typeof (req as { $dsup?: unknown }).$dsup === 'string';
-}
-
-function isTryAgain(m: unknown): m is TryAgain {
-  return typeof m === 'object' && m !== null && (m as TryAgain).$dsup === 'try_again';
+function isDynRequest(req: unknown): req is ProtocolRequest<DynRequest> {
+  return req instanceof ProtocolRequest && typeof req.op === 'object' && req.op !== null && typeof (req.op as { $dsup?: unknown }).$dsup === 'string';
 }
 
 /**
@@ -60,6 +57,10 @@ export class DynamicSupervisorProcess {
   private readonly children = new Map<string, DynChild>();
   private restarts: number[] = [];
 
+  [inspect.custom](): string {
+    return `DynamicSupervisor<${this.ctx.self.toString()}, ${this.children.size} children>`;
+  }
+
   constructor(
     private readonly ctx: ProcessContext,
     private readonly flags: ResolvedDynamicFlags,
@@ -70,10 +71,10 @@ export class DynamicSupervisorProcess {
     ack({ ok: this.ctx.self });
     for (;;) {
       const m = await this.ctx.receive();
-      if (isCall(m) && isDynRequest(m.req)) await this.handleCall(m, m.req);
+      if (isCall(m) && isDynRequest(m.req)) await this.handleCall(m, m.req.op);
       else if (isCall(m)) this.ctx.node.reply(m.from, { error: { bad_request: m.req } });
       else if (isExitMessage(m)) await this.handleExit(m.from, m.reason);
-      else if (isTryAgain(m)) await this.tryAgain(m.key);
+      else if (m instanceof TryAgain) await this.tryAgain(m.key);
     }
   }
 
@@ -131,7 +132,7 @@ export class DynamicSupervisorProcess {
       reason: formatReason(out.error),
     });
     this.children.set(key, child);
-    this.ctx.send(this.ctx.self, { $dsup: 'try_again', key } satisfies TryAgain);
+    this.ctx.send(this.ctx.self, new TryAgain(key));
   }
 
   private async handleCall(m: CallEnvelope, req: DynRequest): Promise<void> {
@@ -178,7 +179,7 @@ export class DynamicSupervisorProcess {
     if (this.children.size >= this.flags.maxChildren) return { error: 'max_children' };
     const out = await invokeStart(spec.start, this.ctx, this.flags.extraArguments);
     if (!isSelfAlive(this.ctx)) return halt();
-    if (out === 'ignore') return { ok: undefined };
+    if (out === 'ignore') return 'ignore'; // Elixir's DynamicSupervisor answers :ignore
     if ('ok' in out) this.children.set(out.ok.key, { spec, pid: out.ok });
     return out;
   }

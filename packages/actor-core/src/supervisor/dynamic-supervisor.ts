@@ -6,7 +6,6 @@ import type { Node } from '../node.js';
 import { isSpecProblem, problem, resolveFlags, type ChildSpec, type SpecProblem } from './child-spec.js';
 import { DynamicSupervisorProcess, type DynamicChildInfo, type ResolvedDynamicFlags } from './dynamic-supervisor-process.js';
 import type { ChildCounts } from './supervisor-process.js';
-import type { ChildStarted } from './supervisor.js';
 import { launch } from './launch.js';
 import { stopSup, supCall } from './call.js';
 import { nodeOf } from '../start-result.js';
@@ -28,7 +27,8 @@ export interface DynamicChildSpec extends Omit<ChildSpec, 'id' | 'start' | 'sign
   start: (sup: ProcessContext, ...extraArguments: unknown[]) => StartResult | Promise<StartResult>;
 }
 
-export type DynamicStartChildResult = ChildStarted | { error: 'max_children' | { start_spec: SpecProblem } | unknown };
+/** `'ignore'` when the child's start ignored (Elixir's `:ignore`): nothing was added. */
+export type DynamicStartChildResult = { ok: Pid; info?: unknown } | 'ignore' | { error: 'max_children' | { start_spec: SpecProblem } | unknown };
 
 function resolveDynamicFlags(flags: DynamicSupervisorFlags | undefined): ResolvedDynamicFlags | SpecProblem {
   const f = flags ?? {};

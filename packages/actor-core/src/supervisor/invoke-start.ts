@@ -26,8 +26,8 @@ export async function invokeStart(
     }
     if ('error' in r) return { error: (r as { error: unknown }).error };
   }
-  // OTP: {error, {bad_return_value, V}} for a start function returning garbage.
-  return { error: { bad_return_value: r } };
+  // OTP 25 reports the value itself: `{failed_to_start_child, Id, V}` at start, `{error, V}` from start_child.
+  return { error: r };
 }
 
 /** True while the process is alive; a process-style body must stop acting once its process has ended. */

@@ -1,5 +1,6 @@
 import type { Proc } from '../internal/process.js';
 import { BadArgError } from '../errors.js';
+import { exitedCall, originProc } from '../internal/origin.js';
 import { reasonFromThrown } from '../exit-reason.js';
 import type { Node } from '../node.js';
 import type { StartResult } from '../start-result.js';
@@ -20,6 +21,7 @@ export function launch(
   label: string,
   body: (ctx: ProcessContext, ack: Ack) => Promise<void>,
 ): Promise<StartResult> {
+  if (linkFrom !== null && originProc(linkFrom) === undefined) return exitedCall(linkFrom);
   return new Promise<StartResult>((resolve) => {
     let settled = false;
     const ack: Ack = (r) => {

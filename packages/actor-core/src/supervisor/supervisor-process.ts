@@ -1,5 +1,6 @@
+import { inspect } from 'node:util';
 import { Pid } from '../pid.js';
-import { isCall, type CallEnvelope } from '../internal/calls.js';
+import { isCall, ProtocolRequest, type CallEnvelope } from '../internal/calls.js';
 import { formatReason, type ExitReason } from '../exit-reason.js';
 import { isExitMessage, type ProcessContext } from '../types.js';
 import {
@@ -44,9 +45,8 @@ export type SupRequest =
   | { $sup: 'stop'; reason: ExitReason };
 
 /** Sent to itself after a failed restart, so calls and exits are served between attempts (OTP's try_again_restart). */
-interface TryAgain {
-  $sup: 'try_again';
-  id: string;
+class TryAgain {
+  constructor(readonly id: string) {}
 }
 
 interface Child {
@@ -54,12 +54,8 @@ interface Child {
   pid: Pid | 'restarting' | undefined;
 }
 
-function isTryAgain(m: unknown): m is TryAgain {
-  return typeof m === 'object' && m !== null && (m as TryAgain).$sup === 'try_again';
-}
-
-function isSupRequest(req: unknown): req is SupRequest {
-  return typeof req === 'object' && req !== null && typeof (req as { $sup?: unknown }).$sup === 'string';
+function isSupRequest(req: unknown): req is ProtocolRequest<SupRequest> {
+  return req instanceof ProtocolRequest && typeof req.op === 'object' && req.op !== null && typeof (req.op as { $sup?: unknown }).$sup === 'string';
 }
 
 /**
@@ -73,6 +69,10 @@ export class SupervisorProcess {
   private readonly byId = new Map<string, Child>();
   private readonly byPid = new Map<string, Child>();
   private restarts: number[] = [];
+
+  [inspect.custom](): string {
+    return `Supervisor<${this.ctx.self.toString()} ${this.flags.strategy}, ${this.children.length} children>`;
+  }
 
   constructor(
     private readonly ctx: ProcessContext,
@@ -96,10 +96,10 @@ export class SupervisorProcess {
     ack({ ok: this.ctx.self });
     for (;;) {
       const m = await this.ctx.receive();
-      if (isCall(m) && isSupRequest(m.req)) await this.handleCall(m, m.req);
+      if (isCall(m) && isSupRequest(m.req)) await this.handleCall(m, m.req.op);
       else if (isCall(m)) this.ctx.node.reply(m.from, { error: { bad_request: m.req } });
       else if (isExitMessage(m)) await this.handleExit(m.from, m.reason);
-      else if (isTryAgain(m)) await this.tryAgain(m.id);
+      else if (m instanceof TryAgain) await this.tryAgain(m.id);
       // Anything else is a stray message: dropped, as OTP's supervisor does (after logging).
     }
   }
@@ -210,7 +210,7 @@ export class SupervisorProcess {
           reason: formatReason(out.error),
         });
         this.setPid(child, 'restarting');
-        this.ctx.send(this.ctx.self, { $sup: 'try_again', id: s } satisfies TryAgain);
+        this.ctx.send(this.ctx.self, new TryAgain(s));
         return;
       }
     }

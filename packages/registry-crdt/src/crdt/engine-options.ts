@@ -22,6 +22,8 @@ export interface EngineOptions<V> {
   adopt?: (value: V, origin: WriterIncarnation) => V;
   /** Called after each state change with what changed (synchronously). */
   onDiff?: (diff: Diff<V>) => void;
+  /** A peer became synced (its log integrated up to what it advertised): it is now a placement target. */
+  onPeerSynced?: (peer: string) => void;
   /** Rejections, repairs and aborts, for logging. */
   onEvent?: (event: string, data: Record<string, unknown>) => void;
 }

@@ -90,6 +90,7 @@ export class SyncEngine<V> {
   private readonly chunkSize: number;
   private readonly maxQueued: number;
   private readonly onDiff: ((d: Diff<V>) => void) | undefined;
+  private readonly onPeerSynced: ((peer: string) => void) | undefined;
   private readonly onEvent: ((e: string, d: Record<string, unknown>) => void) | undefined;
 
   constructor(opts: EngineOptions<V>) {
@@ -103,6 +104,7 @@ export class SyncEngine<V> {
     this.chunkSize = opts.chunkSize ?? 1000;
     this.maxQueued = opts.maxQueuedDeltas ?? 1000;
     this.onDiff = opts.onDiff;
+    this.onPeerSynced = opts.onPeerSynced;
     this.onEvent = opts.onEvent;
   }
 
@@ -601,7 +603,10 @@ export class SyncEngine<V> {
   private markSynced(ps: PeerSync<V>): void {
     if (ps.synced || ps.origin === null || ps.staging !== null) return;
     const p = this.parts.get(originKey(ps.origin));
-    if (ps.advertised >= 0 && (p?.upTo ?? 0) >= ps.advertised) ps.synced = true;
+    if (ps.advertised >= 0 && (p?.upTo ?? 0) >= ps.advertised) {
+      ps.synced = true;
+      this.onPeerSynced?.(ps.peer);
+    }
   }
 
   private partition(o: WriterIncarnation): Partition<V> {

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Pid, type Node, type Ref } from '@troupe/actor-core';
 import type { Diff, Entry } from '../crdt/types.js';
 import { NoLocalError, UnavailableError } from '../errors.js';
@@ -5,6 +6,7 @@ import { AutoMembers } from '../membership/auto.js';
 import type { MemberInfo } from '../membership/types.js';
 import { serviceKey } from '../sync/envelope.js';
 import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.js';
+import { Waiters } from '../sync/waiters.js';
 
 export interface ScopeOptions extends ReplicaTiming {
   /** The scope (an independent overlay, OTP pg's scope); default `troupe_pg`. */
@@ -52,6 +54,12 @@ export class ProcessGroups {
   private readonly subs = new Map<string, Sub>();
   private readonly byGroup = new Map<string, Set<Sub>>();
   private readonly scopeSubs = new Set<Sub>();
+  /** `whenMembers` callers. */
+  private readonly waiters = new Waiters();
+
+  [inspect.custom](): string {
+    return `ProcessGroups<${this.scope} on ${this.node.name}>`;
+  }
 
   private constructor(readonly node: Node, scope: string) {
     this.scope = scope;
@@ -102,6 +110,7 @@ export class ProcessGroups {
       this.replica.watch(pid);
     }
     this.replica.touch();
+    this.waiters.poke();
     return 'ok';
   }
 
@@ -130,6 +139,23 @@ export class ProcessGroups {
   members(group: string): Pid[] {
     const es = this.engine().entries(group);
     return es === undefined ? [] : [...es].map((e) => e.value);
+  }
+
+  /**
+   * Resolves to the members of `group` once it has at least `count` (default
+   * 1), joined here or on a peer: the awaitable form of polling `members`.
+   * Rejects with `WaitTimeoutError` after `timeoutMs` (default 5000).
+   */
+  whenMembers(group: string, opts: { count?: number; timeoutMs?: number } = {}): Promise<Pid[]> {
+    const count = opts.count ?? 1;
+    return this.waiters.wait(
+      () => {
+        const m = this.members(group);
+        return m.length >= count ? m : undefined;
+      },
+      `${count} member(s) of group '${group}' in scope ${this.scope} on ${this.node.name}`,
+      opts.timeoutMs,
+    );
   }
 
   /** Members of `group` on this node. */
@@ -261,6 +287,7 @@ export class ProcessGroups {
 
   /** Turns replica changes into join/leave events, grouped per group. */
   private onDiff(d: Diff<Pid>): void {
+    if (this.waiters.size > 0) this.waiters.poke();
     if (this.subs.size === 0) return;
     this.dispatch('join', d.added);
     this.dispatch('leave', d.removed);

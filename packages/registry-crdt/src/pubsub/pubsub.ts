@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { BadArgError, Pid, isDownMessage, type Node, type Ref } from '@troupe/actor-core';
 import { NoLocalError, UnavailableError } from '../errors.js';
 import { MEMBERSHIP_SCOPE, type MembershipOptions } from '../membership/resolve.js';
@@ -44,6 +45,10 @@ export class PubSub {
   /** subscriber key -> topics (to clean up when it dies) */
   private readonly bySub = new Map<string, Set<string>>();
   private readonly monitors = new Map<string, Ref>();
+
+  [inspect.custom](): string {
+    return `PubSub<${this.name} on ${this.node.name}, ${this.topics.size} topics>`;
+  }
 
   private constructor(
     readonly node: Node,
@@ -150,6 +155,22 @@ export class PubSub {
       n += s.n;
     }
     return n;
+  }
+
+  /**
+   * Resolves to `members()` once this PubSub runs on at least `count` nodes
+   * (this one included; default 2): the awaitable form of polling `members`.
+   * `WaitTimeoutError` after `timeoutMs` (default 5000). Participation mode only.
+   */
+  async whenMembers(opts: { count?: number; timeoutMs?: number } = {}): Promise<MemberInfo[]> {
+    if (this.pg === null) throw new BadArgError(`PubSub ${this.name}: whenMembers needs participation membership (members: 'auto' lists connected nodes)`);
+    const others = (opts.count ?? 2) - 1;
+    if (others > 0) {
+      // The group holds each node's PubSub server, this one's included.
+      const own = this.pg.members(this.key).some((p) => p.node === this.node.name) ? 1 : 0;
+      await this.pg.whenMembers(this.key, { count: others + own, ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
+    }
+    return this.members();
   }
 
   /** Nodes running this PubSub (participation) or visible nodes (auto), with status. */

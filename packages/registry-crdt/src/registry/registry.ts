@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { BadArgError, Pid, type Node, type ViaRegistry } from '@troupe/actor-core';
 import type { Diff, Entry } from '../crdt/types.js';
 import { NoLocalError } from '../errors.js';
@@ -6,6 +7,7 @@ import type { MemberInfo, MembersMode } from '../membership/types.js';
 import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.js';
 import { adoptClaim, smallInt, winnerOf, type Claim, type ConflictRule } from './conflict.js';
 import { Hlc } from './hlc.js';
+import { Waiters } from '../sync/waiters.js';
 import { IntMultiMap } from './int-multimap.js';
 
 export interface RegistryOptions extends MembershipOptions, ReplicaTiming {
@@ -72,6 +74,8 @@ export class Registry implements ViaRegistry<string> {
   /** Own claim ids per local pid id (node and creation are ours). */
   private readonly byPid = new IntMultiMap();
   private conflictsResolved = 0;
+  /** `whenRegistered` callers. */
+  private readonly waiters = new Waiters();
 
   private constructor(
     readonly node: Node,
@@ -152,8 +156,24 @@ export class Registry implements ViaRegistry<string> {
     this.byPid.add(pid.id, e.id);
     this.replica.watch(pid);
     this.replica.touch();
+    this.waiters.poke();
     return 'ok';
   }
+
+  /**
+   * Resolves to the holder of `name` once it is registered, here or on a
+   * peer (at once if it is): the awaitable form of polling `whereisName`.
+   * Rejects with `WaitTimeoutError` after `timeoutMs` (default 5000; Infinity waits for ever).
+   */
+  whenRegistered(name: string, opts: { timeoutMs?: number } = {}): Promise<Pid> {
+    try {
+      checkName(name);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.waiters.wait(() => this.whereisName(name), `'${name}' to be registered in ${this.name} on ${this.node.name}`, opts.timeoutMs);
+  }
+
 
   /** Removes this node's claim(s) on `name`; false if it holds none. */
   unregister(name: string): boolean {
@@ -204,6 +224,11 @@ export class Registry implements ViaRegistry<string> {
   /** Number of registered names. */
   count(): number {
     return this.replica.engine.keyCount;
+  }
+
+  /** `console.log(registry)` (also inside a `{ via }` name in an error): one line, not the replica. */
+  [inspect.custom](): string {
+    return `Registry<${this.name} on ${this.node.name}${this.replica?.alive === true ? `, ${this.count()} names` : ', stopped'}>`;
   }
 
   /** Names held by `pid`. */
@@ -295,6 +320,11 @@ export class Registry implements ViaRegistry<string> {
    */
   private onDiff(d: Diff<Claim>): void {
     if (d.added.length === 0) return;
+    this.settleConflicts(d);
+    this.waiters.poke();
+  }
+
+  private settleConflicts(d: Diff<Claim>): void {
     const engine = this.replica.engine;
     const losers: [Entry<Claim>, Entry<Claim>][] = [];
     for (const e of d.added) {

@@ -1,9 +1,11 @@
+import { inspect } from 'node:util';
 import { BadArgError, GenServer, TroupeError, CallTimeoutError, nodeOf, type Node, type Origin, type Pid, type ViaRegistry } from '@troupe/actor-core';
 import { resolveMembership } from '../membership/resolve.js';
 import type { MemberInfo, MembersMode } from '../membership/types.js';
 import { Hlc } from '../registry/hlc.js';
 import type { Registry } from '../registry/registry.js';
 import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.js';
+import { Waiters } from '../sync/waiters.js';
 import { behaviourOf, registerBehaviour } from './behaviours.js';
 import { DRAIN_KEY, acceptSupValue, isRecord, type SupValue } from './record.js';
 import { homeOf, rendezvous } from './rendezvous.js';
@@ -60,6 +62,7 @@ export class DistributedSupervisor implements ViaRegistry<string> {
     private readonly strategy: PlacementStrategy,
     private readonly handoffTimeoutMs: number,
     private readonly registry: Registry | undefined,
+    private readonly waiters: Waiters,
   ) {
     this.name = opts.name;
     this.mode = opts.members ?? 'participation';
@@ -95,6 +98,7 @@ export class DistributedSupervisor implements ViaRegistry<string> {
     if (opts.discoveryMs !== undefined) timing.discoveryMs = opts.discoveryMs;
     const { service, source } = await resolveMembership(node, 'dsup', opts.name, opts, timing);
     let core: SupervisorCore | undefined;
+    const waiters = new Waiters();
     const replica = await Replica.start<SupValue>({
       ...timing,
       node,
@@ -102,7 +106,13 @@ export class DistributedSupervisor implements ViaRegistry<string> {
       members: source,
       acceptValue: (v, o) => acceptSupValue(v, o.peer),
       // Nothing reaches the replica before `core` is set (both happen in this tick).
-      onDiff: (d) => core?.onDiff(d),
+      onDiff: (d) => {
+        core?.onDiff(d);
+        if (waiters.size > 0) waiters.poke();
+      },
+      onAlive: () => {
+        if (waiters.size > 0) waiters.poke();
+      },
     });
     const orphanGraceMs = opts.orphanGraceMs ?? 2000;
     core = new SupervisorCore({
@@ -124,7 +134,7 @@ export class DistributedSupervisor implements ViaRegistry<string> {
       throw new TroupeError('TROUPE_ERR_START', `cannot start distributed supervisor ${opts.name} on ${node.name}: ${JSON.stringify(res)}`);
     }
     await replica.whenReady();
-    return new DistributedSupervisor(node, opts, service, replica, core, strategy, opts.handoffTimeoutMs ?? 5000, opts.registry);
+    return new DistributedSupervisor(node, opts, service, replica, core, strategy, opts.handoffTimeoutMs ?? 5000, opts.registry, waiters);
   }
 
   static startChild(origin: Origin, sup: DistributedSupervisor, spec: DistChildSpec): Promise<DistStartChildResult> {
@@ -232,6 +242,19 @@ export class DistributedSupervisor implements ViaRegistry<string> {
     return this.core.targets();
   }
 
+  /**
+   * Resolves with the placement targets once there are at least `count`
+   * (e.g. every node of the cluster synced): the awaitable form of polling
+   * `targets()`. `WaitTimeoutError` after `timeoutMs` (default 5000).
+   */
+  whenTargets(count: number, opts: { timeoutMs?: number } = {}): Promise<string[]> {
+    if (!Number.isInteger(count) || count < 1) return Promise.reject(new BadArgError(`whenTargets: count must be a positive integer, got ${String(count)}`));
+    return this.waiters.wait(() => {
+      const t = this.core.targets();
+      return t.length >= count ? t : undefined;
+    }, `${count} placement targets of ${this.name}, as seen from ${this.node.name}`, opts.timeoutMs);
+  }
+
   // ---- ViaRegistry: `{ via: sup, name: childId }` -----------------------------------------------
 
   /** Names are the children's ids, given by `startChild`: registering from outside is refused. */
@@ -240,6 +263,15 @@ export class DistributedSupervisor implements ViaRegistry<string> {
   }
 
   unregisterName(_name: string): void {}
+
+  /**
+   * Resolves to the pid of child `id` once this node sees it running (started
+   * here or on a peer, or moved by a drain): the awaitable form of polling
+   * `whereisName`. `WaitTimeoutError` after `timeoutMs` (default 5000).
+   */
+  whenRunning(id: string, opts: { timeoutMs?: number } = {}): Promise<Pid> {
+    return this.waiters.wait(() => this.whereisName(id), `child '${id}' of ${this.name} to run, as seen from ${this.node.name}`, opts.timeoutMs);
+  }
 
   whereisName(id: string): Pid | undefined {
     return this.core.running(id)?.value.pid;
@@ -267,6 +299,10 @@ export class DistributedSupervisor implements ViaRegistry<string> {
 
   get running(): boolean {
     return this.replica.alive;
+  }
+
+  [inspect.custom](): string {
+    return `DistributedSupervisor<${this.name} on ${this.node.name}${this.running ? `, ${this.countChildren().local} local children` : ', stopped'}>`;
   }
 
   stats(): ReplicaStats & SupervisorCore['counters'] & { local: number; orphans: number } {

@@ -30,6 +30,8 @@ export interface ReplicaOptions<V> extends ReplicaTiming {
   /** Stored form of a peer's value (see `EngineOptions.adopt`). */
   adopt?: (value: V, origin: WriterIncarnation) => V;
   onDiff?: (d: Diff<V>) => void;
+  /** A member became `alive` (synced), or this replica became ready: what `aliveNodes()` returns grew. */
+  onAlive?: () => void;
   /**
    * Whether a local pid is one the service watches, for services that index
    * their pids anyway (the Registry): the replica then keeps no set of its
@@ -151,7 +153,7 @@ export class Replica<V> {
     const wait = this.flushDelayMs - (performance.now() - this.lastFlush);
     // Through the mailbox even when due now: changes made by messages already queued join this push.
     if (wait <= 0) this.node.send(this.pidRef!, FLUSH);
-    else this.node.sendAfter(wait, this.pidRef!, FLUSH);
+    else this.node.sendAfter(Math.ceil(wait), this.pidRef!, FLUSH); // timers take whole ms (badarg otherwise)
   }
 
   /** Have `onLocalDown` called when local `pid` ends (once per pid). */
@@ -237,6 +239,7 @@ export class Replica<V> {
       acceptValue: this.opts.acceptValue,
       ...(this.opts.adopt === undefined ? {} : { adopt: this.opts.adopt }),
       onDiff: this.opts.onDiff,
+      ...(this.opts.onAlive === undefined ? {} : { onPeerSynced: this.opts.onAlive }),
       // Routine protocol events are debug; rejected input and repairs are warnings.
       onEvent: (e, data) => {
         const msg = `replica ${this.service}: ${e}`;
@@ -387,6 +390,7 @@ export class Replica<V> {
     if (!allAnswered && !this.discoveryOver) return;
     this.isReady = true;
     for (const w of this.waiters.splice(0)) w();
+    this.opts.onAlive?.();
   }
 
   private stopped(): void {

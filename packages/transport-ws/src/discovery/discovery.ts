@@ -2,11 +2,14 @@ import { EventEmitter } from 'eventemitter3';
 import type { Logger } from '@troupe/actor-core';
 import type { DiscoveryStrategy } from './strategy.js';
 import { backoffDelay, clampJitter, type BackoffOptions } from '../backoff.js';
+import { HandshakeError, TRANSIENT_HANDSHAKE_REASONS } from '../errors.js';
 
 /** What the runner needs of a transport (a `WsTransport` is one). */
 export interface DiscoveryHost {
   readonly url: string;
   readonly node: { readonly name: string; readonly logger: Logger };
+  /** See `DiscoverySelf.cookieFingerprint`; absent: strategies that announce use ''. */
+  readonly cookieFingerprint?: string;
   connect(url: string): Promise<string>;
   isConnected(name: string): boolean;
   disconnect(name: string): boolean;
@@ -25,6 +28,10 @@ export interface DiscoveryEvents {
 interface Target {
   node: string | null;
   failures: number;
+  /** The last failure's message, until a dial succeeds. */
+  error: string | null;
+  /** The last refusal that will not pass by itself (`bad_cookie`, ...) since the last success. */
+  refused: string | null;
   notBefore: number;
   dialling: boolean;
 }
@@ -61,16 +68,37 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
 
   /** Starts every strategy (the first round runs at once). */
   start(): this {
-    for (const l of this.loops) void this.round(l);
+    for (const l of this.loops) void this.begin(l);
     return this;
   }
 
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     for (const l of this.loops) {
       if (l.timer !== null) clearTimeout(l.timer);
       l.timer = null;
+      try {
+        l.strategy.stop?.();
+      } catch (e) {
+        this.host.node.logger.warn('discovery: strategy failed to stop', { strategy: l.strategy.name, error: e instanceof Error ? e.message : String(e) });
+      }
     }
+  }
+
+  private async begin(l: Loop): Promise<void> {
+    if (l.strategy.start !== undefined) {
+      const h = this.host;
+      try {
+        await l.strategy.start({ name: h.node.name, url: h.url, logger: h.node.logger, cookieFingerprint: h.cookieFingerprint ?? '' });
+      } catch (e) {
+        h.node.logger.error('discovery: strategy failed to start, not run', { strategy: l.strategy.name, error: e instanceof Error ? e.message : String(e) });
+        return;
+      }
+      // Stopped while it started: what it just opened is released now.
+      if (this.stopped) l.strategy.stop?.();
+    }
+    await this.round(l);
   }
 
   get running(): boolean {
@@ -80,6 +108,17 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
   /** The URLs each strategy reported last, with the node each resolved to. */
   targets(): { strategy: string; url: string; node: string | null; failures: number }[] {
     return this.loops.flatMap((l) => [...l.targets].map(([url, t]) => ({ strategy: l.strategy.name, url, node: t.node, failures: t.failures })));
+  }
+
+  /** Targets whose last dial failed and that are not connected: what `health()` reports. */
+  failing(): { strategy: string; url: string; error: string; refused: string | null }[] {
+    const out: { strategy: string; url: string; error: string; refused: string | null }[] = [];
+    for (const l of this.loops) {
+      for (const [url, t] of l.targets) {
+        if (t.error !== null && !(t.node !== null && this.host.isConnected(t.node))) out.push({ strategy: l.strategy.name, url, error: t.error, refused: t.refused });
+      }
+    }
+    return out;
   }
 
   /** The retry delay after `failures` (≥ 1) consecutive failures. */
@@ -117,7 +156,7 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
     for (const url of urls) {
       if (url === this.host.url) continue;
       let t = l.targets.get(url);
-      if (t === undefined) l.targets.set(url, (t = { node: null, failures: 0, notBefore: 0, dialling: false }));
+      if (t === undefined) l.targets.set(url, (t = { node: null, failures: 0, error: null, refused: null, notBefore: 0, dialling: false }));
       if (t.dialling || (t.node !== null && this.host.isConnected(t.node)) || now < t.notBefore) continue;
       this.dial(l, url, t);
     }
@@ -145,6 +184,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         if (this.stopped) return;
         t.node = node;
         t.failures = 0;
+        t.error = null;
+        t.refused = null;
         t.notBefore = 0;
         log.info('discovery: connected', { strategy: l.strategy.name, url, node });
         this.emit('connected', { strategy: l.strategy.name, url, node });
@@ -160,7 +201,16 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         const retryInMs = this.delay(t.failures);
         t.notBefore = Date.now() + retryInMs;
         const error = e instanceof Error ? e.message : String(e);
-        log.warn('discovery: connect failed, will retry', { strategy: l.strategy.name, url, error, failures: t.failures, retryInMs });
+        const refused = e instanceof HandshakeError && !TRANSIENT_HANDSHAKE_REASONS.has(e.reason) ? e.reason : null;
+        t.error = refused !== null ? `refused (${refused})` : error;
+        if (refused !== null && t.refused !== refused) {
+          // Retrying will not fix a wrong cookie: said once at error level, naming the seed and the reason.
+          log.error('discovery: a seed refused this node', { strategy: l.strategy.name, url, reason: refused, error, retryInMs });
+        } else {
+          log.warn('discovery: connect failed, will retry', { strategy: l.strategy.name, url, error, failures: t.failures, retryInMs });
+        }
+        // Kept through transient failures in between (the seed rate-limiting us): said once until a dial succeeds.
+        if (refused !== null) t.refused = refused;
         this.emit('failed', { strategy: l.strategy.name, url, error, retryInMs });
       },
     );

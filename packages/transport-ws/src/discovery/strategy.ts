@@ -1,3 +1,17 @@
+import type { Logger } from '@troupe/actor-core';
+
+/** What a strategy that announces this node (local directory, gossip) learns of it when the runner starts. */
+export interface DiscoverySelf {
+  readonly name: string;
+  readonly url: string;
+  readonly logger: Logger;
+  /**
+   * A keyed hash of the cookie (not the cookie): announcements carry it so
+   * nodes skip peers with another cookie instead of failing handshakes with them.
+   */
+  readonly cookieFingerprint: string;
+}
+
 /**
  * A source of cluster members (libcluster's "strategy"): the runner asks it
  * every `intervalMs` which nodes should be in the cluster and connects to
@@ -13,6 +27,10 @@ export interface DiscoveryStrategy {
   readonly disconnectRemoved?: boolean;
   /** The `ws://` / `wss://` URLs of the nodes to be connected to now. Throwing fails this round (logged, retried with backoff). */
   targets(): readonly string[] | Promise<readonly string[]>;
+  /** Called once before the first round (announce this node); a throw is logged and the strategy is not run. */
+  start?(self: DiscoverySelf): void | Promise<void>;
+  /** Called when the runner stops (the transport closes): withdraw the announcement, release sockets. */
+  stop?(): void;
 }
 
 /** `ws://host:port`, with IPv6 hosts bracketed. */

@@ -1,0 +1,1 @@
+export { SqliteStore, type SqliteStoreOptions, type SqliteDurability } from './sqlite-store.js';

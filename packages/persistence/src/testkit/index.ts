@@ -1,0 +1,1 @@
+export { storeTestKit, type StoreFixture } from './store-spec.js';

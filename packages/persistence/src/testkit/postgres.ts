@@ -1,0 +1,1 @@
+export { startTempPostgres, findPostgresBin, type TempPostgres, type TempPostgresOptions } from './temp-postgres.js';
