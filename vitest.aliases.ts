@@ -18,6 +18,7 @@ const sources: Record<string, string> = {
   '@troupe/persistence/testkit/postgres': 'packages/persistence/src/testkit/postgres.ts',
   '@troupe/harness': 'apps/harness/src/index.ts',
   '@troupe/gateway': 'apps/gateway/src/index.ts',
+  '@troupe/observer': 'apps/observer/src/index.ts',
 };
 
 const root = new URL('./', import.meta.url);

@@ -17,6 +17,7 @@ import type { ClusterCliOptions } from './args.js';
 import { isFromNode, type NodeStatus, type ToNode } from './ipc.js';
 import { DRAIN_LIMIT_MS } from './node-cmd.js';
 import { renderStatus, type StatusRow } from './status.js';
+import { clusterObserver } from './observe-cmd.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STATUS_INTERVAL_MS = 1000;
@@ -239,6 +240,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
   }
   display.say(`cluster up: ${members.map((m) => `${m.name} ${m.status?.http ?? m.status?.mesh}`).join(', ')}`);
   display.event({ event: 'up', members: members.map((m) => ({ name: m.name, osPid: m.child.pid ?? null, http: m.status?.http ?? null, mesh: m.status?.mesh ?? null })) });
+  await clusterObserver(members[0]!.status!.mesh, cookie, (l) => display.say(l)); // observer (observe-cmd.ts)
 
   const poll = async (): Promise<void> => {
     await Promise.all(

@@ -47,7 +47,10 @@ const onStdoutError = (e: NodeJS.ErrnoException): void => {
 if (process.argv[2] !== 'node') process.stdout.on('error', onStdoutError);
 
 let command: Command | null = null;
-try {
+// `troupe observe` parses its own arguments (observe-cmd.ts).
+if (process.argv[2] === 'observe') {
+  import('./observe-cmd.js').then((m) => m.runObserve(process.argv.slice(3))).then((code) => process.exit(code), (e: unknown) => process.exit(fail(e)));
+} else try {
   command = parseArgs(process.argv.slice(2));
 } catch (e) {
   process.exitCode = fail(e);

@@ -13,6 +13,7 @@ import type { NodeCliOptions } from './args.js';
 import { isToNode, type FromNode, type NodeStatus } from './ipc.js';
 import { createPino, logFormat, nodeLogger } from './log.js';
 import { startServices } from './services.js';
+import { observeNode } from './observability.js'; // observer: introspection + /metrics
 
 /** Upper bound on a graceful stop; past it the node exits 1 (drain incomplete). */
 export const DRAIN_LIMIT_MS = 10_000;
@@ -69,12 +70,13 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
   transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));
   transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));
 
-  let services;
+  let services: Awaited<ReturnType<typeof startServices>> | undefined;
+  const observed = observeNode(node, transport, () => services); // observer: introspection + /metrics
   try {
     // HTTP stays on loopback unless --http-host says otherwise: --host opens the mesh, not StartAgent/StopAgent.
     const httpHost = o.httpHost ?? '127.0.0.1';
     services = await onFreePort(o.port, o.defaultPorts.http, (port) =>
-      startServices({ node, host: httpHost, port, partition: o.partition, tokenFile: o.httpTokenFile, health: () => transport.health() }),
+      startServices({ node, host: httpHost, port, partition: o.partition, tokenFile: o.httpTokenFile, health: () => transport.health(), metrics: observed.metrics }),
     );
   } catch (e) {
     await transport.close().catch(() => {});

@@ -6,6 +6,7 @@
  */
 import type { Node } from '@troupe/actor-core';
 import { startAgentServices, startGateway, type GatewayHealth } from '@troupe/gateway';
+import { servicesSnapshot, type ServicesSnapshot } from './observability.js';
 
 export interface ServicesOptions {
   node: Node;
@@ -17,6 +18,8 @@ export interface ServicesOptions {
   tokenFile?: string | undefined;
   /** The cluster health `GET /health` reports (the transport's). */
   health?: () => GatewayHealth;
+  /** Serves `GET /metrics` on the gateway with this (Prometheus text). */
+  metrics?: () => string;
 }
 
 export interface NodeServices {
@@ -26,6 +29,8 @@ export interface NodeServices {
   registrySize(): number;
   /** Agents hosted here. */
   localAgents(): number;
+  /** Registry names, DistributedSupervisor children and PubSub topics, for the observer (bounded). */
+  introspect(): ServicesSnapshot;
   /**
    * Leave: with `drain`, hand this node's agents over to other members first
    * (a graceful leave); without, stop them here (survivors restart them, as
@@ -45,6 +50,7 @@ export async function startServices(o: ServicesOptions): Promise<NodeServices> {
       port: o.port,
       ...(o.tokenFile === undefined ? {} : { tokenFile: o.tokenFile }),
       ...(o.health === undefined ? {} : { health: o.health }),
+      ...(o.metrics === undefined ? {} : { metrics: o.metrics }),
     });
   } catch (e) {
     // E.g. the port is taken: leave the services so peers do not place agents on a node that will exit.
@@ -56,6 +62,7 @@ export async function startServices(o: ServicesOptions): Promise<NodeServices> {
     http: gateway.url,
     registrySize: () => (services.running ? services.registry.count() : 0),
     localAgents: local,
+    introspect: () => servicesSnapshot(services),
     leave: async (opts) => {
       const n = local();
       // Hand over only if another member could adopt; alone, the agents are simply stopped.

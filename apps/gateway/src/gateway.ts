@@ -80,6 +80,8 @@ export interface GatewayOptions {
   allowedHosts?: readonly string[];
   /** Origins of web pages allowed to call (`https://ui.example.com`); default `TROUPE_GATEWAY_ALLOWED_ORIGINS`, else none but the gateway's own. */
   allowedOrigins?: readonly string[];
+  /** Serves `GET /metrics` (Prometheus text) with this when given. */
+  metrics?: () => string;
 }
 
 export interface Gateway {
@@ -222,6 +224,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           if (!res.headersSent) sendJson(res, 500, rpcError(null, ErrorCode.InternalError, 'internal error'));
         });
         return;
+      case '/metrics': {
+        const metrics = opts.metrics;
+        if (metrics === undefined) {
+          sendJson(res, 404, { error: 'this node serves no metrics' });
+          req.resume();
+          return;
+        }
+        if (!allow('GET')) return;
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : metrics());
+        return;
+      }
       default:
         sendJson(res, 404, { error: `no route ${path}; try POST /a2a, GET /health, GET /.well-known/agent.json, GET /events` });
         req.resume();

@@ -124,3 +124,4 @@ export {
   type MulticallResult,
 } from './distribution/rpc.js';
 export { RpcError, RpcTimeoutError, RpcNodeDownError, RpcUnknownFunctionError, RpcRemoteError, RpcExitError } from './distribution/rpc-errors.js';
+export * from './sys/index.js';

@@ -59,6 +59,8 @@ export interface NodeEvents {
   exit: (e: { pid: Pid; reason: ExitReason }) => void;
   /** An exit whose reason is not `normal`, `shutdown`, `{shutdown}` (those are quiet). */
   crash: (e: { pid: Pid; reason: ExitReason; behaviour: string | null }) => void;
+  /** A supervisor is about to restart a child that exited with `reason` (`child`: its id; null for a DynamicSupervisor's). */
+  restart: (e: { supervisor: Pid; child: string | null; pid: Pid; reason: ExitReason }) => void;
 }
 
 const enum SignalKind {

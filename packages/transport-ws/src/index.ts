@@ -31,3 +31,4 @@ export { LocalNodes, defaultNodesDir, type LocalNodesOptions } from './discovery
 export { UdpGossip, MAX_GOSSIP_PEERS, type UdpGossipOptions } from './discovery/udp-gossip.js';
 export { StaticSeeds, type StaticSeedsOptions } from './discovery/static-seeds.js';
 export { DnsPoll, type DnsPollOptions, type DnsAnswer } from './discovery/dns-poll.js';
+export { transportMetrics, meshView } from './introspection.js';

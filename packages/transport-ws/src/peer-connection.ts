@@ -54,6 +54,9 @@ export class PeerConnection implements PeerChannel {
   closed = false;
   /** The WebSocket close code the peer sent, if it closed the connection (decides whether to reconnect). */
   closeCode: number | null = null;
+  /** Bytes of frames written to / read from the socket (metrics). */
+  bytesSent = 0;
+  bytesReceived = 0;
   /** @internal Test hook: this side stops reading, writing and ticking, as if its process were stopped. */
   frozen = false;
   /** @internal Test hook (a network partition): everything sent is discarded, everything received ignored; ticks still time out. */
@@ -147,6 +150,7 @@ export class PeerConnection implements PeerChannel {
     }
     this.ws.send(frame);
     this.liveness.sent++;
+    this.bytesSent += frame.length;
   }
 
   /** Called by the transport 16 times per tick timeout (at most once per tick interval). */
@@ -207,6 +211,7 @@ export class PeerConnection implements PeerChannel {
     if (this.closed || this.dropping) return;
     this.liveness.received++;
     const buf = toBuffer(data);
+    this.bytesReceived += buf.length;
     if (isBinary && buf.length > 0 && buf[0] === FrameType.Data) {
       const codec = this.host.codec;
       if (codec.decodeFrame !== undefined) {

@@ -58,6 +58,11 @@ export interface PeerStatus {
   version: number;
   /** Bytes written to the socket but not yet sent. */
   bufferedBytes: number;
+  /** Frames and bytes over this connection, each way, since it came up. */
+  framesSent: number;
+  framesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
 }
 
 /** An outgoing attempt; `name` is known once the challenge arrived. */
@@ -258,7 +263,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   peer(name: string): PeerStatus | undefined {
     const c = this.peers.get(name);
     if (c === undefined) return undefined;
-    return { name: c.name, creation: c.creation, hidden: c.hidden, url: c.url, initiated: c.initiated, version: c.version, bufferedBytes: c.ws.bufferedAmount };
+    return { name: c.name, creation: c.creation, hidden: c.hidden, url: c.url, initiated: c.initiated, version: c.version, bufferedBytes: c.ws.bufferedAmount,
+      framesSent: c.liveness.sent, framesReceived: c.liveness.received, bytesSent: c.bytesSent, bytesReceived: c.bytesReceived };
   }
 
   isConnected(name: string): boolean {

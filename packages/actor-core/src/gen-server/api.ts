@@ -164,12 +164,18 @@ function call(origin: Origin, server: Dest, req: unknown, timeoutMs: number = DE
 function cast<Cast>(origin: Origin, server: ServerRef<never, Cast, unknown>, req: NoInfer<Cast>): void;
 function cast(origin: Origin, server: UntypedDest, req: unknown): void;
 function cast(origin: Origin, server: Dest, req: unknown): void {
-  if (originProc(origin) !== undefined) nodeOf(origin).cast(server, req);
+  const p = originProc(origin);
+  if (p === undefined) return;
+  if (p !== null && p.hook !== null) p.hook.out(server, { $gen: 'cast', req }); // traced (sys)
+  nodeOf(origin).cast(server, req);
 }
 
 /** Answers a call whose handler returned `{ noreply }`; from any process, once (later replies are dropped). */
 function reply<Reply>(origin: Origin, from: ReplyTo<Reply>, value: NoInfer<Reply>): void {
-  if (originProc(origin) !== undefined) nodeOf(origin).reply(from, value);
+  const p = originProc(origin);
+  if (p === undefined) return;
+  if (p !== null && p.hook !== null) p.hook.out(from.pid ?? from.node, { reply: value }); // traced (sys)
+  nodeOf(origin).reply(from, value);
 }
 
 /**

@@ -14,7 +14,7 @@ export type AnyServer = GenServer<unknown, unknown, unknown, unknown, unknown, u
  * path's reply slots, timeouts and death detection, and work remotely. A
  * user request with a `$sys` key is only data: it reaches `handleCall`.
  */
-export type SysRequest = { $sys: 'stop'; reason: ExitReason } | { $sys: 'get_state' };
+export type SysRequest = { $sys: 'stop'; reason: ExitReason } | { $sys: 'get_state' } | { $sys: 'suspend' } | { $sys: 'resume' };
 
 function isSys(req: unknown): req is ProtocolRequest<SysRequest> {
   return req instanceof ProtocolRequest && typeof req.op === 'object' && req.op !== null && typeof (req.op as { $sys?: unknown }).$sys === 'string';
@@ -69,6 +69,8 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
    * as with `gen_server:start`.
    */
   private parent!: Pid;
+  /** While suspended (`sys:suspend`): the non-system messages taken out meanwhile, put back first on resume. */
+  private held: unknown[] | null = null;
 
   constructor(
     private readonly impl: AnyServer,
@@ -159,10 +161,13 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
     if (isCall(msg)) {
       const req = msg.req;
       if (isSys(req)) return this.system(req.op, msg.from);
+      if (this.held !== null) return void this.held.push(msg);
       this.cancelTimeout();
       if (this.impl.handleCall === undefined) return this.stop({ undef: 'handleCall' });
       return this.dispatch(Kind.Call, req, msg.from);
     }
+    // Suspended, only the parent's exit signal is still taken (sys.erl's suspend loop).
+    if (this.held !== null && !(isExitMessage(msg) && this.boot.parent !== null && msg.from.equals(this.boot.parent))) return void this.held.push(msg);
     if (isCast(msg)) {
       this.cancelTimeout();
       if (this.impl.handleCast === undefined) return this.stop({ undef: 'handleCast' });
@@ -199,11 +204,34 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
         return undefined;
       case 'stop':
         return this.stop(req.reason, () => node.reply(from, 'ok'));
+      case 'suspend':
+        // OTP's sys:suspend: only system messages are handled until resume.
+        this.held ??= [];
+        node.reply(from, 'ok');
+        return undefined;
+      case 'resume':
+        this.unhold();
+        node.reply(from, 'ok');
+        return undefined;
       default:
         node.reply(from, { error: 'unknown_system_msg' });
         this.afterSystem();
         return undefined;
     }
+  }
+
+  /** Puts the messages held while suspended back in front of the mailbox, in their order. */
+  private unhold(): void {
+    const held = this.held;
+    if (held === null) return;
+    this.held = null;
+    const p = this.proc;
+    if (held.length === 0) return;
+    const mbox = p.mbox!;
+    const rest = mbox.toArray();
+    mbox.clear();
+    for (const m of held) mbox.push(m);
+    for (const m of rest) mbox.push(m);
   }
 
   /** As OTP's loop after a system message: a pending `timeout: 0` fires once the mailbox is empty. */
@@ -259,13 +287,13 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
     if ('stop' in o) {
       if ('reply' in o) {
         if (kind !== Kind.Call) return this.stop({ bad_return_value: r });
-        p.node.reply(from!, o.reply); // the reply goes out before terminate runs
+        this.reply(from!, o.reply); // the reply goes out before terminate runs
       }
       if ('state' in o) p.state = o.state;
       return this.stop(o.stop);
     }
     if ('reply' in o && 'state' in o && kind === Kind.Call) {
-      p.node.reply(from!, o.reply);
+      this.reply(from!, o.reply);
       p.state = o.state;
     } else if ('noreply' in o) {
       p.state = o.noreply;
@@ -273,6 +301,13 @@ export class ServerProcess implements Behaviour<unknown, unknown> {
       return this.stop({ bad_return_value: r });
     }
     return this.action(o);
+  }
+
+  /** A callback's reply; a traced server (sys) records it as an outgoing message. */
+  private reply(from: From, value: unknown): void {
+    const p = this.proc;
+    if (p.hook !== null) p.hook.out(from.pid ?? from.node, { reply: value });
+    p.node.reply(from, value);
   }
 
   /** `continue` runs at once, before any queued message; `timeout` arms the idle timer. */

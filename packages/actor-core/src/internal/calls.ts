@@ -185,6 +185,7 @@ export class Calls {
     } else if (!node.dist.isConnected(serverNode)) {
       return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
+    if (caller !== null && caller.hook !== null) caller.hook.out(dest, { $gen: 'call', req });
     let tag = randomTag();
     while (this.pending.has(tag)) tag = randomTag();
     if (started !== undefined) started(tag);

@@ -17,6 +17,7 @@ import { TIMEOUT } from '../types.js';
 import { BadArgError } from '../errors.js';
 import type { Node } from '../node.js';
 import type { TimerEntry } from './timers.js';
+import type { ProcHook } from '../sys/trace.js';
 
 /** Mailbox length beyond which a process is flooded and gets a larger budget per visit. */
 const BACKLOG = 10_000;
@@ -87,6 +88,8 @@ export class Proc implements ProcessContext<unknown, unknown> {
   /** Internal: told the exit reason when the process ends (a starter awaiting `init`); cheaper than an AbortSignal. */
   onExit: ((reason: ExitReason) => void) | null = null;
   exitReason: ExitReason = undefined;
+  /** Set only while the process is traced or counted (sys/): the message path checks this one field. */
+  hook: ProcHook | null = null;
 
   constructor(node: Node, pid: Pid, beh: Behaviour<unknown, unknown> | null, body: ProcessBody<unknown> | null, opts: SpawnOptions | undefined) {
     this.node = node;
@@ -118,7 +121,9 @@ export class Proc implements ProcessContext<unknown, unknown> {
   // run; nothing it does through its context reaches anything else.
 
   send(dest: Dest, msg: unknown): void {
-    if (this.status !== Status.Dead) this.node.send(dest, msg);
+    if (this.status === Status.Dead) return;
+    if (this.hook !== null) this.hook.out(dest, msg);
+    this.node.send(dest, msg);
   }
 
   /**
@@ -128,6 +133,7 @@ export class Proc implements ProcessContext<unknown, unknown> {
    */
   deliver(msg: unknown): void {
     if (this.status === Status.Dead) return;
+    if (this.hook !== null) this.hook.in(msg);
     const w = this.waiter;
     if (w !== null && w.match === undefined) {
       this.waiter = null;
@@ -292,7 +298,9 @@ export class Proc implements ProcessContext<unknown, unknown> {
   }
 
   cast(server: Dest, request: unknown): void {
-    if (this.status !== Status.Dead) this.node.cast(server, request);
+    if (this.status === Status.Dead) return;
+    if (this.hook !== null) this.hook.out(server, { $gen: 'cast', req: request });
+    this.node.cast(server, request);
   }
 
   // ---- running (called by the scheduler) ---------------------------------

@@ -96,6 +96,8 @@ export class DynamicSupervisorProcess {
       this.children.delete(from.key);
       return;
     }
+    const events = this.ctx.node.events;
+    if (events.listenerCount('restart') > 0) events.emit('restart', { supervisor: this.ctx.self, child: null, pid: from, reason });
     return this.restart(from.key, child);
   }
 

@@ -172,7 +172,11 @@ export class SupervisorProcess {
     if (child === undefined) return; // a child already stopped, or a process we do not supervise
     this.setPid(child, undefined);
     const action = onChildExit(this.views(), child.spec.id, reason, this.flags.autoShutdown);
-    if (action.kind === 'restart') return this.restart(child.spec.id);
+    if (action.kind === 'restart') {
+      const events = this.ctx.node.events;
+      if (events.listenerCount('restart') > 0) events.emit('restart', { supervisor: this.ctx.self, child: child.spec.id, pid: from, reason });
+      return this.restart(child.spec.id);
+    }
     if (action.remove) this.remove(child);
     if (action.kind === 'auto_shutdown') return this.shutdownWith('shutdown');
   }

@@ -138,6 +138,11 @@ export class PubSub {
   }
 
   /** Delivers `msg` to every subscriber of `topic` on every member node: one network message per remote node. */
+  /** Topics with subscribers on this node, and how many (introspection). */
+  localTopics(): { topic: string; subscribers: number }[] {
+    return [...this.topics].map(([topic, subs]) => ({ topic, subscribers: subs.size }));
+  }
+
   broadcast(topic: string, msg: unknown): void {
     this.check();
     const fwd: Forward = { $ps: this.key, topic, msg };
