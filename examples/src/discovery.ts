@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { Node } from '@troupe/actor-core';
 import { StaticSeeds, WsTransport } from '@troupe/transport-ws';
 
-const cookie = 'a shared secret';
+// At least 128 bits, never a word: one under that fails `start` (unless `allowInsecureCookie`).
+const cookie = randomBytes(32).toString('base64url');
 const seed = new Node({ name: 'seed@127.0.0.1' });
 const tSeed = await WsTransport.start(seed, { port: 0, cookie });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Node, GenServer } from '@troupe/actor-core';
 import { WsTransport } from '@troupe/transport-ws';
 
@@ -12,8 +13,9 @@ const counter: GenServer<number, Call, never, number> = {
 
 const a = new Node({ name: 'a@127.0.0.1' });
 const b = new Node({ name: 'b@127.0.0.1' });
-const ta = await WsTransport.start(a, { port: 0, cookie: 'secret' }); // or TROUPE_COOKIE, or ~/.troupe.cookie
-const tb = await WsTransport.start(b, { port: 0, cookie: 'secret' });
+const cookie = randomBytes(32).toString('base64url'); // or TROUPE_COOKIE, or ~/.troupe.cookie (created with 256 random bits)
+const ta = await WsTransport.start(a, { port: 0, cookie });
+const tb = await WsTransport.start(b, { port: 0, cookie });
 await ta.connect(tb.url); // one member is enough: the mesh is transitive
 
 await GenServer.start(b, counter, undefined, { name: 'counter' });

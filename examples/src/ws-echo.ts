@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { Node, type Pid } from '@troupe/actor-core';
 import { WsTransport } from '@troupe/transport-ws';
 
-const cookie = 'a shared secret';
+// At least 128 bits, never a word: one under that fails `start` (unless `allowInsecureCookie`).
+const cookie = randomBytes(32).toString('base64url');
 const a = new Node({ name: 'a@127.0.0.1' });
 const b = new Node({ name: 'b@127.0.0.1' });
 const ta = await WsTransport.start(a, { port: 0, cookie });

@@ -12,6 +12,7 @@ export {
   KIND,
   CALL_NAME,
   SEND_RUN,
+  MAX_NESTING,
   type CodecEnds,
   type DecodeResult,
   type DecodeManyResult,

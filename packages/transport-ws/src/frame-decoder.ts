@@ -3,7 +3,7 @@ import type { CodecEnds, Signal } from '@troupe/actor-core/wire';
 import type { WireCodec } from './codec.js';
 import type { Member } from './frame-encoder.js';
 import { FrameType, isHandshakeFrame } from './frame-types.js';
-import { decodeHandshake, type HandshakeMsg } from './handshake/messages.js';
+import { INVALID_NAME, decodeHandshake, type HandshakeMsg } from './handshake/messages.js';
 import { isValidNodeName } from '@troupe/actor-core';
 
 /**
@@ -15,7 +15,7 @@ export type ReceivedFrame =
   | { kind: 'data'; signals: Signal[] }
   | { kind: 'tick' }
   | { kind: 'members'; members: Member[] }
-  | { kind: 'error'; reason: 'decode_error' | 'unknown_frame_type' | 'protocol_error'; detail: string };
+  | { kind: 'error'; reason: 'decode_error' | 'unknown_frame_type' | 'protocol_error' | 'invalid_name'; detail: string };
 
 const MAX_MEMBERS = 10_000;
 const packr = new Packr({ useRecords: false });
@@ -35,7 +35,8 @@ export function decodeFrame(buf: Buffer, isBinary: boolean, codec: WireCodec, en
   const payload = buf.subarray(1);
   if (isHandshakeFrame(type)) {
     const msg = decodeHandshake(type, payload);
-    return typeof msg === 'string' ? { kind: 'error', reason: 'decode_error', detail: msg } : { kind: 'handshake', msg };
+    if (typeof msg !== 'string') return { kind: 'handshake', msg };
+    return { kind: 'error', reason: msg.startsWith(INVALID_NAME) ? 'invalid_name' : 'decode_error', detail: msg };
   }
   switch (type) {
     case FrameType.Data: {

@@ -25,6 +25,11 @@ export interface WsTransportOptions {
   cookie?: string;
   /** The cookie file; default `TROUPE_COOKIE_FILE`, else `~/.troupe.cookie` (created 0600 if absent). */
   cookieFile?: string;
+  /**
+   * Accept a cookie under 128 bits or a common word (default false: such a
+   * cookie fails `start` with a `CookieError`). For tests and throwaway local clusters only.
+   */
+  allowInsecureCookie?: boolean;
   /** A hidden node connects only where asked, is not told to other members, and does not join the mesh. */
   hidden?: boolean;
   /** Tick interval in ms (default 1000): a tick goes out when nothing else was sent for this long. */
@@ -41,8 +46,31 @@ export interface WsTransportOptions {
   maxBatch?: number;
   /** TLS: listen and dial with `wss://`. */
   tls?: TlsOptions;
-  /** Failed handshakes allowed per remote address (default 10 per 10 s). */
+  /** Failed handshakes (wrong cookie) per remote address before its next handshakes are slowed (default 10 per 10 s). */
   rateLimit?: RateLimitOptions;
+  /**
+   * Largest WebSocket message accepted before the handshake completes, in
+   * bytes (default 4096; handshake frames are a few hundred bytes): an
+   * unauthenticated socket cannot make this node buffer `maxPayload`.
+   */
+  handshakeMaxPayload?: number;
+  /**
+   * Sockets whose handshake has not completed, at most (default 256); one
+   * more evicts the oldest. Per remote address: `maxPendingHandshakesPerAddress` (default 64).
+   */
+  maxPendingHandshakes?: number;
+  maxPendingHandshakesPerAddress?: number;
+  /**
+   * Visible peers this node connects to because a member announced them
+   * (connected, queued and being dialled together; default 256): entries
+   * beyond are ignored and logged. Explicit `connect` calls and inbound
+   * connections are not limited by it.
+   */
+  maxPeers?: number;
+  /** Announced members dialled at once (default 8); the rest wait in a queue bounded by `maxPeers`. */
+  maxConcurrentDials?: number;
+  /** An HTTP request on the mesh port (the WebSocket upgrade included) must arrive whole within this many ms (default 5000). */
+  httpRequestTimeoutMs?: number;
   /** The signal codec (default actor-core's `SignalCodec`). */
   codec?: WireCodec;
   /** Discovery strategies run from start to close (`StaticSeeds`, `DnsPoll`, your own). */
@@ -72,6 +100,12 @@ export interface ResolvedOptions {
   maxPayload: number;
   maxBufferedBytes: number;
   maxBatch: number;
+  handshakeMaxPayload: number;
+  maxPendingHandshakes: number;
+  maxPendingHandshakesPerAddress: number;
+  httpRequestTimeoutMs: number;
+  maxPeers: number;
+  maxConcurrentDials: number;
   /** null: reconnection off. */
   reconnect: Required<ReconnectOptions> | null;
 }
@@ -94,6 +128,12 @@ export function resolveOptions(o: WsTransportOptions): ResolvedOptions {
     maxPayload: positive('maxPayload', o.maxPayload, 8 * 1024 * 1024, 1024),
     maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024, 1024),
     maxBatch: positive('maxBatch', o.maxBatch, 1000, 1),
+    handshakeMaxPayload: positive('handshakeMaxPayload', o.handshakeMaxPayload, 4096, 1024),
+    maxPendingHandshakes: positive('maxPendingHandshakes', o.maxPendingHandshakes, 256, 1),
+    maxPendingHandshakesPerAddress: positive('maxPendingHandshakesPerAddress', o.maxPendingHandshakesPerAddress, 64, 1),
+    maxPeers: positive('maxPeers', o.maxPeers, 256, 1),
+    maxConcurrentDials: positive('maxConcurrentDials', o.maxConcurrentDials, 8, 1),
+    httpRequestTimeoutMs: positive('httpRequestTimeoutMs', o.httpRequestTimeoutMs, 5000, 100),
     reconnect: resolveReconnect(o.reconnect),
   };
 }

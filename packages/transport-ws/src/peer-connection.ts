@@ -238,7 +238,8 @@ export class PeerConnection implements PeerChannel {
       case 'handshake':
         return this.protocolFailure('protocol_error', `handshake frame (${f.msg.t}) after the handshake`);
       case 'error':
-        return this.protocolFailure(f.reason, f.detail);
+        // A bad name can only be in a handshake frame, itself a protocol error after the handshake.
+        return this.protocolFailure(f.reason === 'invalid_name' ? 'protocol_error' : f.reason, f.detail);
     }
   };
 

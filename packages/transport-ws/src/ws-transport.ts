@@ -9,6 +9,7 @@ import type { Node } from '@troupe/actor-core';
 import type { Signal, Transport, TransportPort } from '@troupe/actor-core/wire';
 import { defaultCodec, type WireCodec } from './codec.js';
 import { resolveCookie } from './cookie.js';
+import { assertStrongCookie } from './cookie-strength.js';
 import { ConnectError, HandshakeError, InvalidUrlError, ListenError, TRANSIENT_HANDSHAKE_REASONS, TransportClosedError } from './errors.js';
 import type { Member } from './frame-encoder.js';
 import { runAcceptor, runInitiator, type HandshakeFailure } from './handshake/run.js';
@@ -18,6 +19,8 @@ import { assertNodeName } from './node-name.js';
 import { resolveOptions, type ResolvedOptions, type WsTransportOptions } from './options.js';
 import { PeerConnection, type DownReason, type PeerHost } from './peer-connection.js';
 import { FailureLimiter } from './rate-limiter.js';
+import { PendingHandshakes } from './pending-handshakes.js';
+import { IntervalLog } from './interval-log.js';
 import { Discovery } from './discovery/discovery.js';
 import { CloseReason } from './frame-types.js';
 import { backoffDelay } from './backoff.js';
@@ -68,6 +71,20 @@ interface Attempt {
 }
 
 const BENIGN: ReadonlySet<string> = new Set(['already_connected', 'simultaneous_connect', 'self_connect']);
+/** How long a handshake from an address with too many wrong cookies waits before its CHALLENGE. */
+const SLOWED_HANDSHAKE_MS = 1000;
+
+/**
+ * Lifts a socket's message cap from `handshakeMaxPayload` to `maxPayload`
+ * once its peer is authenticated. ws fixes the cap per socket at creation
+ * and has no setter: this writes its receiver's field (ws 8).
+ */
+function allowFullPayload(ws: WebSocket, maxPayload: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+  if (receiver === undefined || typeof receiver._maxPayload !== 'number') throw new Error('transport-ws: this version of ws has no per-socket maxPayload to raise');
+  receiver._maxPayload = maxPayload;
+}
+
 /** Nodedowns that may be transient (a stall, a dropped socket): the peer is redialled. */
 const REDIAL_REASONS: ReadonlySet<DownReason> = new Set(['net_tick_timeout', 'connection_closed', 'send_buffer_overflow']);
 /** Close codes by which the peer said "do not come back" (its `disconnect`, or a newer connection replaced this one). */
@@ -111,6 +128,12 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   private readonly sockets = new Set<WebSocket>();
   private readonly nonces = new NonceCache();
   private readonly limiter: FailureLimiter;
+  private readonly pendingHandshakes: PendingHandshakes;
+  /** Announced members waiting to be dialled, and how many such dials run. */
+  private readonly meshQueue = new Map<string, Member>();
+  private meshDialing = 0;
+  /** Refusals and failed handshakes: one log line per kind per interval. */
+  private readonly refusals: IntervalLog;
   /** @internal Peers whose traffic is dropped and whose connections are refused (`block` in `@troupe/transport-ws/testing`). */
   readonly blocked = new Set<string>();
   private readonly ticker: NodeJS.Timeout;
@@ -137,6 +160,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.maxFrameBytes = this.opts.maxPayload;
     this.cookieFingerprint = createHmac('sha256', cookie).update('troupe discovery fingerprint').digest('hex').slice(0, 16);
     this.limiter = new FailureLimiter(options.rateLimit);
+    this.pendingHandshakes = new PendingHandshakes(this.opts.maxPendingHandshakes, this.opts.maxPendingHandshakesPerAddress);
+    this.refusals = new IntervalLog(node.logger);
     // Liveness is checked 16 times per tick timeout (ticks still go out once per tickMs): a
     // silent peer is down at most timeout/16 after the timeout, not up to a whole interval.
     this.ticker = setInterval(() => this.tick(), Math.max(5, Math.min(this.opts.tickMs, this.opts.tickTimeoutMs / 16)));
@@ -150,11 +175,14 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     assertNodeName(node.name);
     const o = resolveOptions(options);
     const cookie = resolveCookie({ cookie: options.cookie, cookieFile: options.cookieFile });
+    assertStrongCookie(cookie, options.allowInsecureCookie === true);
     const tls = options.tls;
+    // Half-open requests (headers never finished) are dropped within seconds, checked every second.
+    const timeouts = { headersTimeout: o.httpRequestTimeoutMs, requestTimeout: o.httpRequestTimeoutMs, connectionsCheckingInterval: 1000 };
     const server: HttpServer =
       tls !== undefined
-        ? (createHttpsServer({ cert: tls.cert, key: tls.key }) as unknown as HttpServer)
-        : createHttpServer();
+        ? (createHttpsServer({ cert: tls.cert, key: tls.key, ...timeouts }) as unknown as HttpServer)
+        : createHttpServer(timeouts);
     server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('Troupe node: WebSocket only\n');
     });
@@ -169,7 +197,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       });
     });
     // No compression: it costs CPU per frame and rarely pays on a LAN.
-    const wss = new WebSocketServer({ server, maxPayload: o.maxPayload, perMessageDeflate: false, clientTracking: false });
+    // Until its handshake completes a socket may send only small frames (`allowFullPayload` after).
+    const wss = new WebSocketServer({ server, maxPayload: o.handshakeMaxPayload, perMessageDeflate: false, clientTracking: false });
     const port = (server.address() as AddressInfo).port;
     const host = o.host.includes(':') ? `[${o.host}]` : o.host;
     const url = options.advertiseUrl ?? `${tls !== undefined ? 'wss' : 'ws'}://${host}:${port}`;
@@ -276,6 +305,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
+    this.meshQueue.clear();
     this.discoveryRunner?.stop();
     for (const name of [...this.redials.keys()]) this.cancelRedial(name);
     for (const c of [...this.peers.values()]) c.down('shutdown', 'shutdown', false);
@@ -353,17 +383,48 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
 
   // ---- PeerHost -------------------------------------------------------------------
 
-  /** @internal */
+  /**
+   * @internal A member announced its peers. What an announcement can make
+   * this node do is bounded: duplicates and known nodes are skipped, at most
+   * `maxPeers` visible peers are connected or waiting, and at most
+   * `maxConcurrentDials` dials run at once; entries over the bound are
+   * ignored and logged (once per interval).
+   */
   onMembers(conn: PeerConnection, members: Member[]): void {
     if (conn.hidden || this.opts.hidden || this.closed) return;
+    let ignored = 0;
     for (const m of members) {
-      if (m.name === this.node.name || this.peers.has(m.name) || this.outgoing.has(m.name) || this.blocked.has(m.name)) continue;
+      if (m.name === this.node.name || this.peers.has(m.name) || this.outgoing.has(m.name) || this.blocked.has(m.name) || this.meshQueue.has(m.name)) continue;
       // Only the smaller name dials, so mesh formation never races into a simultaneous connect;
       // the other node learns about this one from the same member and dials it.
-      if (this.node.name > m.name) continue;
-      this.connect(m.url).catch((e: Error) => {
-        this.node.logger.warn('transport-ws: mesh connect failed', { peer: m.name, url: m.url, via: conn.name, error: e.message });
-      });
+      if (this.node.name > m.name || this.dialing.has(m.url)) continue;
+      if (this.peers.size + this.meshQueue.size + this.meshDialing >= this.opts.maxPeers) {
+        ignored++;
+        continue;
+      }
+      this.meshQueue.set(m.name, m);
+    }
+    if (ignored > 0) {
+      this.refusals.warn('members', 'transport-ws: announced members over maxPeers ignored', { via: conn.name, ignored, maxPeers: this.opts.maxPeers });
+    }
+    this.dialMembers();
+  }
+
+  /** Dials queued members, `maxConcurrentDials` at a time. */
+  private dialMembers(): void {
+    while (!this.closed && this.meshDialing < this.opts.maxConcurrentDials && this.meshQueue.size > 0) {
+      const [name, m] = this.meshQueue.entries().next().value as [string, Member];
+      this.meshQueue.delete(name);
+      if (this.peers.has(name) || this.outgoing.has(name)) continue;
+      this.meshDialing++;
+      this.connect(m.url)
+        .catch((e: Error) => {
+          this.refusals.warn('mesh-connect', 'transport-ws: mesh connect failed', { peer: m.name, url: m.url, error: e.message });
+        })
+        .finally(() => {
+          this.meshDialing--;
+          this.dialMembers();
+        });
     }
   }
 
@@ -510,15 +571,39 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     }
     this.track(ws);
     const addr = req.socket.remoteAddress ?? 'unknown';
-    if (this.limiter.blocked(addr, Date.now())) {
-      this.node.logger.debug('transport-ws: connection refused, too many failed handshakes', { remote: addr });
-      ws.close(4010, 'rate_limited');
-      return;
+    const pending = this.pendingHandshakes;
+    for (const old of pending.admit(ws, addr)) {
+      this.refusals.warn('evicted', 'transport-ws: too many sockets without a completed handshake, the oldest closed', {
+        remote: addr,
+        maxPending: pending.max,
+        maxPendingPerAddress: pending.maxPerAddress,
+      });
+      old.terminate();
     }
-    runAcceptor(ws, this.context(null), this.codec, this.opts.setupTimeoutMs, {
-      up: (peer) => this.peerUp(ws, peer, null),
-      failed: (f) => this.handshakeFailed(f, 'acceptor', addr),
-    });
+    ws.once('close', () => pending.done(ws));
+    const run = (): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      runAcceptor(ws, this.context(null), this.codec, this.opts.setupTimeoutMs, {
+        up: (peer) => {
+          pending.done(ws);
+          allowFullPayload(ws, this.opts.maxPayload);
+          this.peerUp(ws, peer, null);
+        },
+        failed: (f) => {
+          pending.done(ws);
+          this.handshakeFailed(f, 'acceptor', addr);
+        },
+      });
+    };
+    // An address that sent many wrong cookies is slowed, never refused: a
+    // peer with the right cookie behind the same address (NAT, this host)
+    // still gets in, a guesser gets one try per socket per second.
+    if (this.limiter.blocked(addr, Date.now())) {
+      this.refusals.warn('slowed', 'transport-ws: handshakes from an address with many wrong cookies are slowed', { remote: addr, delayMs: SLOWED_HANDSHAKE_MS });
+      setTimeout(run, SLOWED_HANDSHAKE_MS).unref();
+    } else {
+      run();
+    }
   }
 
   /** `quiet`: an automatic reconnection attempt; an unreachable peer is logged at debug, not warn. */
@@ -526,7 +611,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     return new Promise<string>((resolve, reject) => {
       const ws = new WebSocket(url, {
         perMessageDeflate: false,
-        maxPayload: this.opts.maxPayload,
+        maxPayload: this.opts.handshakeMaxPayload,
         handshakeTimeout: this.opts.setupTimeoutMs,
         ...this.clientTls,
       });
@@ -546,6 +631,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
         }
         runInitiator(ws, this.context(attempt), this.codec, this.opts.setupTimeoutMs, {
           up: (peer) => {
+            allowFullPayload(ws, this.opts.maxPayload);
             this.peerUp(ws, peer, attempt);
             resolve(peer.name);
           },
@@ -580,12 +666,13 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.node.logger.info('transport-ws: connection refused, peer blocked', data);
       return;
     }
-    this.node.logger.warn('transport-ws: handshake failed, connection closed', data);
-    if (role === 'acceptor') {
+    this.refusals.warn(`handshake:${f.reason}`, 'transport-ws: handshake failed, connection closed', data);
+    // Only a wrong cookie is a failed guess: a slow, stalled or evicted socket is not.
+    if (role === 'acceptor' && f.reason === 'bad_cookie') {
       const now = Date.now();
       this.limiter.fail(remote, now);
       if (this.limiter.blocked(remote, now)) {
-        this.node.logger.warn('transport-ws: too many failed handshakes, refusing connections from address for a while', { remote });
+        this.refusals.warn('guessing', 'transport-ws: too many wrong cookies from an address, its handshakes are slowed for a while', { remote });
       }
     }
   }

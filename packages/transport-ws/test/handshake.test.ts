@@ -81,11 +81,11 @@ describe('handshake state machine, frame by frame', () => {
     const b = ctx('b@h', 'right');
     const s1 = acceptorStart(b);
     const s2 = initiatorNext(initiatorStart(), s1.send!, a);
-    const forged = { t: 'accept' as const, url: null, digest: Buffer.alloc(32, 7) };
+    const forged = { t: 'accept' as const, hidden: false, url: null, digest: Buffer.alloc(32, 7) };
     expect(initiatorNext(s2.state, forged, a).fail?.reason).toBe('bad_cookie');
     // Nor reflect the initiator's own proof back (role labels differ).
     const hello = s2.send as Extract<HandshakeMsg, { t: 'hello' }>;
-    expect(initiatorNext(s2.state, { t: 'accept', url: null, digest: hello.digest }, a).fail?.reason).toBe('bad_cookie');
+    expect(initiatorNext(s2.state, { t: 'accept', hidden: false, url: null, digest: hello.digest }, a).fail?.reason).toBe('bad_cookie');
   });
 
   it('a replayed hello (same nonce) is refused with replayed_nonce', () => {
@@ -131,15 +131,15 @@ describe('handshake state machine, frame by frame', () => {
     const s1 = acceptorStart(b);
     expect(initiatorNext(initiatorStart(), s1.send!, a).fail?.reason).toBe('self_connect');
     for (const bad of ['', 'noat', 'a b@h', 'a@h\n', 'x'.repeat(300) + '@h', 'a@h;rm']) {
-      const m = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: 'ok@h', creation: 1, hidden: false, nonce: nonce() });
-      const evil = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: bad, creation: 1, hidden: false, nonce: nonce() });
+      const m = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: 'ok@h', creation: 1, nonce: nonce() });
+      const evil = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: bad, creation: 1, nonce: nonce() });
       expect(typeof decodeHandshake(m[0]!, m.subarray(1))).toBe('object');
       expect(decodeHandshake(evil[0]!, evil.subarray(1))).toMatch(/invalid node name/);
     }
   });
 
   it('short nonces, wrong digest lengths and garbage do not decode', () => {
-    const short = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: 'a@h', creation: 1, hidden: false, nonce: Buffer.alloc(8) });
+    const short = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: 'a@h', creation: 1, nonce: Buffer.alloc(8) });
     expect(decodeHandshake(short[0]!, short.subarray(1))).toMatch(/nonce/);
     const hello = encodeHandshake({ t: 'hello', version: 1, name: 'a@h', creation: 1, hidden: false, url: null, nonce: nonce(), digest: Buffer.alloc(31) });
     expect(decodeHandshake(hello[0]!, hello.subarray(1))).toMatch(/digest/);
@@ -166,13 +166,13 @@ describe('handshake state machine, frame by frame', () => {
     const b = ctx('b@h', 'c');
     const s1 = acceptorStart(b);
     expect(acceptorNext(s1.state, s1.send!, b).fail?.reason).toBe('protocol_error');
-    expect(initiatorNext(initiatorStart(), { t: 'accept', url: null, digest: Buffer.alloc(32) }, a).fail?.reason).toBe('protocol_error');
+    expect(initiatorNext(initiatorStart(), { t: 'accept', hidden: false, url: null, digest: Buffer.alloc(32) }, a).fail?.reason).toBe('protocol_error');
   });
 
-  it('the digest binds both nonces, both names, both creations and the version', () => {
+  it('the digest binds both nonces, both names, both creations, the version and HELLO\'s hidden and url', () => {
     const base = {
       version: 1,
-      initiator: { name: 'a@h', creation: 1, nonce: Buffer.alloc(16, 1) },
+      initiator: { name: 'a@h', creation: 1, nonce: Buffer.alloc(16, 1), hidden: false, url: null as string | null },
       acceptor: { name: 'b@h', creation: 2, nonce: Buffer.alloc(16, 2) },
     };
     const d = handshakeDigest('c', 'initiator', base).toString('hex');
@@ -181,9 +181,15 @@ describe('handshake state machine, frame by frame', () => {
       { ...base, initiator: { ...base.initiator, name: 'x@h' } },
       { ...base, acceptor: { ...base.acceptor, creation: 3 } },
       { ...base, acceptor: { ...base.acceptor, nonce: Buffer.alloc(16, 3) } },
+      { ...base, initiator: { ...base.initiator, hidden: true } },
+      { ...base, initiator: { ...base.initiator, url: 'ws://relay:1' } },
     ];
     for (const v of variants) expect(handshakeDigest('c', 'initiator', v).toString('hex')).not.toBe(d);
-    expect(handshakeDigest('c', 'acceptor', base).toString('hex')).not.toBe(d);
+    const claims = { hidden: false, url: null };
+    expect(handshakeDigest('c', 'acceptor', base, claims).toString('hex')).not.toBe(d);
+    const acc = handshakeDigest('c', 'acceptor', base, claims).toString('hex');
+    expect(handshakeDigest('c', 'acceptor', base, { hidden: true, url: null }).toString('hex')).not.toBe(acc);
+    expect(handshakeDigest('c', 'acceptor', base, { hidden: false, url: 'ws://relay:1' }).toString('hex')).not.toBe(acc);
     expect(handshakeDigest('other', 'initiator', base).toString('hex')).not.toBe(d);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidUrlError, PROTOCOL_MAX_VERSION, WsTransport } from '../src/index.js';
 import { Node, silentLogger } from '@troupe/actor-core';
-import { Cluster, nextEvent, until } from './helpers.js';
+import { COOKIE, Cluster, nextEvent, until } from './helpers.js';
 
 const c = new Cluster();
 afterEach(() => c.closeAll());
@@ -161,7 +161,7 @@ describe('nodes and the mesh', () => {
 describe('attaching', () => {
   it('a node takes one transport; a second start fails and releases its port', async () => {
     const a = await c.start('a@local');
-    await expect(WsTransport.start(a.node, { cookie: 'x' })).rejects.toThrow(/already has a transport/);
+    await expect(WsTransport.start(a.node, { cookie: COOKIE })).rejects.toThrow(/already has a transport/);
     const b = await c.start('b@local');
     expect(await b.t.connect(a.t.url)).toBe('a@local');
   });

@@ -56,9 +56,14 @@ export class RawPeer {
   }
 
   /** Runs the initiator side of the handshake; `tamper` may rewrite the HELLO before it is sent. */
-  async handshake(name: string, cookie: string, tamper?: (h: Extract<HandshakeMsg, { t: 'hello' }>) => HandshakeMsg): Promise<HandshakeMsg | null> {
+  async handshake(
+    name: string,
+    cookie: string,
+    tamper?: (h: Extract<HandshakeMsg, { t: 'hello' }>) => HandshakeMsg,
+    self: { hidden: boolean; url: string | null } = { hidden: true, url: null },
+  ): Promise<HandshakeMsg | null> {
     const ctx: HandshakeContext = {
-      self: { name, creation: 4242, hidden: true, url: null },
+      self: { name, creation: 4242, ...self },
       cookie,
       minVersion: PROTOCOL_MAX_VERSION,
       maxVersion: PROTOCOL_MAX_VERSION,

@@ -113,6 +113,110 @@ addExtension({
   read: (op: unknown) => new ProtocolRequest(op),
 });
 
+/**
+ * Only plain data crosses: msgpack's own types (nil, booleans, numbers,
+ * strings, binary, arrays, maps as plain objects), `undefined`, bigint,
+ * `Date` (the msgpack timestamp) and Troupe's Pid and Ref. msgpackr's other
+ * extensions — `Error` (0x65), `Set` (0x73), `RegExp` (0x78), typed arrays
+ * (0x74), structured-clone ids and pointers (0x69, 0x70: cycles) and
+ * records (0x72) — are refused while a Troupe frame is decoded, so a peer
+ * cannot make this node build anything else. The encoder never writes them
+ * (`moreTypes` off: a Set is sent as an array, an Error as
+ * `[name, message, cause]`, a RegExp as `[source, flags]`). msgpackr's
+ * extension table is module-global, so the refusal is scoped to Troupe's
+ * decodes (`strictDepth`); elsewhere in the process those types decode as
+ * msgpackr always did.
+ */
+let strictDepth = 0;
+const refuse = (type: number, what: string): never => {
+  throw new Error(`extension 0x${type.toString(16)} (${what}) is not accepted from a peer`);
+};
+const nativeErrors: Record<string, ErrorConstructor | undefined> = {
+  Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError,
+};
+// `read` extensions: msgpackr reads the next value and hands it over, so these
+// reproduce msgpackr's own decoding for everyone but a Troupe decode.
+addExtension({ type: 0x65, read: (d: [string, string, unknown]) => {
+  if (strictDepth > 0) refuse(0x65, 'Error');
+  const E = nativeErrors[d[0]];
+  if (E !== undefined) return new E(d[1], { cause: d[2] });
+  const e = new Error(d[1], { cause: d[2] });
+  e.name = d[0];
+  return e;
+} } as never);
+addExtension({ type: 0x73, read: (d: Iterable<unknown>) => (strictDepth > 0 ? refuse(0x73, 'Set') : new Set(d)) } as never);
+addExtension({ type: 0x78, read: (d: [string, string]) => (strictDepth > 0 ? refuse(0x78, 'RegExp') : new RegExp(d[0], d[1])) } as never);
+const TYPED = ['Int8', 'Uint8', 'Uint8Clamped', 'Int16', 'Uint16', 'Int32', 'Uint32', 'Float32', 'Float64', 'BigInt64', 'BigUint64'];
+addExtension({ type: 0x74, unpack: (data: Uint8Array) => {
+  if (strictDepth > 0) refuse(0x74, 'typed array');
+  const buffer = Uint8Array.prototype.slice.call(data, 1).buffer;
+  const name = TYPED[data[0]!];
+  if (name === undefined) {
+    if (data[0] === 16) return buffer;
+    if (data[0] === 17) return new DataView(buffer);
+    throw new Error(`could not find typed array for code ${data[0]}`);
+  }
+  const C = (globalThis as unknown as Record<string, new (b: ArrayBuffer) => unknown>)[`${name}Array`]!;
+  return new C(buffer);
+} } as never);
+
+/**
+ * How deep a value may nest (arrays and objects; a Pid, Ref or primitive is
+ * not a level), on encode and on decode alike: a value the receiver would
+ * refuse is not sent (`CodecError` for the sender; a reply that cannot be
+ * sent fails its call at once), and one a peer sends deeper than this closes
+ * its connection with `decode_error`.
+ */
+export const MAX_NESTING = 512;
+
+/** Whether `v` nests deeper than `left` levels. Never recurses past the limit. */
+function tooDeep(v: unknown, left: number): boolean {
+  if (typeof v !== 'object' || v === null || v instanceof Pid || v instanceof Ref || v instanceof Uint8Array || v instanceof Date) return false;
+  if (left === 0) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === 'object' && x !== null && tooDeep(x, left - 1)) return true;
+    }
+    return false;
+  }
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'object' && x !== null && tooDeep(x, left - 1)) return true;
+  }
+  return false;
+}
+
+/** An own `__proto__` key anywhere in `v` (msgpackr would rename it `__proto_` on decode). */
+function hasProtoKey(v: unknown, left: number): boolean {
+  if (typeof v !== 'object' || v === null || left === 0) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (hasProtoKey(v[i], left - 1)) return true;
+    return false;
+  }
+  if (Object.prototype.hasOwnProperty.call(v, '__proto__')) return true;
+  for (const k in v) if (hasProtoKey((v as Record<string, unknown>)[k], left - 1)) return true;
+  return false;
+}
+
+/** `__proto__` as msgpackr writes a key (fixstr). */
+const PROTO_KEY = Buffer.from([0xa9, ...Buffer.from('__proto__')]);
+
+/**
+ * Packs `v` checking the rules the receiver applies: nesting at most
+ * `MAX_NESTING` (the frame's batch array is level 0), no `__proto__` key.
+ * Both checks are skipped when the bytes cannot hold a violation (a value
+ * `d` deep takes at least `d` bytes). Throws like `pack`.
+ */
+function packChecked(packr: Packr, v: unknown): Buffer {
+  const b = packr.pack(v);
+  if (b.length > MAX_NESTING && tooDeep(v, MAX_NESTING + 1)) throw new Error(`value nests deeper than ${MAX_NESTING} levels`);
+  if (b.length >= PROTO_KEY.length && b.indexOf(PROTO_KEY) !== -1 && hasProtoKey(v, MAX_NESTING + 2)) {
+    throw new Error('a `__proto__` key cannot be sent (it would not arrive as one)');
+  }
+  return b;
+}
+
 /** Wire numbers of the signal kinds (the first element of each signal in a frame). Never renumber. */
 export const KIND = {
   send: 0,
@@ -128,6 +232,7 @@ export const KIND = {
   spawn_reply: 10,
   /** A call to a pid; `call` to a registered name travels as `CALL_NAME`. */
   call: 11,
+  reply_failed: 14,
 } as const satisfies Record<Signal['k'], number>;
 /** A `call` signal whose target is a name registered on the receiving node. */
 export const CALL_NAME = 12;
@@ -167,6 +272,7 @@ function flatten(s: Signal, out: unknown[]): void {
       else out.push(KIND.call, s.to.id, s.to.creation, s.tag, s.from === null ? null : s.from.id, s.req);
       return;
     case 'reply': out.push(KIND.reply, s.tag, s.value); return;
+    case 'reply_failed': out.push(KIND.reply_failed, s.tag, s.message); return;
     case 'send_name': out.push(KIND.send_name, s.name, s.msg); return;
     case 'exit': out.push(KIND.exit, s.from, s.to, s.reason, s.link); return;
     case 'link': out.push(KIND.link, s.from, s.to); return;
@@ -180,7 +286,7 @@ function flatten(s: Signal, out: unknown[]): void {
 }
 
 /** Fields after the kind, by wire kind (a `SEND_RUN` has 3 plus its count). */
-const ARITY = [3, 2, 4, 2, 2, 3, 2, 4, 2, 6, 4, 5, 4, 3] as const;
+const ARITY = [3, 2, 4, 2, 2, 3, 2, 4, 2, 6, 4, 5, 4, 3, 2] as const;
 
 /**
  * The signals queued for one peer, kept flat (as `flatten` lays them out)
@@ -232,7 +338,10 @@ export class SignalBatch {
   }
 }
 
-const KIND_NAME: readonly string[] = [...Object.keys(KIND), 'call', 'send'];
+const KIND_NAME: string[] = [];
+for (const [name, k] of Object.entries(KIND)) KIND_NAME[k] = name;
+KIND_NAME[CALL_NAME] = 'call';
+KIND_NAME[SEND_RUN] = 'send';
 /** Where an exit or down signal carries its reason (offset from its kind). */
 const REASON_AT: Readonly<Record<number, number>> = { [KIND.exit]: 3, [KIND.down]: 4 };
 
@@ -405,6 +514,8 @@ function readOne(k: number, t: unknown[], i: number, local: string, peer: string
     }
     case KIND.reply:
       return isId(t[i]) ? { k: 'reply', tag: t[i] as number, value: t[i + 1] } : null;
+    case KIND.reply_failed:
+      return isId(t[i]) && isStr(t[i + 1]) ? { k: 'reply_failed', tag: t[i] as number, message: t[i + 1] as string } : null;
     case KIND.send_name:
       return isStr(t[i]) ? { k: 'send_name', name: t[i] as string, msg: t[i + 1] } : null;
     case KIND.exit: {
@@ -443,6 +554,15 @@ function readOne(k: number, t: unknown[], i: number, local: string, peer: string
   return null;
 }
 
+/** Turns a `reply` item that cannot travel into a `reply_failed` for its tag (the caller fails at once); returns its packed size bound. */
+function failReply(item: unknown[], message: string): number {
+  const tag = item[1];
+  const text = message.length > 500 ? `${message.slice(0, 500)}…` : message;
+  item.length = 0;
+  item.push(KIND.reply_failed, tag, text);
+  return 600;
+}
+
 /**
  * Encodes and decodes `Signal`s (one per frame, or a batch per frame). Encode
  * throws `CodecError` only for an unencodable user payload; an unencodable
@@ -459,8 +579,9 @@ export class SignalCodec {
   constructor() {
     // No records: standalone msgpackr records cost more than plain maps, and
     // per-stream (`sequential`) records would desync the peer if an encode failed half-way.
-    // `moreTypes`: Set and Error survive; `useBigIntExtension`: any bigint does.
-    this.packr = new Packr({ useRecords: false, moreTypes: true, useBigIntExtension: true });
+    // `useBigIntExtension`: any bigint survives. No `moreTypes`, no structured
+    // clone: only plain data crosses (see `strictDepth`).
+    this.packr = new Packr({ useRecords: false, useBigIntExtension: true, structuredClone: false });
   }
 
   /** One signal as a frame (a batch of one). */
@@ -494,7 +615,7 @@ export class SignalCodec {
     if (batch.size === 0) return [];
     try {
       try {
-        const bytes = this.packr.pack(batch.flat);
+        const bytes = packChecked(this.packr, batch.flat);
         if (bytes.length <= maxBytes) return [bytes];
       } catch {
         // Found and dropped below, signal by signal.
@@ -516,19 +637,24 @@ export class SignalCodec {
       const kind = KIND_NAME[k]!;
       let size: number;
       try {
-        size = this.packr.pack(item).length;
+        size = packChecked(this.packr, item).length;
       } catch (e) {
         const at = REASON_AT[k];
+        const err = new CodecError('TROUPE_ERR_ENCODE', `cannot encode ${kind} signal: ${errText(e)} (messages must be msgpack-serializable)`);
         if (at === undefined) {
-          onDrop(kind, new CodecError('TROUPE_ERR_ENCODE', `cannot encode ${kind} signal: ${errText(e)} (messages must be msgpack-serializable)`));
-          return;
+          onDrop(kind, err);
+          if (k === KIND.reply) size = failReply(item, err.message);
+          else return;
+        } else {
+          item[at] = { error: { name: 'CodecError', message: `exit reason could not be encoded: ${errText(e)}` } };
+          size = this.packr.pack(item).length;
         }
-        item[at] = { error: { name: 'CodecError', message: `exit reason could not be encoded: ${errText(e)}` } };
-        size = this.packr.pack(item).length;
       }
       if (size + 5 > maxBytes) {
-        onDrop(kind, new CodecError('TROUPE_ERR_ENCODE', `the encoded ${kind} signal is ${size} bytes, more than maxPayload (${maxBytes})`));
-        return;
+        const err = new CodecError('TROUPE_ERR_ENCODE', `the encoded ${kind} signal is ${size} bytes, more than maxPayload (${maxBytes})`);
+        onDrop(kind, err);
+        if (k !== KIND.reply) return;
+        size = failReply(item, err.message);
       }
       if (curBytes + size > maxBytes) {
         frames.push(this.packr.pack(cur));
@@ -582,7 +708,7 @@ export class SignalCodec {
   /** Any value with Pids/Refs (a message alone, for other uses of the same format). */
   encodeValue(v: unknown): Buffer {
     try {
-      return this.packr.pack(v);
+      return packChecked(this.packr, [v]).subarray(1);
     } catch (e) {
       throw new CodecError('TROUPE_ERR_ENCODE', `cannot encode value: ${errText(e)}`);
     }
@@ -596,10 +722,16 @@ export class SignalCodec {
   private unpack(bytes: Uint8Array): unknown {
     if (!(bytes instanceof Uint8Array)) return new CodecError('TROUPE_ERR_DECODE', 'frame is not bytes');
     if (bytes.length === 0) return new CodecError('TROUPE_ERR_DECODE', 'empty frame');
+    strictDepth++;
     try {
-      return this.packr.unpack(bytes);
+      const v = this.packr.unpack(bytes);
+      // A value `d` deep takes at least `d` bytes: small frames need no walk.
+      if (bytes.length > MAX_NESTING && tooDeep(v, MAX_NESTING + 1)) return new CodecError('TROUPE_ERR_DECODE', `value nests deeper than ${MAX_NESTING} levels`);
+      return v;
     } catch (e) {
       return new CodecError('TROUPE_ERR_DECODE', `malformed frame: ${errText(e)}`);
+    } finally {
+      strictDepth--;
     }
   }
 }

@@ -4,7 +4,7 @@ import type { DownMessage, RemoteName } from '../types.js';
 import type { Proc } from '../internal/process.js';
 import { CallEnvelope } from '../internal/calls.js';
 import type { Signal } from './signals.js';
-import type { DecodedFrame } from './codec.js';
+import { CodecError, type DecodedFrame } from './codec.js';
 import type { PeerTable } from './peer-table.js';
 import type { RemoteSpawn } from './remote-spawn.js';
 
@@ -68,7 +68,7 @@ export class Incoming {
       },
       reply: (tag, value) => {
         if (!open()) return false;
-        // As `dispatch` of a reply: any node may answer.
+        // As `dispatch` of a reply: only the call's server node settles it.
         try {
           node.calls.settle(tag, value, fromNode);
         } catch (e) {
@@ -221,8 +221,16 @@ export class Incoming {
         return;
       }
       case 'reply': {
-        // Any node may answer: a server can hand `from` to a process elsewhere (OTP).
+        // Settles only a call this node sent to `fromNode` (see `Calls.settle`).
         node.calls.settle(s.tag, s.value, fromNode);
+        return;
+      }
+      case 'reply_failed': {
+        // The server node could not encode its reply: the call fails now, as `reply` settles it.
+        const pc = node.calls.pending.get(s.tag);
+        if (pc !== undefined && pc.server === null && pc.serverNode === fromNode) {
+          node.calls.fail(pc, new CodecError('TROUPE_ERR_ENCODE', `the reply from ${fromNode} could not be sent: ${s.message}`));
+        }
         return;
       }
       case 'spawn_request':

@@ -21,6 +21,12 @@ export type Signal =
   | { k: 'down'; to: Pid | null; ref: Ref; object: Pid | RemoteName; reason: ExitReason }
   | { k: 'reply'; tag: number; value: unknown }
   /**
+   * The reply to the call `tag` could not be encoded (too deep, too large, a
+   * symbol...): the call fails at once with a `CodecError` saying `message`,
+   * instead of waiting out its timeout. The codec puts it in the reply's place.
+   */
+  | { k: 'reply_failed'; tag: number; message: string }
+  /**
    * A `GenServer.call` to a process (or a name registered) on the receiving
    * node. It also monitors the server for the call (ref: the caller node's
    * `#tag`): a `down` with `to: null` fails the call. The server node drops

@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { Pid } from '../pid.js';
 import {
   CallExitError,
@@ -8,6 +9,7 @@ import {
   ExitedError,
   NoProcError,
   NodeDownError,
+  TroupeError,
   type CallTarget,
 } from '../errors.js';
 import type { Dest, RemoteName } from '../types.js';
@@ -93,6 +95,26 @@ export class PendingCall {
 
 export const DEFAULT_CALL_TIMEOUT = 5000;
 
+/**
+ * Call tags are random 52-bit integers at or above 2^52 (safe integers, so
+ * they travel as plain msgpack numbers), far above any process or ref id: a
+ * peer cannot guess a pending call's tag, and a tag never equals the id of a
+ * real monitor. Random bytes are drawn 8 KiB at a time, so a call costs no
+ * syscall.
+ */
+const TAG_BASE = 2 ** 52;
+const tagPool = new Uint32Array(2048);
+let tagAt = tagPool.length;
+function randomTag(): number {
+  if (tagAt >= tagPool.length) {
+    randomFillSync(tagPool);
+    tagAt = 0;
+  }
+  const hi = tagPool[tagAt++]! & 0xfffff;
+  const lo = tagPool[tagAt++]!;
+  return TAG_BASE + hi * 2 ** 32 + lo;
+}
+
 function isRemoteName(d: Dest): d is RemoteName {
   return typeof d === 'object' && d !== null && !(d instanceof Pid) && !('via' in d) && typeof (d as RemoteName).node === 'string';
 }
@@ -164,7 +186,8 @@ export class Calls {
       return Promise.reject(ofCall(new NodeDownError(target, serverNode), target, req, timeoutMs));
     }
     if (caller !== null && caller.hook !== null) caller.hook.out(dest, { $gen: 'call', req });
-    const tag = node.nextId();
+    let tag = randomTag();
+    while (this.pending.has(tag)) tag = randomTag();
     if (started !== undefined) started(tag);
     const pc = new PendingCall(tag, timeoutMs, target, server, serverNode, req);
     making = pc;
@@ -216,22 +239,30 @@ export class Calls {
 
   /**
    * Delivers a reply to its slot; dropped if the caller gave up or is gone.
-   * `fromNode`: the node the reply came from (absent: this one). A reply from
-   * the server's node ended the call's monitor there; from anywhere else, the
-   * monitor is ended with a demonitor.
+   * `fromNode`: the node the reply came from (absent: this one). A call is
+   * settled only from where it was sent: a call to a local server by this
+   * node alone, a call to a remote server by that server's node alone — no
+   * peer can change the result of a call it was not part of. (OTP lets any
+   * process holding `From` answer; here a server may hand `From` to another
+   * process on its own node or on the caller's, not to one on a third node.)
+   * A reply from this node to a remote call ends the call's monitor there
+   * with a demonitor. Returns whether the reply settled a call.
    */
-  settle(tag: number, value: unknown, fromNode?: string): void {
+  settle(tag: number, value: unknown, fromNode?: string): boolean {
     const pc = this.pending.get(tag);
-    if (pc === undefined) return;
+    if (pc === undefined) return false;
+    if (fromNode !== undefined && (pc.server !== null || fromNode !== pc.serverNode)) return false;
     // A reply from the server's node: that node dropped its monitor when it answered.
-    this.release(pc, fromNode !== pc.serverNode);
+    this.release(pc, fromNode === undefined);
     pc.resolve(value);
+    return true;
   }
 
-  /** The call's server ended (local watcher or remote DOWN). */
+  /** The call's server ended (local watcher or remote DOWN), or the call failed with the error `reason`. */
   fail(pc: PendingCall, reason: unknown): void {
     if (!this.remove(pc)) return;
-    if (reason === 'noproc') pc.reject(pc.failed(new NoProcError(pc.target)));
+    if (reason instanceof TroupeError) pc.reject(reason); // e.g. a CodecError: the reply could not be sent
+    else if (reason === 'noproc') pc.reject(pc.failed(new NoProcError(pc.target)));
     else if (reason === 'noconnection') pc.reject(pc.failed(new NodeDownError(pc.target, pc.serverNode)));
     else pc.reject(pc.failed(new CallExitError(pc.target, reason)));
   }

@@ -5,13 +5,14 @@ import type { HandshakeContext, Step } from './types.js';
 /**
  * The accepting side of the handshake, as a pure state machine:
  *
- * (1) The socket opens: send CHALLENGE {versions, name, creation, hidden, nonceB}.
+ * (1) The socket opens: send CHALLENGE {versions, name, creation, nonceB}
+ *     (what the initiator needs for its proof; nothing more before it proved the cookie).
  * (2) Receive HELLO {version, name, creation, hidden, url, nonceA, digestA}:
  *     check the version is in range, the nonce is fresh, the peer is not
  *     this node's name, and digestA = HMAC(cookie, initiator, nonceA, nonceB,
- *     names, creations, version) in constant time; then ask `admit` (one
+ *     names, creations, version, HELLO's hidden and url) in constant time; then ask `admit` (one
  *     connection per pair).
- * (3) Send ACCEPT {url, digestB} with the acceptor's proof: the connection is up.
+ * (3) Send ACCEPT {hidden, url, digestB}, digestB also covering ACCEPT's hidden and url: the connection is up.
  *
  * Any other message, or a failed check, ends in `failed`; the caller closes
  * the socket with the reason.
@@ -23,10 +24,10 @@ export type AcceptorState =
 
 export function acceptorStart(ctx: HandshakeContext): Step<AcceptorState> {
   const nonce = ctx.newNonce();
-  const { name, creation, hidden } = ctx.self;
+  const { name, creation } = ctx.self;
   return {
     state: { step: 'awaitHello', nonce },
-    send: { t: 'challenge', minVersion: ctx.minVersion, maxVersion: ctx.maxVersion, name, creation, hidden, nonce },
+    send: { t: 'challenge', minVersion: ctx.minVersion, maxVersion: ctx.maxVersion, name, creation, nonce },
   };
 }
 
@@ -46,7 +47,7 @@ export function acceptorNext(state: AcceptorState, msg: HandshakeMsg, ctx: Hands
   }
   const input: DigestInput = {
     version: msg.version,
-    initiator: { name: msg.name, creation: msg.creation, nonce: msg.nonce },
+    initiator: { name: msg.name, creation: msg.creation, nonce: msg.nonce, hidden: msg.hidden, url: msg.url },
     acceptor: { name: ctx.self.name, creation: ctx.self.creation, nonce: state.nonce },
   };
   if (!digestMatches(handshakeDigest(ctx.cookie, 'initiator', input), msg.digest)) {
@@ -56,7 +57,7 @@ export function acceptorNext(state: AcceptorState, msg: HandshakeMsg, ctx: Hands
   if (refused !== null) return { state: failed, fail: refused };
   return {
     state: { step: 'up' },
-    send: { t: 'accept', url: ctx.self.url, digest: handshakeDigest(ctx.cookie, 'acceptor', input) },
+    send: { t: 'accept', hidden: ctx.self.hidden, url: ctx.self.url, digest: handshakeDigest(ctx.cookie, 'acceptor', input, ctx.self) },
     up: {
       name: msg.name,
       creation: msg.creation,

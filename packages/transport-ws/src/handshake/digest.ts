@@ -2,19 +2,27 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * The proofs of the handshake: HMAC-SHA256 keyed by the cookie over both
- * nonces, both names, both creations and the version. The role label makes
+ * nonces, both names, both creations, the version and what each side says
+ * of itself — HELLO's `hidden` and `url` in both proofs, ACCEPT's `hidden`
+ * and `url` in the acceptor's — so a relay cannot rewrite them (protocol 4). The role label makes
  * the initiator's proof useless as the acceptor's (no reflection); length
  * prefixes make the input unambiguous. The cookie never leaves the node.
  */
 export interface DigestInput {
   version: number;
-  initiator: { name: string; creation: number; nonce: Uint8Array };
+  initiator: { name: string; creation: number; nonce: Uint8Array; hidden: boolean; url: string | null };
   acceptor: { name: string; creation: number; nonce: Uint8Array };
+}
+
+/** What the acceptor says of itself in ACCEPT, covered by its proof only (the initiator's is sent before it). */
+export interface AcceptorClaims {
+  hidden: boolean;
+  url: string | null;
 }
 
 export type Role = 'initiator' | 'acceptor';
 
-export function handshakeDigest(cookie: string, role: Role, d: DigestInput): Buffer {
+export function handshakeDigest(cookie: string, role: Role, d: DigestInput, acceptor?: AcceptorClaims): Buffer {
   const h = createHmac('sha256', cookie);
   const field = (b: Uint8Array | string): void => {
     const bytes = typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
@@ -33,6 +41,13 @@ export function handshakeDigest(cookie: string, role: Role, d: DigestInput): Buf
   field(d.initiator.nonce);
   field(d.acceptor.name);
   field(d.acceptor.nonce);
+  field(d.initiator.hidden ? 'hidden' : 'visible');
+  field(d.initiator.url ?? '');
+  if (role === 'acceptor') {
+    if (acceptor === undefined) throw new Error('the acceptor proof covers its ACCEPT claims');
+    field(acceptor.hidden ? 'hidden' : 'visible');
+    field(acceptor.url ?? '');
+  }
   return h.digest();
 }
 

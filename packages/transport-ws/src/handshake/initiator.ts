@@ -5,20 +5,20 @@ import type { HandshakeContext, PeerInfo, Step } from './types.js';
 /**
  * The connecting side of the handshake, as a pure state machine:
  *
- * (1) Receive CHALLENGE {versions, name, creation, hidden, nonceB}: pick the
+ * (1) Receive CHALLENGE {versions, name, creation, nonceB}: pick the
  *     highest common version, refuse a replayed nonce or this node's own
  *     name, ask `admit` (one connection per pair).
  * (2) Send HELLO {version, name, creation, hidden, url, nonceA, digestA},
- *     digestA = HMAC(cookie, initiator, both nonces, names, creations, version).
- * (3) Receive ACCEPT {url, digestB}: check the acceptor's proof in constant
- *     time: the connection is up.
+ *     digestA = HMAC(cookie, initiator, both nonces, names, creations, version, hidden, url).
+ * (3) Receive ACCEPT {hidden, url, digestB}: check the acceptor's proof (which
+ *     also covers ACCEPT's hidden and url) in constant time: the connection is up.
  *
  * The initiator proves itself first, so an unauthenticated client never
  * obtains a proof from an acceptor to attack offline.
  */
 export type InitiatorState =
   | { step: 'awaitChallenge' }
-  | { step: 'awaitAccept'; input: DigestInput; peer: Omit<PeerInfo, 'url'> }
+  | { step: 'awaitAccept'; input: DigestInput; peer: Omit<PeerInfo, 'url' | 'hidden' | 'peerHidden'> }
   | { step: 'up' }
   | { step: 'failed' };
 
@@ -44,26 +44,26 @@ export function initiatorNext(state: InitiatorState, msg: HandshakeMsg, ctx: Han
     let nonce = ctx.newNonce();
     // A nonce equal to the peer's would let a reflected frame pass as fresh.
     while (Buffer.compare(nonce, msg.nonce) === 0) nonce = ctx.newNonce();
+    const { name, creation, hidden, url } = ctx.self;
     const input: DigestInput = {
       version,
-      initiator: { name: ctx.self.name, creation: ctx.self.creation, nonce },
+      initiator: { name, creation, nonce, hidden, url },
       acceptor: { name: msg.name, creation: msg.creation, nonce: msg.nonce },
     };
-    const { name, creation, hidden, url } = ctx.self;
     return {
       state: {
         step: 'awaitAccept',
         input,
-        peer: { name: msg.name, creation: msg.creation, hidden: msg.hidden || hidden, peerHidden: msg.hidden, version },
+        peer: { name: msg.name, creation: msg.creation, version },
       },
       send: { t: 'hello', version, name, creation, hidden, url, nonce, digest: handshakeDigest(ctx.cookie, 'initiator', input) },
     };
   }
   if (state.step === 'awaitAccept' && msg.t === 'accept') {
-    if (!digestMatches(handshakeDigest(ctx.cookie, 'acceptor', state.input), msg.digest)) {
-      return { state: failed, fail: { reason: 'bad_cookie', detail: `${state.peer.name} did not prove the cookie (cookies differ)` } };
+    if (!digestMatches(handshakeDigest(ctx.cookie, 'acceptor', state.input, msg), msg.digest)) {
+      return { state: failed, fail: { reason: 'bad_cookie', detail: `${state.peer.name} did not prove the cookie (cookies differ, or ACCEPT was altered)` } };
     }
-    return { state: { step: 'up' }, up: { ...state.peer, url: msg.url } };
+    return { state: { step: 'up' }, up: { ...state.peer, hidden: msg.hidden || ctx.self.hidden, peerHidden: msg.hidden, url: msg.url } };
   }
   return { state: failed, fail: { reason: 'protocol_error', detail: `unexpected ${msg.t} in state ${state.step}` } };
 }

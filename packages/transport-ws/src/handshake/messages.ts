@@ -16,7 +16,6 @@ export interface ChallengeMsg {
   maxVersion: number;
   name: string;
   creation: number;
-  hidden: boolean;
   nonce: Uint8Array;
 }
 
@@ -37,6 +36,8 @@ export interface HelloMsg {
 /** (3) acceptor → initiator: the acceptor's proof. */
 export interface AcceptMsg {
   t: 'accept';
+  /** The acceptor's `hidden` and `url`: told only to a peer that proved the cookie. */
+  hidden: boolean;
   url: string | null;
   digest: Uint8Array;
 }
@@ -50,13 +51,16 @@ const MAX_URL = 2048;
 
 const packr = new Packr({ useRecords: false });
 
+/** How `decodeHandshake` starts the error for a malformed node name (closed with `invalid_name`, 4009). */
+export const INVALID_NAME = 'invalid node name';
+
 export function encodeHandshake(m: HandshakeMsg): Buffer {
   let type: number;
   let body: unknown[];
   switch (m.t) {
     case 'challenge':
       type = FrameType.Challenge;
-      body = [m.minVersion, m.maxVersion, m.name, m.creation, m.hidden, m.nonce];
+      body = [m.minVersion, m.maxVersion, m.name, m.creation, m.nonce];
       break;
     case 'hello':
       type = FrameType.Hello;
@@ -64,7 +68,7 @@ export function encodeHandshake(m: HandshakeMsg): Buffer {
       break;
     case 'accept':
       type = FrameType.Accept;
-      body = [m.url, m.digest];
+      body = [m.hidden, m.url, m.digest];
       break;
   }
   const payload = packr.pack(body);
@@ -89,24 +93,24 @@ export function decodeHandshake(type: number, payload: Uint8Array): HandshakeMsg
   if (!Array.isArray(v)) return 'malformed handshake frame: not an array';
   switch (type) {
     case FrameType.Challenge: {
-      const [minVersion, maxVersion, name, creation, hidden, nonce] = v as unknown[];
-      if (v.length !== 6 || !isU32(minVersion) || !isU32(maxVersion) || typeof hidden !== 'boolean' || !isU32(creation)) return 'malformed challenge';
-      if (!isValidNodeName(name)) return `invalid node name ${JSON.stringify(String(name)).slice(0, 80)}`;
+      const [minVersion, maxVersion, name, creation, nonce] = v as unknown[];
+      if (v.length !== 5 || !isU32(minVersion) || !isU32(maxVersion) || !isU32(creation)) return 'malformed challenge';
+      if (!isValidNodeName(name)) return `${INVALID_NAME} ${JSON.stringify(String(name)).slice(0, 80)}`;
       if (!isBytes(nonce, MIN_NONCE_BYTES, MAX_NONCE_BYTES)) return 'challenge nonce too short or too long';
-      return { t: 'challenge', minVersion, maxVersion, name, creation, hidden, nonce };
+      return { t: 'challenge', minVersion, maxVersion, name, creation, nonce };
     }
     case FrameType.Hello: {
       const [version, name, creation, hidden, url, nonce, digest] = v as unknown[];
       if (v.length !== 7 || !isU32(version) || !isU32(creation) || typeof hidden !== 'boolean' || !isUrl(url)) return 'malformed hello';
-      if (!isValidNodeName(name)) return `invalid node name ${JSON.stringify(String(name)).slice(0, 80)}`;
+      if (!isValidNodeName(name)) return `${INVALID_NAME} ${JSON.stringify(String(name)).slice(0, 80)}`;
       if (!isBytes(nonce, MIN_NONCE_BYTES, MAX_NONCE_BYTES)) return 'hello nonce too short or too long';
       if (!isBytes(digest, DIGEST_BYTES, DIGEST_BYTES)) return 'hello digest has the wrong length';
       return { t: 'hello', version, name, creation, hidden, url, nonce, digest };
     }
     case FrameType.Accept: {
-      const [url, digest] = v as unknown[];
-      if (v.length !== 2 || !isUrl(url) || !isBytes(digest, DIGEST_BYTES, DIGEST_BYTES)) return 'malformed accept';
-      return { t: 'accept', url, digest };
+      const [hidden, url, digest] = v as unknown[];
+      if (v.length !== 3 || typeof hidden !== 'boolean' || !isUrl(url) || !isBytes(digest, DIGEST_BYTES, DIGEST_BYTES)) return 'malformed accept';
+      return { t: 'accept', hidden, url, digest };
     }
     default:
       return `not a handshake frame type: ${type}`;

@@ -4,8 +4,10 @@ import type { HandshakeMsg } from './messages.js';
 // 2: a Data frame is one flat array of signals (kind, then fields), `send`/`call` targets and
 // callers as integers, and a `call` signal that carries its monitor (actor-core's SignalCodec).
 // 3: consecutive sends to one process as one `SEND_RUN` (a v2 node cannot decode it).
-export const PROTOCOL_MIN_VERSION = 3;
-export const PROTOCOL_MAX_VERSION = 3;
+// 4: the proofs cover HELLO's and ACCEPT's `hidden` and `url`; `hidden` moved from CHALLENGE
+// to ACCEPT (a peer without the cookie learns less); `reply_failed` signals; only plain data decoded.
+export const PROTOCOL_MIN_VERSION = 4;
+export const PROTOCOL_MAX_VERSION = 4;
 
 export interface LocalIdentity {
   name: string;
