@@ -4,7 +4,7 @@ import { SignalCodec, type Signal } from '@troupe/actor-core/wire';
 import { withType } from '../src/frame-encoder.js';
 import { CloseReason, FrameType } from '../src/index.js';
 import { COOKIE, Cluster, probe, type TestNode } from './helpers.js';
-import { RawPeer } from './raw-peer.js';
+import { RawPeer, dataFrame, remotePid } from './raw-peer.js';
 
 const c = new Cluster();
 const raws: RawPeer[] = [];
@@ -13,8 +13,8 @@ afterEach(async () => {
   await c.closeAll();
 });
 const codec = new SignalCodec();
-const data = (signals: Signal[]): Buffer => withType(FrameType.Data, codec.encodeMany(signals));
-const remote = (p: Pid): Pid => new Pid(p.node, p.id, p.creation);
+const data = dataFrame;
+const remote = remotePid;
 
 async function raw(url: string): Promise<RawPeer> {
   const r = await RawPeer.connect(url);

@@ -3,7 +3,17 @@ import { WebSocket } from 'ws';
 import { decodeHandshake, encodeHandshake, type HandshakeMsg } from '../src/handshake/messages.js';
 import { initiatorNext, initiatorStart } from '../src/handshake/initiator.js';
 import { PROTOCOL_MAX_VERSION, type HandshakeContext } from '../src/handshake/types.js';
+import { Pid } from '@troupe/actor-core';
+import { SignalCodec, type Signal } from '@troupe/actor-core/wire';
+import { withType } from '../src/frame-encoder.js';
+import { FrameType } from '../src/index.js';
 import { withTimeout } from './helpers.js';
+
+const codec = new SignalCodec();
+/** A DATA frame carrying `signals`, as a raw peer sends it after the handshake. */
+export const dataFrame = (signals: Signal[]): Buffer => withType(FrameType.Data, codec.encodeMany(signals));
+/** A copy of a local pid, as a peer names it on the wire. */
+export const remotePid = (p: Pid): Pid => new Pid(p.node, p.id, p.creation);
 
 /** A hand-driven client for feeding a node bad input: every frame it sends is chosen by the test. */
 export class RawPeer {

@@ -4,7 +4,7 @@ import { SignalCodec, type Signal } from '@troupe/actor-core/wire';
 import { withType } from '../src/frame-encoder.js';
 import { FrameType } from '../src/index.js';
 import { COOKIE, Cluster, probe, until, type TestNode } from './helpers.js';
-import { RawPeer } from './raw-peer.js';
+import { RawPeer, dataFrame, remotePid } from './raw-peer.js';
 
 const c = new Cluster();
 const raws: RawPeer[] = [];
@@ -12,9 +12,8 @@ afterEach(async () => {
   for (const r of raws.splice(0)) r.close();
   await c.closeAll();
 });
-const codec = new SignalCodec();
-const data = (signals: Signal[]): Buffer => withType(FrameType.Data, codec.encodeMany(signals));
-const remote = (p: Pid): Pid => new Pid(p.node, p.id, p.creation);
+const data = dataFrame;
+const remote = remotePid;
 
 /** A server that holds every call until it gets 'release', then answers each with 'real'. */
 function holdingServer(node: Node): { pid: Pid; held: From[] } {
