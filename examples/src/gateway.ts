@@ -5,7 +5,7 @@ import { startAgentServices, startGateway } from '@troupe/gateway';
 
 const node = new Node({ name: 'n1@127.0.0.1' });
 const transport = await WsTransport.start(node, { host: '127.0.0.1', port: 0, cookie: randomBytes(32).toString('base64url') }); // and connect to peers
-const services = await startAgentServices(node, { logEvents: 'silent' }); // Registry + DistributedSupervisor + PubSub "agents"
+const services = await startAgentServices(node, { logEvents: 'silent' }); // Registry + DistributedSupervisor + event hub "agents"
 const gateway = await startGateway({ node, services, port: 0 }); // { url, host, port, close() }; troupe node uses 4000
 
 // JSON-RPC 2.0 over HTTP, as curl or any client would send it.

@@ -28,8 +28,7 @@ export function servicesSnapshot(s: AgentServices): ServicesSnapshot {
       total: children.length,
       children: children.slice(0, MAX_ENTRIES).map((c) => ({ id: c.id, pid: c.pid.toString(), node: c.node, behaviour: c.behaviour, generation: c.generation })),
     },
-    // The agent services use no process groups of their own beyond PubSub's.
-    groups: [],
+    groups: s.events.groupSizes(),
     topics: s.pubsub.localTopics().slice(0, MAX_ENTRIES),
   };
 }

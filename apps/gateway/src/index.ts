@@ -4,7 +4,7 @@ export { startGateway, type Gateway, type GatewayOptions, type GatewayHealth } f
 export { resolveGatewayToken, defaultTokenFile, MIN_TOKEN_LENGTH, type TokenSource, type ResolvedToken } from './token.js';
 export { MAX_PARAM_DEPTH } from './param-depth.js';
 export { ErrorCode, GatewayError, type ErrorCodeValue } from './errors.js';
-export { EVENT_TYPES, EventHub, eventTopic, type GatewayEvent, type GatewayEventType, type EventListener } from './events.js';
+export { EVENT_TYPES, EventHub, eventGroups, INTEREST_TIMEOUT_MS, type GatewayEvent, type GatewayEventType, type EventListener } from './events.js';
 export { ACTIONS, ACTION_NAME, DEFAULT_ACTION, MAX_DELAY_MS, registerAction, unregisterAction, type ActionDef, type ActionParamDoc } from './actions.js';
 export { METHODS, AGENT_NAME, type MethodDef, type ParamDoc } from './methods.js';
 export { agentCard, type AgentCard } from './agent-card.js';

@@ -1,8 +1,9 @@
 /**
  * The cluster services behind the gateway, one instance per node: a
  * Registry (agent names), a DistributedSupervisor (agent placement and
- * fail-over) and a PubSub (events), all sharing one name. `AgentServices`
- * is also the programmatic API the JSON-RPC methods call.
+ * fail-over), an EventHub (gateway events, to the nodes with a stream open)
+ * and a PubSub for the application's own topics, all sharing one name.
+ * `AgentServices` is also the programmatic API the JSON-RPC methods call.
  */
 import {
   CallExitError,
@@ -16,7 +17,7 @@ import {
 import { DistributedSupervisor, PubSub, Registry, type DistStartChildResult, type MemberInfo, type MemberStatus } from '@troupe/registry-crdt';
 import { agentBehaviour, taskBytes, type AgentCall, type AgentState, type EnqueueReply, type NextReply, type Task } from './agent.js';
 import { ErrorCode, GatewayError, agentNotFound } from './errors.js';
-import { EventHub, eventTopic } from './events.js';
+import { EventHub } from './events.js';
 import { publicMessage, publicReason } from './public-reason.js';
 
 export interface AgentServicesOptions {
@@ -38,7 +39,7 @@ export interface AgentServicesOptions {
   /** Timeout of each call to an agent, ms. Default 5000. */
   callTimeoutMs?: number;
   /**
-   * How every node logs the events it receives: `info` (default) logs agent and node events at info
+   * How a node logs the events that happen on it: `info` (default) logs agent and node events at info
    * and task events at debug; `debug` logs all at debug; `silent` none. Task contents are truncated.
    */
   logEvents?: 'debug' | 'info' | 'silent';
@@ -125,11 +126,11 @@ export class AgentServices {
     } catch (e) {
       throw new Error(`startAgentServices: cannot start the '${name}' services on ${node.name} (already running there?): ${e instanceof Error ? e.message : String(e)}`);
     }
-    const events = new EventHub(node, pubsub, eventTopic(name), opts.logEvents ?? 'info');
+    const events = new EventHub(node, name, opts.partition, opts.logEvents ?? 'info');
     let registry: Registry | undefined;
     let supervisor: DistributedSupervisor;
     try {
-      events.start();
+      await events.start();
       // Registered before the supervisor starts: a peer may place an agent here as soon as we are a member.
       DistributedSupervisor.registerBehaviour(node, behaviourName(name), agentBehaviour(node, { maxQueue, maxQueueBytes, publish: (e) => events.publish(e) }));
       registry = await Registry.start(node, { name, ...part });

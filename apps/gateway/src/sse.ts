@@ -1,7 +1,8 @@
 /**
  * `GET /events`: gateway events as server-sent events. The first event,
- * `ready`, tells the client it is subscribed (so a test or a UI can act
- * after it without racing).
+ * `ready`, tells the client it is subscribed: every event published
+ * anywhere after it reaches the stream (so a test or a UI can act after it
+ * without racing).
  *
  * A client that stops reading must not make the node hold its events: once
  * the socket pushes back (a write returns false), the client has `stallMs`
@@ -78,13 +79,19 @@ export function serveEvents(req: IncomingMessage, res: ServerResponse, types: Se
     clearTimeout(stall);
     stall = undefined;
   });
+  let ready = false;
   const unsubscribe = o.hub.subscribe((e, seq) => {
-    if (types !== undefined && !types.has(e.type)) return;
+    // Before `ready` the stream promises nothing: an event then would reach it from some nodes and not others.
+    if (!ready || (types !== undefined && !types.has(e.type))) return;
     write(`id: ${seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
   });
   const beat = setInterval(() => write(`: ping\n\n`), o.heartbeatMs);
   beat.unref();
   req.on('close', () => end());
   res.on('error', () => end(true));
-  write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ node: o.node, types: types === undefined ? [...EVENT_TYPES] : [...types] })}\n\n`);
+  // `ready` once the other nodes confirmed they send here: from then on the stream misses no event.
+  void o.hub.whenInterestSeen().then(() => {
+    ready = true;
+    write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ node: o.node, types: types === undefined ? [...EVENT_TYPES] : [...types] })}\n\n`);
+  });
 }

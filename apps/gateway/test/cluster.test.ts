@@ -68,7 +68,7 @@ describe('gateway on a multi-process cluster', () => {
   const onA = (): string => nameOn(a, [a, b], 'ant');
   const onB = (): string => nameOn(b, [a, b], 'bee');
 
-  it('agents on each node, listed and driven across nodes; events seen (SSE) and logged on the other node', async () => {
+  it('agents on each node, listed and driven across nodes; events seen (SSE) on the other node and logged where they happened', async () => {
     const markA = a.mark();
     const markB = b.mark();
     const from = evA.mark();
@@ -99,11 +99,9 @@ describe('gateway on a multi-process cluster', () => {
     const done = await evA.waitFor((e) => e.event === 'task_completed' && e.data.agent === onB(), { from });
     expect(done.data.data['result']).toBe('FROM A');
     await evA.waitFor((e) => e.event === 'task_received' && e.data.agent === onA(), { from });
-    // ...and every node logs every event.
-    for (const [h, mark] of [[a, markA], [b, markB]] as const) {
-      await h.waitEvent(logged(onB(), 'agent_started'), { since: mark });
-      await h.waitEvent(logged(onA(), 'task_completed'), { since: mark });
-    }
+    // ...and each is logged by the node where it happened.
+    await b.waitEvent(logged(onB(), 'agent_started'), { since: markB });
+    await a.waitEvent(logged(onA(), 'task_completed'), { since: markA });
   });
 
   /** Starts an agent on each node (through the other node's gateway) and waits until both gateways list both. */

@@ -282,6 +282,40 @@ describe('JSON-RPC errors', () => {
   });
 });
 
+describe('events cross the network only to nodes with a stream open', () => {
+  const streams = (s: AgentServices): number => s.events.groupSizes().find((g) => g.group.endsWith(':streams'))?.members ?? -1;
+  /** Signals a sent to b while an agent on a receives and processes `k` tasks through a's gateway (2k events). */
+  async function signalsForTasks(name: string, k: number): Promise<number> {
+    const before = net.stats(a, b).sent;
+    for (let i = 0; i < k; i++) {
+      await call(ga.url, 'SendMessage', { agent: name, action: 'echo', params: { text: String(i) } });
+      await call(ga.url, 'ProcessNext', { agent: name });
+    }
+    return net.stats(a, b).sent - before;
+  }
+
+  it('with no stream on b, 100 task events on a send b (almost) nothing; with one, each reaches it', async () => {
+    const name = nameOn(a, 'quiet');
+    await call(ga.url, 'StartAgent', { name });
+    // Before this change every event was one signal to every node: 100 here. What may remain is registry background traffic.
+    expect(await signalsForTasks(name, 50)).toBeLessThan(10);
+
+    const ev = await openEvents(gb.url);
+    try {
+      expect(streams(sa)).toBe(1); // ready means a's replica lists b's hub
+      const from = ev.mark();
+      await signalsForTasks(name, 3);
+      for (const type of ['task_received', 'task_completed']) {
+        await ev.waitFor((e) => e.event === type && (e.data.data['task'] as { id?: string } | undefined)?.id === `${name}#53`, { from });
+      }
+    } finally {
+      ev.close();
+    }
+    await until('b left the stream holders on a', () => streams(sa) === 0);
+    expect(await signalsForTasks(name, 50)).toBeLessThan(10);
+  });
+});
+
 describe('events', () => {
   let evA: EventStream;
   let evB: EventStream;
@@ -317,7 +351,7 @@ describe('events', () => {
     await call(ga.url, 'StopAgent', { agent: name });
     // Fences: an agent started on each node after the events above. Each
     // node's events reach a stream through one ordered path (the local
-    // subscriber, or the remote PubSub server over one link), so once a
+    // delivery, or the remote hub's sends over one link), so once a
     // stream has both fences it has every copy of every earlier event.
     const fences = [nameOn(a, 'fence'), nameOn(b, 'fence')];
     for (const f of fences) await call(ga.url, 'StartAgent', { name: f });
