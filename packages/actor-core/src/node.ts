@@ -636,8 +636,8 @@ export class Node {
     return { ...this.sched.stats(), processes: this.procs.size, timers: this.timers.size, pendingCalls: this.calls.pending.size };
   }
 
-  /** Starts sampling event-loop delay, reported by `stats().lag`. */
-  monitorLag(resolutionMs = 10): void {
+  /** Starts sampling event-loop delay every `resolutionMs` (default 200), reported by `stats().lag` as lateness beyond that interval. */
+  monitorLag(resolutionMs?: number): void {
     this.sched.monitorLag(resolutionMs);
   }
 }

@@ -145,9 +145,9 @@ export class SimNet {
     }
   }
 
-  /** Anti-entropy round on every engine. */
-  tick(): void {
-    for (const [name, e] of this.engines) this.send(name, e.tick());
+  /** Anti-entropy round on every engine (`full: false`: only towards peers not known to be in sync). */
+  tick(full = true): void {
+    for (const [name, e] of this.engines) this.send(name, e.tick(full));
   }
 
   get inFlight(): number {
@@ -155,10 +155,10 @@ export class SimNet {
   }
 
   /** Faults off, then anti-entropy rounds until every connected pair agrees (bounded). */
-  quiesce(maxRounds = 20): number {
+  quiesce(maxRounds = 20, full = true): number {
     this.faults = NO_FAULTS;
     for (let round = 0; round < maxRounds; round++) {
-      this.tick();
+      this.tick(full);
       this.run(50);
       if (this.converged()) return round;
     }

@@ -293,11 +293,20 @@ export class SyncEngine<V> {
     this.log.dropThrough(minAcked);
   }
 
-  /** Anti-entropy: a HELLO (version + digest, and our view of the peer) to every peer. */
-  tick(): Out<V>[] {
+  /**
+   * Anti-entropy: a HELLO (version + digest, and our view of the peer) to
+   * every peer (`full`, the default), or only to those not known to be in
+   * sync. In sync means: synced once, no snapshot either way, it acked all
+   * our ops and we hold all it advertised. Loss on a FIFO link leaves one
+   * side out of sync (unacked ops, or an advertised position not reached),
+   * and that side's HELLO starts the repair; a copy that differs at an
+   * equal position only shows in the digest, which full rounds compare.
+   */
+  tick(full = true): Out<V>[] {
     const out: Out<V>[] = [];
     this.ticks++;
     for (const ps of this.peers.values()) {
+      if (!full && this.inSync(ps)) continue;
       ps.lastNack = NO_NACK;
       // A snapshot of the peer is arriving: our HELLO would say `seen: null` and make the peer
       // start another whole one. While chunks keep coming (since the last tick) we stay quiet; a
@@ -313,6 +322,12 @@ export class SyncEngine<V> {
       out.push(this.hello(ps));
     }
     return out;
+  }
+
+  private inSync(ps: PeerSync<V>): boolean {
+    if (!ps.ready || !ps.synced || ps.staging !== null || ps.snapAt >= 0 || ps.acked < this.seq || ps.origin === null) return false;
+    const p = this.parts.get(originKey(ps.origin));
+    return p !== undefined && ps.advertised >= 0 && p.upTo >= ps.advertised;
   }
 
   /** Whether `flush()` would send anything. */
@@ -398,6 +413,9 @@ export class SyncEngine<V> {
     if (m.up > ps.advertised) ps.advertised = m.up;
     // Their log, as we hold it: equal position but another digest means our copy is wrong.
     const p = this.parts.get(originKey(m.o));
+    // We hold all of it: acknowledge. A peer whose ack from us was lost stays out of sync (it
+    // HELLOs every round) until an ack tells it we have everything.
+    if (p !== undefined && m.up > 0 && p.upTo === m.up && m.dg === p.digest) ps.ackDue = true;
     if (p !== undefined && ps.staging === null && m.up === p.upTo && m.dg !== p.digest) {
       this.stats.repairs++;
       this.event('repair', { peer: ps.peer, up: p.upTo });

@@ -15,8 +15,20 @@ export interface ReplicaTiming {
    * queued); later ones wait until the window since the last push is over.
    */
   flushDelayMs?: number;
-  /** Anti-entropy period, jittered ±20% (default 5000 ms). */
+  /**
+   * Anti-entropy period, jittered ±20% (default 5000 ms): each round sends a
+   * HELLO to the peers not known to be in sync (unacknowledged ops either
+   * way, a sync or snapshot under way).
+   */
   antiEntropyMs?: number;
+  /**
+   * How often a round goes to every peer, in sync or not, so a copy that
+   * diverged at equal positions (its digest differs) is found (default
+   * 60000 ms, rounded to whole anti-entropy rounds). In sync peers are
+   * otherwise left alone: a HELLO to each peer of each replica every round
+   * was most of what an idle node spent (about 0.5% of a core at 16 nodes).
+   */
+  antiEntropyFullMs?: number;
   /** How long to wait for members that do not answer before declaring ourselves ready (default 500 ms). */
   discoveryMs?: number;
 }
@@ -104,6 +116,9 @@ export class Replica<V> {
   private refused = { malformed: 0, stale: 0 };
   private readonly flushDelayMs: number;
   private readonly antiEntropyMs: number;
+  /** Every this many anti-entropy rounds, one to every peer. */
+  private readonly fullEvery: number;
+  private aeRounds = 0;
   private readonly discoveryMs: number;
   private readonly events: MemberEvents;
 
@@ -113,6 +128,7 @@ export class Replica<V> {
     this.name = serverName(opts.service);
     this.flushDelayMs = opts.flushDelayMs ?? 5;
     this.antiEntropyMs = opts.antiEntropyMs ?? 5000;
+    this.fullEvery = Math.max(1, Math.round((opts.antiEntropyFullMs ?? 60_000) / this.antiEntropyMs));
     this.discoveryMs = opts.discoveryMs ?? 500;
     this.events = {
       up: (n) => this.memberUp(n),
@@ -267,7 +283,7 @@ export class Replica<V> {
           this.out(this.engine.flush());
           return;
         case 'ae':
-          this.out(this.engine.tick());
+          this.out(this.engine.tick(++this.aeRounds % this.fullEvery === 0));
           this.armAntiEntropy();
           return;
         case 'check':
