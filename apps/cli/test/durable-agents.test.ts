@@ -149,3 +149,23 @@ it('troupe node --store with a store it cannot open: one error line, exit 1', as
   expect(code).toBe(1);
   expect(p.stderr.some((l) => /cannot open the store sqlite:.*no-such-dir/.test(l))).toBe(true);
 });
+
+it('the store going away does not take the node down: SendMessage fails with an error, the node keeps serving', async () => {
+  const own = await startTempPostgres();
+  try {
+    const a = await node('lost-store', own.connectionString, []);
+    await call(a.http, 'StartAgent', { name: 'fragile' });
+    await call(a.http, 'SendMessage', { agent: 'fragile', action: 'todo', params: { n: 1 } });
+    await own.stop();
+    const r = await rpc(a.http, 'SendMessage', { agent: 'fragile', action: 'todo', params: { n: 2 } });
+    // The agent stopped with its documented reason (the supervisor restarts it; its recovery fails until the store is back).
+    expect(r.error, JSON.stringify(r)).toMatchObject({ code: -32603, message: expect.stringMatching(/persist_failed.*TROUPE_ERR_STORE/) });
+    expect(a.p.child.exitCode).toBeNull();
+    expect(((await (await fetch(`${a.http}/health`)).json()) as { node: string }).node).toBe('lost-store@127.0.0.1');
+    expect(a.p.lines.some((l) => /persist_failed|PostgreSQL/.test(l)), a.p.lines.slice(-10).join('\n')).toBe(true);
+    a.p.child.kill('SIGTERM');
+    expect((await within(a.p.exited, 15_000, 'exit')).code).toBe(0);
+  } finally {
+    await own.stop();
+  }
+}, 60_000);
