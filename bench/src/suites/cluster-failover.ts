@@ -6,7 +6,7 @@
  * JavaScript) running cluster-failover-node.ts; this process drives them and
  * takes their wall-clock event times.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +18,25 @@ const NODE = fileURLToPath(new URL('./cluster-failover-node.js', import.meta.url
 /** As the cross-process tests: a SIGKILLed node's sockets close at once, the tick timeout is only the fallback. */
 const TRANSPORT = { tickMs: 250, tickTimeoutMs: 1000 };
 
+/** CPU time (user + system) of an OS process so far, µs (Linux /proc; fields after the command name). */
+function cpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(rest[11]) + Number(rest[12])) * 1e6) / 100; // USER_HZ
+  } catch {
+    return 0;
+  }
+}
+
 interface Run {
   /** SIGKILL → every child answered with its stored state, ms. */
   total: number;
   /** SIGKILL → the survivor's nodedown, ms. */
   detection: number;
+  /** CPU both node processes used, µs (the case's own work, not noise). */
+  cpuMicros: number;
   recovered: number;
   exits: Record<string, number>;
   retries: number;
@@ -50,11 +64,12 @@ async function storm(n: number): Promise<Run> {
     const onVictim = await victim.run<number>('cfLocal');
     if (onVictim !== n) throw new Error(`${onVictim} of ${n} cells on the victim before the kill`);
     const since = survivor.mark();
+    const victimCpu = cpuMicros(victim.osPid);
     const killedAt = await victim.kill();
     const down = await survivor.waitNodeDown(victim.name, { since, timeoutMs: 30_000 });
     const { at, retries } = await survivor.run<{ at: number; retries: number }>('cfAwaitAnswers', n, victim.name);
     const stats = await survivor.run<{ exits: Record<string, number>; recovered: number }>('cfStats');
-    return { total: at - killedAt, detection: down.at - killedAt, recovered: stats.recovered, exits: stats.exits, retries };
+    return { total: at - killedAt, detection: down.at - killedAt, cpuMicros: victimCpu + cpuMicros(survivor.osPid), recovered: stats.recovered, exits: stats.exits, retries };
   } finally {
     await c.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -72,6 +87,7 @@ export const failoverCases: Record<string, BenchCase> = {
       // A storm costs a fresh cluster and 10k starts (~3 s): fewer runs than the default.
       const count = Math.min(ctx.runs, 3);
       for (let i = 0; i < count; i++) runs.push(await storm(n));
+      ctx.addCpu(runs.reduce((a, r) => a + r.cpuMicros, 0));
       for (const r of runs) {
         const bad = Object.entries(r.exits);
         process.stderr.write(

@@ -34,7 +34,7 @@ const base: BenchCase = {
       db.transaction(() => {
         for (let i = 0; i < 10_000; i++) put.run(`k${i}`, Buffer.alloc(100, i & 255));
       })();
-      const n = ctx.n(500_000);
+      const n = ctx.n(200_000);
       bareReads(db, n / 5);
       const rates: number[] = [];
       for (let i = 0; i < ctx.runs; i++) rates.push(n / bareReads(db, n));
