@@ -130,7 +130,14 @@ describe.each(['sqlite', 'postgres'] as const)('durable agents over HTTP, shared
     expect([a.name, b.name]).toContain(after!.node);
     expect(after!.queue).toEqual(before.queue);
     expect(after!.generation).toBe(before.generation + 1);
-    expect(await call<State>(b.http, 'GetAgentState', { agent })).toMatchObject({ node: after!.node, queue: before.queue });
+    // b's registry replica learns the new claim a moment after a's (eventually consistent): bounded wait, then the same state.
+    let viaB: State | undefined;
+    await eventually('the agent answering through b', async () => {
+      const r = await rpc<State>(b.http, 'GetAgentState', { agent });
+      if (r.result !== undefined && r.result.node !== c.name) viaB = r.result;
+      return viaB !== undefined;
+    }, 30_000);
+    expect(viaB).toMatchObject({ node: after!.node, queue: before.queue });
 
     // The retry after the failover: still nothing queued twice, still the first answer.
     expect(await rpc(a.http, 'SendMessage', { agent, action: 'upper', params: { text: 'task 2' }, messageId: 'client-42' })).toEqual(first);
