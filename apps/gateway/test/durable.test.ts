@@ -124,6 +124,24 @@ describe('durable agents', () => {
     expect(await call(urls[1]!, 'ProcessNext', { agent: name })).toMatchObject({ status: 'processed', task: { id: `${name}#2` }, result: 'T1' });
   });
 
+  it('a drain moves them with no hand-over data: the next home reads the store', async () => {
+    const store = new MemoryStore();
+    const { ns, ss, urls } = await cluster(2, { store: store.states });
+    const [a, b] = ns as [Node, Node];
+    const name = nameOn(a, ns, 'drain');
+    await call(urls[1]!, 'StartAgent', { name });
+    await call(urls[1]!, 'SendMessage', { agent: name, action: 'todo', params: { k: 1 }, messageId: 'd-1' });
+    const before = await call<State>(urls[1]!, 'GetAgentState', { agent: name });
+    expect(before.node).toBe(a.name);
+    await ss[0]!.stop(); // drain
+    const after = await until('the agent on b', async () => {
+      const st = await call<State>(urls[1]!, 'GetAgentState', { agent: name });
+      return st.node === b.name && st;
+    });
+    expect(after.queue).toEqual(before.queue);
+    expect(await call(urls[1]!, 'SendMessage', { agent: name, action: 'todo', params: { k: 1 }, messageId: 'd-1' })).toMatchObject({ queueLength: 1, task: { id: `${name}#1` } });
+  });
+
   it('StopAgent deletes the stored state: the name starts empty again', async () => {
     const store = new MemoryStore();
     const { urls } = await cluster(1, { store: store.states });
