@@ -15,7 +15,7 @@ import { createPino, logFormat, nodeLogger } from './log.js';
 import { startServices } from './services.js';
 import { observeNode } from './observability.js'; // observer: introspection + /metrics
 import { describeStore, openStore } from './store.js';
-import type { PersistenceStore } from '@troupe/persistence';
+import { meteredStore, type MeteredStore } from '@troupe/persistence';
 
 /** Upper bound on a graceful stop; past it the node exits 1 (drain incomplete). */
 export const DRAIN_LIMIT_MS = 10_000;
@@ -70,9 +70,10 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
     });
   });
   // The store before the services: a node that cannot reach it exits before peers place agents on it.
-  let store: PersistenceStore | undefined;
+  // Metered: its write rate and latency are on /metrics (docs/METRICS.md).
+  let store: MeteredStore | undefined;
   try {
-    store = o.store === null ? undefined : await openStore(o.store);
+    store = o.store === null ? undefined : meteredStore(await openStore(o.store));
   } catch (e) {
     await transport.close().catch(() => {});
     node.shutdown();
@@ -83,7 +84,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
   transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));
 
   let services: Awaited<ReturnType<typeof startServices>> | undefined;
-  const observed = observeNode(node, transport, () => services); // observer: introspection + /metrics
+  const observed = observeNode(node, transport, () => services, store); // observer: introspection + /metrics
   try {
     // HTTP stays on loopback unless --http-host says otherwise: --host opens the mesh, not StartAgent/StopAgent.
     const httpHost = o.httpHost ?? '127.0.0.1';

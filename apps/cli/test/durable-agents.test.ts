@@ -118,6 +118,10 @@ describe.each(['sqlite', 'postgres'] as const)('durable agents over HTTP, shared
     expect(before).toMatchObject({ node: c.name, processed: 0, durable: true });
     expect(before.queue.map((t) => t.params['text'])).toEqual(Array.from({ length: N }, (_, i) => `task ${i}`));
 
+    // The agent's node counts its store writes on /metrics (one per queued task).
+    const metrics = await (await fetch(`${c.http}/metrics`)).text();
+    expect(Number(/^troupe_store_writes_total\{kind="state",outcome="ok"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(N);
+
     c.p.child.kill('SIGKILL');
     await within(c.p.exited, 10_000, 'c exit');
     // Bounded: the survivors detect the death (mesh ticks), the first survivor of the ranking restarts the agent from the store.
