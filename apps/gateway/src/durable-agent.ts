@@ -18,7 +18,7 @@ import { GenServer, isExitMessage, isShutdown, type Node } from '@troupe/actor-c
 import { durableState, type DurableStateBehaviour, type DurableStateStore } from '@troupe/persistence';
 import type { StartInfo } from '@troupe/registry-crdt';
 import { emptyData, enqueue, isAgentData, normalise, processNext, type AgentData } from './agent-queue.js';
-import { agentEvents, publicState, type AgentArgs, type AgentCall, type AgentEvents, type AgentRuntime, type Incarnation } from './agent.js';
+import { agentEvents, publicState, type AgentArgs, type AgentCall, type AgentEvents, type AgentRuntime, type Incarnation } from './agent-runtime.js';
 import { publicReason } from './public-reason.js';
 
 /** Version of the stored `AgentData` shape. */
