@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SqliteStore } from '@troupe/persistence/sqlite';
+import { startTempPostgres, type TempPostgres } from '@troupe/persistence/testkit/postgres';
+import type { CellStore } from '../bench/src/suites/cluster-failover-node.js';
 import { FAST_TICKS, useClusters } from './helpers.js';
 
 const NODE = new URL('../bench/src/suites/cluster-failover-node.ts', import.meta.url).pathname;
@@ -25,10 +27,15 @@ const CHILDREN = 10_000;
 const start = useClusters();
 
 let dir = '';
-beforeAll(() => {
+let pg: TempPostgres | undefined;
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'troupe-storm-'));
+  pg = await startTempPostgres();
+}, 60_000);
+afterAll(async () => {
+  await pg?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Stats {
   exits: Record<string, number>;
@@ -36,17 +43,23 @@ interface Stats {
   live: number;
 }
 
-it(`${CHILDREN} durable children move to the one survivor after a SIGKILL: all answer with their stored state, no recovery fails`, async () => {
-  const path = join(dir, 'cells.db');
-  await new SqliteStore({ path, writer: 'inline' }).close(); // the schema, before two processes open the file
+it.each(['sqlite', 'postgres'] as const)(`${CHILDREN} durable children (shared %s) move to the one survivor after a SIGKILL: all answer with their stored state, no recovery fails`, async (kind) => {
+  let where: CellStore;
+  if (kind === 'sqlite') {
+    const path = join(dir, 'cells.db');
+    await new SqliteStore({ path, writer: 'inline' }).close(); // the schema, before two processes open the file
+    where = { kind, path };
+  } else {
+    where = { kind, url: pg!.connectionString };
+  }
   // The victim alone first, so every child is placed on it; then the survivor joins (children do not move on a join).
   const c = await start({ nodes: ['victim'], scenarios: [NODE], transport: FAST_TICKS, logLevel: 'error', startTimeoutMs: 30_000 });
   const victim = c.node('victim');
-  await victim.run('cfSetup', path);
+  await victim.run('cfSetup', where);
   await victim.run('cfAwaitTargets', 1);
   expect(await victim.run<number>('cfStart', 0, CHILDREN)).toBe(CHILDREN);
   const survivor = await c.addNode('survivor');
-  await survivor.run('cfSetup', path);
+  await survivor.run('cfSetup', where);
   await Promise.all([victim.run('cfAwaitTargets', 2), survivor.run('cfAwaitTargets', 2)]);
   expect(await victim.run<number>('cfLocal')).toBe(CHILDREN);
   expect(await survivor.run<number>('cfLocal')).toBe(0);
@@ -59,5 +72,5 @@ it(`${CHILDREN} durable children move to the one survivor after a SIGKILL: all a
   expect(stats.live).toBe(CHILDREN);
   expect(stats.recovered).toBe(CHILDREN);
   expect(stats.exits).toEqual({});
-  console.log(`[recovery-storm] ${CHILDREN} children: nodedown ${(down.at - killedAt).toFixed(0)} ms after SIGKILL, all answering ${(at - killedAt).toFixed(0)} ms after`);
+  console.log(`[recovery-storm] ${kind}, ${CHILDREN} children: nodedown ${(down.at - killedAt).toFixed(0)} ms after SIGKILL, all answering ${(at - killedAt).toFixed(0)} ms after`);
 }, 180_000);

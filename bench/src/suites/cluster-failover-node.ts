@@ -1,14 +1,16 @@
 /**
  * The node side of the `cluster` suite's failover case, and of the
  * recovery-storm test (test/recovery-storm.test.ts loads this file as its
- * scenarios): durable-state "cells" run by a DistributedSupervisor over one
- * SQLite file every node process opens, named in a cluster Registry.
+ * scenarios): durable-state "cells" run by a DistributedSupervisor over a
+ * store every node process opens (one SQLite file, or PostgreSQL), named in
+ * a cluster Registry.
  * Imported only inside @troupe/harness node processes.
  */
 import { CallExitError, GenServer, NoProcError, type Node, type ExitReason } from '@troupe/actor-core';
 import { DistributedSupervisor, Registry } from '@troupe/registry-crdt';
-import { durableState, setMaxConcurrentRecoveries, type DurableStateBehaviour } from '@troupe/persistence';
+import { durableState, setMaxConcurrentRecoveries, type DurableStateBehaviour, type PersistenceStore } from '@troupe/persistence';
 import { SqliteStore } from '@troupe/persistence/sqlite';
+import { PostgresStore } from '@troupe/persistence/postgres';
 import type { Scenarios, ScenarioEnv } from '@troupe/harness';
 
 export interface Cell {
@@ -21,15 +23,19 @@ type CellCmd = { op: 'set'; value: number } | { op: 'get' };
 export const cellValue = (i: number): number => i * 7 + 1;
 export const cellName = (i: number): string => `cell:${i}`;
 
-const cell: DurableStateBehaviour<Cell, CellCmd, Cell> = {
+/** The store every node opens: one SQLite file, or a PostgreSQL database. */
+export type CellStore = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+/** `scope`: a prefix of the store keys, so runs sharing one database do not meet. */
+const cellBehaviour = (scope: string): DurableStateBehaviour<Cell, CellCmd, Cell> => ({
   name: 'bench_cell',
-  persistenceId: (name) => `cell:${name}`,
+  persistenceId: (name) => `cell:${scope}:${name}`,
   initialState: (name) => ({ name, value: 0 }),
   handleCommand: (cmd, s) => (cmd.op === 'get' ? { reply: s } : { state: { name: s.name, value: cmd.value }, reply: { name: s.name, value: cmd.value } }),
-};
+});
 
 interface Services {
-  store: SqliteStore;
+  store: PersistenceStore;
   reg: Registry;
   sup: DistributedSupervisor;
   /** Live cell processes here: pid key → name. */
@@ -67,10 +73,10 @@ async function until(node: Node, cond: () => boolean, timeoutMs: number, what: s
 }
 
 export const scenarios: Scenarios = {
-  /** Opens the shared SQLite file, registers `cell`, starts Registry and DistributedSupervisor `cells`. */
-  async cfSetup(env, path: string, opts: { maxRecoveries?: number } = {}): Promise<true> {
+  /** Opens the shared store, registers `cell`, starts Registry and DistributedSupervisor `cells`. */
+  async cfSetup(env, where: CellStore, opts: { maxRecoveries?: number; scope?: string } = {}): Promise<true> {
     const node = env.node;
-    const store = new SqliteStore({ path });
+    const store = where.kind === 'sqlite' ? new SqliteStore({ path: where.path }) : await PostgresStore.open({ connectionString: where.url });
     if (opts.maxRecoveries !== undefined) setMaxConcurrentRecoveries(node, opts.maxRecoveries);
     const s: Services = { store, reg: undefined as unknown as Registry, sup: undefined as unknown as DistributedSupervisor, live: new Map(), exits: new Map(), recovered: 0 };
     node.events.on('exit', (e) => {
@@ -78,7 +84,7 @@ export const scenarios: Scenarios = {
       const why = reasonText(e.reason);
       s.exits.set(why, (s.exits.get(why) ?? 0) + 1);
     });
-    const server = durableState({ ...cell, onRecovered: () => void s.recovered++ }, { states: store.states });
+    const server = durableState({ ...cellBehaviour(opts.scope ?? 'cells'), onRecovered: () => void s.recovered++ }, { states: store.states });
     DistributedSupervisor.registerBehaviour<undefined, never>(node, 'cell', {
       start: async (sup, _args, info) => {
         const r = await GenServer.startLink(sup, server, info.id);
