@@ -1,17 +1,17 @@
 /**
  * Recovery storm: durable-state children of a DistributedSupervisor, all on
  * one node process, move to the one survivor when that node is SIGKILLed;
- * each recovers its state from the SQLite file both processes share and
- * answers with it, and none fails recovery (no RecoveryTimeoutError, no
+ * each recovers its state from the store both processes share (one SQLite
+ * file; a PostgreSQL server started for the test) and answers with it, and none fails recovery (no RecoveryTimeoutError, no
  * other abnormal exit). The node side is the `cluster` bench suite's
  * (bench/src/suites/cluster-failover-node.ts), which does the same with 10k
  * children and reports the time.
  *
  * The issue's full 10k: starting them (a supervised start and a stored
- * write each) takes ~2 s and the storm under 1 s on the 2-core box, so the
- * test needs no smaller size. 10k recoveries queue ~300 deep behind each of
+ * write each) takes ~2 s on SQLite, ~6 s on PostgreSQL, and the storm
+ * under 1 s on either on the 2-core box, so the test needs no smaller size. 10k recoveries queue ~300 deep behind each of
  * the node's 32 recovery permits. The timing is a bench figure
- * (`cluster.durableFailover10k`), printed here only for the log.
+ * (`cluster.durableFailover10k`, `.pg`), printed here only for the log.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
