@@ -8,6 +8,7 @@
 import { parseArgs as parseArgv } from 'node:util';
 import { isValidNodeName } from '@troupe/actor-core';
 import { LOG_LEVELS, type CliLogLevel } from './log.js';
+import { parseStoreUrl, type StoreSpec } from './store.js';
 
 
 /** A misuse of the command line: printed as one line plus the usage, exit code 2. */
@@ -50,6 +51,8 @@ export interface NodeCliOptions {
   httpHost?: string;
   /** `--http-token-file`: the gateway's bearer-token file. */
   httpTokenFile?: string;
+  /** `--store`: durable agents' store; null: agents in memory. */
+  store: StoreSpec | null;
   logLevel: CliLogLevel;
 }
 
@@ -58,6 +61,8 @@ export interface ClusterCliOptions {
   basePort: number;
   /** One JSON object per line on stdout (start-up, each status, shutdown) instead of the live table. */
   json: boolean;
+  /** `--store`: given to every node; 'run-dir': a SQLite file in a directory made for this run (the default); null: `none`. */
+  store: StoreSpec | null | 'run-dir';
 }
 
 export interface BenchCliOptions {
@@ -84,7 +89,7 @@ export type Command =
 export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--port 4000] [--dist-port P] [--join URL]...
                    [--join-dns NAME[:PORT]]... [--cookie-file FILE] [--partition KEY] [--hidden]
                    [--http-host 127.0.0.1] [--http-token-file FILE] [--no-local-discovery]
-                   [--gossip ADDR:PORT [--gossip-interface ADDR]] [--log-level info]
+                   [--gossip ADDR:PORT [--gossip-interface ADDR]] [--store URL] [--log-level info]
   --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
   --host HOST         interface of the mesh, and the node name's host (default 127.0.0.1)
   --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}, or the next free one; 0 = any free port)
@@ -104,13 +109,19 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
                       loopback, state-changing methods need a bearer token (SECURITY.md)
   --http-token-file F the gateway's token file (default: TROUPE_GATEWAY_TOKEN, else
                       TROUPE_GATEWAY_TOKEN_FILE, else ~/.troupe.gateway-token, created if absent)
+  --store URL         durable agents: their queues survive a crash of their node. sqlite:PATH (one file
+                      every node on this host opens) or postgres://USER@HOST:PORT/DB (password from
+                      PGPASSWORD rather than the URL: argv is public); none (default): agents in memory
   --log-level L       ${LOG_LEVELS.join(' | ')} (default info; crash stacks at debug). Lines are
                       pretty on a terminal, JSON otherwise (TROUPE_LOG_FORMAT=pretty|json to choose)
   SIGTERM / SIGINT drain the node (its agents move to other members) and exit 0.`;
 
-export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}] [--json]
+export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}] [--store URL] [--json]
   --nodes N           node processes to start on 127.0.0.1 (1-64, default 3)
   --base-port P       node i serves HTTP on P + i (default ${DEFAULT_HTTP_PORT})
+  --store URL         the durable agents' store, given to every node (see troupe node --help); default:
+                      a SQLite file in a directory made for this run, removed when the cluster stops;
+                      none: agents in memory
   --json              for scripts: one JSON object per line on stdout ({"event":"up"|"status"|"stopped",...});
                       the nodes' log lines go to stderr
   Shows a live status every second; Ctrl-C stops every node.`;
@@ -195,11 +206,17 @@ function nonEmpty(p: Parsed, flag: string, usage: string): string | undefined {
   return raw;
 }
 
+function storeSpec(raw: string, usage: string): StoreSpec | null {
+  const r = parseStoreUrl(raw);
+  if (r !== null && 'error' in r) throw new UsageError(r.error, usage);
+  return r;
+}
+
 function parseNode(argv: readonly string[]): Command {
   const u = USAGE_NODE;
   const p = tokenize(
     argv,
-    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value', 'no-local-discovery': 'bool', gossip: 'value', 'gossip-interface': 'value', 'log-level': 'value' },
+    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value', 'no-local-discovery': 'bool', gossip: 'value', 'gossip-interface': 'value', store: 'value', 'log-level': 'value' },
     u,
     false,
   );
@@ -244,6 +261,8 @@ function parseNode(argv: readonly string[]): Command {
   } else if (one(p, 'gossip-interface') !== undefined) {
     throw new UsageError('--gossip-interface needs --gossip', u);
   }
+  const storeRaw = one(p, 'store');
+  const store = storeRaw === undefined ? null : storeSpec(storeRaw, u);
   const httpHost = nonEmpty(p, 'http-host', u);
   const httpTokenFile = nonEmpty(p, 'http-token-file', u);
   const logLevel = one(p, 'log-level') ?? 'info';
@@ -275,6 +294,7 @@ function parseNode(argv: readonly string[]): Command {
       gossip,
       ...(httpHost === undefined ? {} : { httpHost }),
       ...(httpTokenFile === undefined ? {} : { httpTokenFile }),
+      store,
       logLevel: logLevel as CliLogLevel,
     },
   };
@@ -284,11 +304,13 @@ export const MAX_CLUSTER_NODES = 64;
 
 function parseCluster(argv: readonly string[]): Command {
   const u = USAGE_CLUSTER;
-  const p = tokenize(argv, { nodes: 'value', 'base-port': 'value', json: 'bool' }, u, false);
+  const p = tokenize(argv, { nodes: 'value', 'base-port': 'value', store: 'value', json: 'bool' }, u, false);
   if (p.help) return { cmd: 'help', text: u };
   const nodes = int(p, 'nodes', 3, 1, MAX_CLUSTER_NODES, u);
   const basePort = int(p, 'base-port', DEFAULT_HTTP_PORT, 1, 65535 - DIST_PORT_OFFSET - nodes + 1, u);
-  return { cmd: 'cluster', opts: { nodes, basePort, json: p.bools.has('json') } };
+  const storeRaw = one(p, 'store');
+  const store = storeRaw === undefined ? 'run-dir' : storeSpec(storeRaw, u);
+  return { cmd: 'cluster', opts: { nodes, basePort, json: p.bools.has('json'), store } };
 }
 
 function parseBench(argv: readonly string[]): Command {

@@ -10,7 +10,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exited, killOnExit, onLines, PendingRequests, RequestTimeoutError, type ChildExit } from '@troupe/child-process';
 import type { ClusterCliOptions } from './args.js';
@@ -18,6 +21,7 @@ import { isFromNode, type NodeStatus, type ToNode } from './ipc.js';
 import { DRAIN_LIMIT_MS } from './node-cmd.js';
 import { renderStatus, type StatusRow } from './status.js';
 import { clusterObserver } from './observe-cmd.js';
+import { describeStore, openStore, type StoreSpec } from './store.js';
 
 const START_TIMEOUT_MS = 30_000;
 const STATUS_INTERVAL_MS = 1000;
@@ -123,6 +127,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
   const cookie = randomBytes(24).toString('base64url');
   const self = selfCommand();
   const members: Member[] = [];
+  const nodeStoreArgs: string[] = [];
   let stopping: Promise<number> | null = null;
 
   for (let i = 0; i < o.nodes; i++) {
@@ -134,7 +139,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
 
   const launch = (i: number, join: string[]): Member => {
     const short = `n${i + 1}`;
-    const args = [...self.args, 'node', '--name', short, '--host', HOST, '--port', String(o.basePort + i), '--dist-port', '0'];
+    const args = [...self.args, 'node', '--name', short, '--host', HOST, '--port', String(o.basePort + i), '--dist-port', '0', ...nodeStoreArgs];
     for (const j of join) args.push('--join', j);
     // The cookie goes through the environment, not argv (argv is visible to every user in `ps`).
     // detached: a terminal's Ctrl-C reaches this process only, which then stops the nodes in order;
@@ -209,6 +214,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
       }
       for (const m of members) display.say(`  ${m.name} (os pid ${m.child.pid}) stopped: ${m.exit?.signal ?? `exit ${m.exit?.code}`}`);
       display.event({ event: 'stopped', reason: why, members: members.map((m) => ({ name: m.name, osPid: m.child.pid ?? null, exit: m.exit })) });
+      removeRunDir();
       return 0;
     })();
     return stopping;
@@ -226,7 +232,33 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
     process.on('SIGHUP', onSignal); // the terminal closed
   });
 
+  // One store for every node. The default is a SQLite file in a directory made for this run
+  // (removed when the cluster stops). Opened here first: the schema exists before any node opens
+  // it (node processes never race to create it), and a bad store is one error before any node starts.
+  let runDir: string | null = null;
+  let store: StoreSpec | null = null;
+  if (o.store === 'run-dir') {
+    runDir = mkdtempSync(join(tmpdir(), 'troupe-cluster-'));
+    store = { kind: 'sqlite', path: join(runDir, 'agents.db') };
+  } else {
+    store = o.store;
+  }
+  const removeRunDir = (): void => {
+    if (runDir !== null) rmSync(runDir, { recursive: true, force: true });
+  };
+  if (store !== null) {
+    try {
+      await (await openStore(store)).close();
+    } catch (e) {
+      removeRunDir();
+      console.error(`troupe: ${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
+  }
+  if (store !== null) nodeStoreArgs.push('--store', store.kind === 'sqlite' ? `sqlite:${store.path}` : store.url);
+
   display.say(`starting ${o.nodes} node(s) on ${HOST}, HTTP ports ${o.basePort}-${o.basePort + o.nodes - 1} (cookie generated for this run)`);
+  display.say(store === null ? 'agents in memory (--store none)' : `durable agents: store ${describeStore(store)}${runDir !== null ? ' (removed when the cluster stops)' : ''}`);
   try {
     const first = launch(0, []);
     await Promise.race([waitReady(first), interrupted.then(() => Promise.reject(new Error('interrupted')))]);

@@ -14,6 +14,8 @@ import { isToNode, type FromNode, type NodeStatus } from './ipc.js';
 import { createPino, logFormat, nodeLogger } from './log.js';
 import { startServices } from './services.js';
 import { observeNode } from './observability.js'; // observer: introspection + /metrics
+import { describeStore, openStore } from './store.js';
+import { meteredStore, type MeteredStore } from '@troupe/persistence';
 
 /** Upper bound on a graceful stop; past it the node exits 1 (drain incomplete). */
 export const DRAIN_LIMIT_MS = 10_000;
@@ -67,18 +69,30 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
       ...(strategies.length === 0 ? {} : { discovery: strategies, discoveryOptions: { maxMs: 5000 } }),
     });
   });
+  // The store before the services: a node that cannot reach it exits before peers place agents on it.
+  // Metered: its write rate and latency are on /metrics (docs/METRICS.md).
+  let store: MeteredStore | undefined;
+  try {
+    store = o.store === null ? undefined : meteredStore(await openStore(o.store));
+  } catch (e) {
+    await transport.close().catch(() => {});
+    node.shutdown();
+    throw e;
+  }
+  if (o.store !== null) say(`store ${describeStore(o.store)}: agents are durable`);
   transport.on('nodeup', (e) => say(`nodeup ${e.node}${e.hidden ? ' (hidden)' : ''}`));
   transport.on('nodedown', (e) => say(`nodedown ${e.node} (${e.reason})`));
 
   let services: Awaited<ReturnType<typeof startServices>> | undefined;
-  const observed = observeNode(node, transport, () => services); // observer: introspection + /metrics
+  const observed = observeNode(node, transport, () => services, store); // observer: introspection + /metrics
   try {
     // HTTP stays on loopback unless --http-host says otherwise: --host opens the mesh, not StartAgent/StopAgent.
     const httpHost = o.httpHost ?? '127.0.0.1';
     services = await onFreePort(o.port, o.defaultPorts.http, (port) =>
-      startServices({ node, host: httpHost, port, partition: o.partition, tokenFile: o.httpTokenFile, health: () => transport.health(), metrics: observed.metrics }),
+      startServices({ node, host: httpHost, port, partition: o.partition, tokenFile: o.httpTokenFile, health: () => transport.health(), metrics: observed.metrics, store }),
     );
   } catch (e) {
+    await store?.close().catch(() => {});
     await transport.close().catch(() => {});
     node.shutdown();
     throw e;
@@ -124,6 +138,8 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
       } catch (e) {
         summary = `leaving failed: ${e instanceof Error ? e.message : String(e)}`;
       }
+      // After the agents stopped (their last writes are in): then the store can go.
+      await store?.close().catch((e: unknown) => log.warn(`closing the store failed: ${e instanceof Error ? e.message : String(e)}`));
       await transport.close().catch(() => {});
       node.shutdown();
       say(`stopped (${summary})`);

@@ -3,7 +3,7 @@
  * the mesh (`exposeIntrospection`, plus the cluster services and mesh links
  * as this node sees them) and the text of its `/metrics`.
  */
-import { exposeIntrospection, formatPrometheus, nodeMetrics, type Node } from '@troupe/actor-core';
+import { exposeIntrospection, formatPrometheus, nodeMetrics, type MetricFamily, type Node } from '@troupe/actor-core';
 import { meshView, transportMetrics, type WsTransport } from '@troupe/transport-ws';
 import type { AgentServices } from '@troupe/gateway';
 
@@ -37,8 +37,16 @@ export interface NodeObservability {
   metrics(): string;
 }
 
-/** Exposes this node's introspection and returns its metrics; `services` is read lazily (it starts after the transport). */
-export function observeNode(node: Node, transport: WsTransport, services: () => { introspect(): unknown; registrySize(): number } | undefined): NodeObservability {
+/**
+ * Exposes this node's introspection and returns its metrics; `services` is read lazily (it starts
+ * after the transport). `store`: the durable agents' store's write counts (`--store`), if any.
+ */
+export function observeNode(
+  node: Node,
+  transport: WsTransport,
+  services: () => { introspect(): unknown; registrySize(): number } | undefined,
+  store?: { metrics(): MetricFamily[] },
+): NodeObservability {
   exposeIntrospection(node, {
     services: () => services()?.introspect() ?? null,
     mesh: () => meshView(transport),
@@ -49,6 +57,7 @@ export function observeNode(node: Node, transport: WsTransport, services: () => 
         ...nodeMetrics(node),
         ...transportMetrics(transport),
         { name: 'troupe_registry_names', help: 'Names in the cluster Registry as this node sees them.', type: 'gauge', samples: [{ value: services()?.registrySize() ?? 0 }] },
+        ...(store?.metrics() ?? []),
       ]),
   };
 }

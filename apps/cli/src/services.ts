@@ -5,6 +5,7 @@
  * cluster` only see `NodeServices`.
  */
 import type { Node } from '@troupe/actor-core';
+import type { PersistenceStore } from '@troupe/persistence';
 import { startAgentServices, startGateway, type GatewayHealth } from '@troupe/gateway';
 import { servicesSnapshot, type ServicesSnapshot } from './observability.js';
 
@@ -20,6 +21,8 @@ export interface ServicesOptions {
   health?: () => GatewayHealth;
   /** Serves `GET /metrics` on the gateway with this (Prometheus text). */
   metrics?: () => string;
+  /** Durable agents' store (`--store`); the caller closes it after `leave`. */
+  store?: PersistenceStore | undefined;
 }
 
 export interface NodeServices {
@@ -40,7 +43,7 @@ export interface NodeServices {
 }
 
 export async function startServices(o: ServicesOptions): Promise<NodeServices> {
-  const services = await startAgentServices(o.node, o.partition === null ? {} : { partition: o.partition });
+  const services = await startAgentServices(o.node, { ...(o.partition === null ? {} : { partition: o.partition }), ...(o.store === undefined ? {} : { store: o.store.states }) });
   let gateway;
   try {
     gateway = await startGateway({

@@ -23,12 +23,12 @@ function ok<C extends Command['cmd']>(argv: string[], cmd: C): Extract<Command, 
 describe('parseArgs', () => {
   it('troupe node: defaults, NAME@HOST, repeated --join, = syntax', () => {
     const a = ok(['node', '--name', 'a'], 'node').opts;
-    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, defaultPorts: { http: true, dist: true }, join: [], joinDns: [], cookieFile: null, partition: null, hidden: false, localDiscovery: true, gossip: null, logLevel: 'info' });
+    expect(a).toEqual({ name: 'a@127.0.0.1', host: '127.0.0.1', port: DEFAULT_HTTP_PORT, distPort: DEFAULT_HTTP_PORT + 1000, defaultPorts: { http: true, dist: true }, join: [], joinDns: [], cookieFile: null, partition: null, hidden: false, localDiscovery: true, gossip: null, store: null, logLevel: 'info' });
     const b = ok(
       ['node', '--name=b@box1', '--host', '0.0.0.0', '--port', '0', '--join', 'ws://10.0.0.1:5000', '--join=wss://h:5001', '--cookie-file', '/tmp/c', '--partition', 'eu', '--hidden'],
       'node',
     ).opts;
-    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, defaultPorts: { http: false, dist: false }, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true, localDiscovery: true, gossip: null, logLevel: 'info' });
+    expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, defaultPorts: { http: false, dist: false }, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true, localDiscovery: true, gossip: null, store: null, logLevel: 'info' });
     expect(ok(['node', '--name', 'a', '--log-level', 'debug'], 'node').opts.logLevel).toBe('debug');
     expect(ok(['node', '--name', 'c', '--port', '8080', '--dist-port', '9000'], 'node').opts.distPort).toBe(9000);
   });
@@ -50,12 +50,22 @@ describe('parseArgs', () => {
   });
 
   it('troupe cluster and troupe bench', () => {
-    expect(ok(['cluster'], 'cluster').opts).toEqual({ nodes: 3, basePort: 4000, json: false });
-    expect(ok(['cluster', '--nodes', '5', '--base-port=4500'], 'cluster').opts).toEqual({ nodes: 5, basePort: 4500, json: false });
+    expect(ok(['cluster'], 'cluster').opts).toEqual({ nodes: 3, basePort: 4000, json: false, store: 'run-dir' });
+    expect(ok(['cluster', '--nodes', '5', '--base-port=4500'], 'cluster').opts).toEqual({ nodes: 5, basePort: 4500, json: false, store: 'run-dir' });
     expect(ok(['cluster', '--json'], 'cluster').opts).toMatchObject({ json: true });
     expect(ok(['bench', '--json', 'local'], 'bench').opts).toMatchObject({ json: true, targets: ['local'] });
     expect(ok(['bench', '--quick', 'local', 'remote.call'], 'bench').opts).toEqual({ quick: true, prof: false, list: false, out: null, waitS: null, targets: ['local', 'remote.call'], json: false });
     expect(ok(['bench', '--wait', '0', '--out', 'x/r.json', '--prof'], 'bench').opts).toMatchObject({ waitS: 0, out: 'x/r.json', prof: true, targets: [] });
+  });
+
+  it('--store: sqlite:PATH (relative to the current directory), postgres:// URLs, none', () => {
+    expect(ok(['node', '--name', 'a', '--store', 'sqlite:/tmp/agents.db'], 'node').opts.store).toEqual({ kind: 'sqlite', path: '/tmp/agents.db' });
+    expect(ok(['node', '--name', 'a', '--store', 'sqlite:agents.db'], 'node').opts.store).toEqual({ kind: 'sqlite', path: `${process.cwd()}/agents.db` });
+    expect(ok(['node', '--name', 'a', '--store', 'sqlite:///tmp/a.db'], 'node').opts.store).toEqual({ kind: 'sqlite', path: '/tmp/a.db' });
+    expect(ok(['node', '--name', 'a', '--store=postgres://u@db:5432/troupe'], 'node').opts.store).toEqual({ kind: 'postgres', url: 'postgres://u@db:5432/troupe' });
+    expect(ok(['node', '--name', 'a', '--store', 'none'], 'node').opts.store).toBeNull();
+    expect(ok(['cluster', '--store', 'none'], 'cluster').opts.store).toBeNull();
+    expect(ok(['cluster', '--store', 'sqlite:/tmp/c.db'], 'cluster').opts.store).toEqual({ kind: 'sqlite', path: '/tmp/c.db' });
   });
 
   it('troupe node --name follows the node-name rule of the node and the mesh: an IPv6 host is valid', () => {
@@ -98,6 +108,13 @@ describe('parseArgs', () => {
     [['node', '--name', 'a', '--partition', ''], '--partition must not be empty'],
     [['node', '--name', 'a', '--port', '65000'], '--port 65000 leaves no room for the default mesh port 66000: give --dist-port'],
     [['node', '--name', 'a', '--port', '5000', '--dist-port', '5000'], '--dist-port must differ from --port (5000)'],
+    [['node', '--name', 'a', '--store', 'mysql://h/db'], "--store must be sqlite:PATH, postgres://USER[:PASS]@HOST[:PORT]/DB or none, got 'mysql://h/db'"],
+    [['node', '--name', 'a', '--store', 'sqlite:'], "--store sqlite: needs a file path (every node process opens the same file), got 'sqlite:'"],
+    [['node', '--name', 'a', '--store', 'sqlite::memory:'], "--store sqlite: needs a file path (every node process opens the same file), got 'sqlite::memory:'"],
+    [['node', '--name', 'a', '--store', 'postgres://u:secret@h'], "--store postgres:// needs a host and a database (postgres://USER@HOST:5432/DB), got 'postgres://u:***@h'"],
+    [['node', '--name', 'a', '--store', 'postgres://u:pw@h:99999/db'], "--store must be sqlite:PATH, postgres://USER[:PASS]@HOST[:PORT]/DB or none; 'postgres://u:***@h:99999/db' is not a valid URL"],
+    [['node', '--name', 'a', '--store'], '--store needs a value'],
+    [['cluster', '--store', 'redis://x'], "--store must be sqlite:PATH, postgres://USER[:PASS]@HOST[:PORT]/DB or none, got 'redis://x'"],
     [['cluster', '--nodes', '0'], "--nodes must be an integer 1-64, got '0'"],
     [['cluster', '--nodes', '2.5'], "--nodes must be an integer 1-64, got '2.5'"],
     [['cluster', '--base-port', '65530'], "--base-port must be an integer 1-64533, got '65530'"],

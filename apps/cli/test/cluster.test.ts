@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { alive, eventually, killAll, startCli, startCluster, within } from './cli-process.js';
 
@@ -26,10 +28,18 @@ it('troupe cluster --nodes 2: status shows both nodes up and meshed; SIGINT stop
     expect(h).toMatchObject({ status: 'ok', node: `n${i + 1}@127.0.0.1` });
   }
 
+  // Durable agents by default: one SQLite file in a directory made for the run, given to every node.
+  const storeLine = p.lines.find((l) => l.startsWith('durable agents: store sqlite:'));
+  const dbPath = /^durable agents: store sqlite:(\S+) \(removed when the cluster stops\)$/.exec(storeLine ?? '')?.[1];
+  expect(dbPath, p.lines.slice(0, 5).join('\n')).toBeDefined();
+  expect(existsSync(dbPath!)).toBe(true);
+  expect(p.lines.filter((l) => l.includes(`store sqlite:${dbPath}: agents are durable`))).toHaveLength(2);
+
   p.child.kill('SIGINT');
   const { code } = await within(p.exited, 20_000, 'cluster exit after SIGINT');
   expect(code).toBe(0);
   expect(p.lines.filter((l) => /^\s+n\d@127\.0\.0\.1 \(os pid \d+\) stopped: exit 0$/.test(l))).toHaveLength(2);
+  expect(existsSync(dirname(dbPath!))).toBe(false); // the run's directory went with the cluster
   for (const pid of pids) expect(alive(pid), `node process ${pid} left behind`).toBe(false);
   for (let i = 0; i < 2; i++) await expect(fetch(`http://127.0.0.1:${base + i}/health`)).rejects.toThrow();
 });
@@ -45,7 +55,9 @@ it('troupe cluster on a taken base port: one line, exit 1, nothing started', asy
 });
 
 it('a cluster process that is SIGKILLed leaves no node behind (each node stops when its parent goes)', async () => {
-  const { p } = await startCluster(2);
+  // --store none: a SIGKILLed cluster command cannot remove its run directory (nothing to leave behind here).
+  const { p } = await startCluster(2, { args: ['--store', 'none'] });
+  expect(p.lines).toContain('agents in memory (--store none)');
   const rows = await Promise.all(['n1', 'n2'].map((n) => p.waitLine(new RegExp(`^\\s+${n}@127\\.0\\.0\\.1\\s+up\\s+\\d+`), 15_000)));
   const pids = rows.map((l) => Number(/\s+up\s+(\d+)/.exec(l)![1]));
   leftovers.push(...pids);

@@ -1,129 +1,78 @@
 /**
- * An agent: a GenServer holding a queue of tasks. It is started by the
+ * An agent: a server holding a queue of tasks. It is started by the
  * DistributedSupervisor on whichever node the placement picks (and again on
  * a survivor if that node dies), and claimed in the cluster Registry under
  * its name, so `{ via: registry, name }` reaches it from any node.
+ *
+ * Two kinds, one set of rules (agent-queue.ts): without a store, a GenServer
+ * whose queue lives in its memory (handed over on a drain, lost with its
+ * node); with a store, a durable-state server (durable-agent.ts) whose queue,
+ * counters and processed message ids are stored before each answer, so a
+ * survivor recovers them after a crash.
  */
 import { GenServer, isExitMessage, isShutdown, type ExitReason, type Node, type Pid, type ProcessContext, type StartResult } from '@troupe/actor-core';
 import type { ChildBehaviour, StartInfo } from '@troupe/registry-crdt';
-import { runAction } from './actions.js';
-import type { GatewayEvent } from './events.js';
+import { emptyData, enqueue, isAgentData, normalise, processNext, type AgentData, type EnqueueReply, type NextReply } from './agent-queue.js';
+import { agentEvents, publicState, type AgentArgs, type AgentCall, type AgentEvents, type AgentRuntime, type Incarnation } from './agent-runtime.js';
+import { durableAgentServer } from './durable-agent.js';
 import { publicReason } from './public-reason.js';
+import { RecentIds, type RecentEntry } from './recent-ids.js';
 
-export interface Task {
-  /** `<agent>#<n>`: n counts the tasks this agent (incarnation line) ever received. */
-  id: string;
-  action: string;
-  params: Record<string, unknown>;
-  receivedAt: string;
-  /** The node whose gateway took the request. */
-  via: string;
+export { taskBytes, type Task, type TaskRef, type EnqueueReply, type NextReply } from './agent-queue.js';
+export type { AgentState, AgentCall, AgentArgs, AgentRuntime } from './agent-runtime.js';
+
+/** What a hand-over (graceful drain) of an in-memory agent carries to the next home. */
+interface Handoff extends AgentData {
+  /** The message ids it remembers, with their replies. */
+  ids?: RecentEntry[];
 }
 
-export interface AgentState {
-  name: string;
-  node: string;
-  queue: Task[];
-  processed: number;
-  startedAt: string;
-  /** 0 on first start; +1 each time it was restarted or handed over to another node. */
-  generation: number;
+interface Internal extends Incarnation {
+  data: AgentData;
+  ids: RecentIds;
 }
 
-/** What a hand-over (graceful drain) carries to the next home. */
-interface Handoff {
-  queue: Task[];
-  processed: number;
-  seq: number;
-}
-
-interface Internal extends AgentState {
-  seq: number;
-  /** `taskBytes` of each queued task, in queue order, and their sum (bounded by `maxQueueBytes`). */
-  sizes: number[];
-  queueBytes: number;
-}
-
-/** A task's size as the limits count it: its params as JSON, in bytes. */
-export function taskBytes(params: Record<string, unknown>): number {
-  return Buffer.byteLength(JSON.stringify(params));
-}
-
-export type AgentCall =
-  | { op: 'enqueue'; action: string; params: Record<string, unknown>; via: string; bytes: number }
-  | { op: 'next' }
-  | { op: 'state' }
-  | { op: 'handoff' };
-
-export type EnqueueReply = { ok: true; task: Task; queueLength: number } | { ok: false; error: 'queue_full'; limit: number; limitBytes: number; queueLength: number; queueBytes: number };
-export type NextReply = { status: 'processed'; task: Task; result: unknown } | { status: 'empty' };
-
-export interface AgentArgs {
-  name: string;
-}
-
-export interface AgentRuntime {
-  maxQueue: number;
-  maxQueueBytes: number;
-  publish(e: GatewayEvent): void;
-}
-
-function isHandoff(x: unknown): x is Handoff {
-  const h = x as Handoff | null;
-  return typeof h === 'object' && h !== null && Array.isArray(h.queue) && typeof h.processed === 'number' && typeof h.seq === 'number';
-}
-
-function agentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenServer<Internal, AgentCall, never, unknown, unknown, AgentArgs> {
-  const event = (s: Internal, type: GatewayEvent['type'], data: Record<string, unknown>): void =>
-    rt.publish({ type, at: new Date().toISOString(), node: node.name, agent: s.name, data });
+function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenServer<Internal, AgentCall, never, unknown, unknown, AgentArgs> {
+  let event: AgentEvents = () => undefined;
   return {
     name: 'gateway_agent',
     init: (args) => {
-      const ho = isHandoff(info.handoff) ? info.handoff : undefined;
+      event = agentEvents(node, rt, args.name);
+      const ho = isAgentData(info.handoff) ? (info.handoff as Handoff) : undefined;
       const s: Internal = {
         name: args.name,
         node: node.name,
-        queue: ho?.queue ?? [],
-        processed: ho?.processed ?? 0,
-        seq: ho?.seq ?? 0,
-        sizes: (ho?.queue ?? []).map((t) => taskBytes(t.params)),
-        queueBytes: 0,
+        data: ho !== undefined ? normalise(ho) : emptyData(),
+        ids: new RecentIds(rt.messageIds, Array.isArray(ho?.ids) ? ho.ids : []),
         startedAt: new Date().toISOString(),
         generation: info.generation,
       };
-      s.queueBytes = s.sizes.reduce((a, b) => a + b, 0);
-      event(s, 'agent_started', { generation: info.generation, ...(info.from !== undefined ? { from: info.from } : {}), handedOver: ho !== undefined });
+      event('agent_started', { generation: info.generation, ...(info.from !== undefined ? { from: info.from } : {}), handedOver: ho !== undefined, durable: false });
       return { ok: s };
     },
     handleCall: async (req, _from, s) => {
       switch (req.op) {
         case 'enqueue': {
-          const bytes = typeof req.bytes === 'number' ? req.bytes : taskBytes(req.params);
-          if (s.queue.length >= rt.maxQueue || s.queueBytes + bytes > rt.maxQueueBytes) {
-            const full: EnqueueReply = { ok: false, error: 'queue_full', limit: rt.maxQueue, limitBytes: rt.maxQueueBytes, queueLength: s.queue.length, queueBytes: s.queueBytes };
-            return { reply: full, state: s };
+          if (req.messageId !== undefined) {
+            const hit = s.ids.lookup(req.messageId);
+            if (hit !== undefined) return { reply: hit.reply, state: s };
           }
-          const task: Task = { id: `${s.name}#${++s.seq}`, action: req.action, params: req.params, receivedAt: new Date().toISOString(), via: req.via };
-          s.queue.push(task);
-          s.sizes.push(bytes);
-          s.queueBytes += bytes;
-          event(s, 'task_received', { task, queueLength: s.queue.length });
-          return { reply: { ok: true, task, queueLength: s.queue.length } satisfies EnqueueReply, state: s };
+          const r = enqueue(s.data, s.name, req, rt);
+          s.data = r.data;
+          if (req.messageId !== undefined) s.ids.add(req.messageId, r.reply);
+          if (r.task !== undefined) event('task_received', { task: r.task, queueLength: s.data.queue.length });
+          return { reply: r.reply satisfies EnqueueReply, state: s };
         }
         case 'next': {
-          const task = s.queue.shift();
-          if (task === undefined) return { reply: { status: 'empty' } satisfies NextReply, state: s };
-          s.queueBytes -= s.sizes.shift() ?? 0;
-          // Params were checked when queued (by the queuing node's handler); an action without a handler here gets the default one.
-          const result = await runAction(node, task.action, task.params);
-          s.processed++;
-          event(s, 'task_completed', { task, result, processed: s.processed });
-          return { reply: { status: 'processed', task, result } satisfies NextReply, state: s };
+          const r = await processNext(node, s.data);
+          if (r.data !== undefined) s.data = r.data;
+          if (r.reply.status === 'processed') event('task_completed', { task: r.reply.task, result: r.reply.result, processed: s.data.processed });
+          return { reply: r.reply satisfies NextReply, state: s };
         }
         case 'state':
-          return { reply: publicState(s), state: s };
+          return { reply: publicState(s, s.data, false), state: s };
         case 'handoff':
-          return { reply: { queue: s.queue, processed: s.processed, seq: s.seq } satisfies Handoff, state: s };
+          return { reply: { ...s.data, ids: s.ids.entries() } satisfies Handoff, state: s };
       }
     },
     // Exits are trapped so `terminate` runs (agent_stopped) when the supervisor stops the agent. The
@@ -138,21 +87,25 @@ function agentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenServer<I
       return { noreply: s };
     },
     terminate: (reason: ExitReason, s) => {
-      event(s, 'agent_stopped', { reason: publicReason(reason), processed: s.processed, queued: s.queue.length });
+      event('agent_stopped', { reason: publicReason(reason), processed: s.data.processed, queued: s.data.queue.length });
     },
   };
 }
 
-function publicState(s: Internal): AgentState {
-  return { name: s.name, node: s.node, queue: s.queue, processed: s.processed, startedAt: s.startedAt, generation: s.generation };
-}
-
 /** The DistributedSupervisor behaviour that (re)starts agents on this node. */
 export function agentBehaviour(node: Node, rt: AgentRuntime): ChildBehaviour<AgentArgs, Handoff> {
+  const store = rt.store;
+  if (store !== undefined) {
+    return {
+      // No hand-off hook: the next home recovers from the store (the old instance is stopped before it is adopted).
+      start: (sup: ProcessContext, args: AgentArgs, info: StartInfo<Handoff>): Promise<StartResult> =>
+        GenServer.startLink(sup, durableAgentServer(node, rt, store, info), args, { spawn: { trapExit: true } }),
+    };
+  }
   return {
     start: (sup: ProcessContext, args: AgentArgs, info: StartInfo<Handoff>): Promise<StartResult> =>
-      GenServer.startLink(sup, agentServer(node, rt, info), args, { spawn: { trapExit: true } }),
-    // Graceful drain: the queue and counters travel to the next home.
+      GenServer.startLink(sup, memoryAgentServer(node, rt, info), args, { spawn: { trapExit: true } }),
+    // Graceful drain: the queue, counters and remembered message ids travel to the next home.
     handoff: (pid: Pid, n: Node) => GenServer.call<Handoff>(n, pid, { op: 'handoff' } satisfies AgentCall, 5000),
   };
 }

@@ -26,6 +26,9 @@ export interface MethodDef {
 /** Agent names: what is safe in logs, URLs and shells. */
 export const AGENT_NAME = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
+/** SendMessage's client message ids: printable ASCII without spaces (a UUID fits), at most 128. */
+export const MESSAGE_ID = /^[\x21-\x7e]{1,128}$/;
+
 const agentParam = (what: string): ParamDoc => ({ name: what, type: 'string', required: true, description: `agent name, ${AGENT_NAME.source}` });
 
 /** Checks that only declared params are present and required ones are; returns nothing (throws -32602). */
@@ -50,13 +53,15 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
     run: (s, p) => s.startAgent(agentName(p, 'name')),
   },
   SendMessage: {
-    description: 'Queues a task on the agent.',
+    description:
+      'Queues a task on the agent. With messageId, a retry of the same message (same agent and id, within the retention: the last 1000 ids of the agent, 24 h) queues nothing and gets the first answer again.',
     params: [
       agentParam('agent'),
       { name: 'action', type: 'string', required: true, description: `any action name (${ACTION_NAME.source}): built-in ${actionNames().join(', ')}, one an application registered, or handled by the default handler` },
       { name: 'params', type: 'object', required: false, description: "the action's params (see actions)" },
+      { name: 'messageId', type: 'string', required: false, description: `the client's id of this message, for safe retries (${MESSAGE_ID.source}); unique per agent` },
     ],
-    result: '{ status: "queued", queueLength, task }',
+    result: '{ status: "queued", queueLength, task: { id, action, params, receivedAt, via, messageId? } }',
     changesState: true,
     run: (s, p) => {
       const agent = agentName(p, 'agent');
@@ -65,7 +70,11 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
         throw invalidParam('action', `must be an action name: 1-64 characters of letters, digits and _ . : -; got ${JSON.stringify(action)}`);
       }
       const params = (actionFor(s.node, action) ?? DEFAULT_ACTION).validate(p['params']);
-      return s.sendMessage(agent, action, params);
+      const mid = p['messageId'];
+      if (mid !== undefined && (typeof mid !== 'string' || !MESSAGE_ID.test(mid))) {
+        throw invalidParam('messageId', `must be 1-128 printable ASCII characters without spaces (a UUID, say); got ${JSON.stringify(mid)?.slice(0, 80)}`);
+      }
+      return s.sendMessage(agent, action, params, mid);
     },
   },
   ProcessNext: {
@@ -78,7 +87,7 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
   GetAgentState: {
     description: "The agent's state.",
     params: [agentParam('agent')],
-    result: '{ name, node, queue, processed, startedAt, generation }',
+    result: '{ name, node, queue, processed, startedAt, generation, durable }',
     changesState: false,
     run: (s, p) => s.getAgentState(agentName(p, 'agent')),
   },

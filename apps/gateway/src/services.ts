@@ -14,8 +14,10 @@ import {
   TroupeError,
   type Node,
 } from '@troupe/actor-core';
+import { RevisionConflictError, type DurableStateStore } from '@troupe/persistence';
 import { DistributedSupervisor, PubSub, Registry, type DistStartChildResult, type MemberInfo, type MemberStatus } from '@troupe/registry-crdt';
 import { agentBehaviour, taskBytes, type AgentCall, type AgentState, type EnqueueReply, type NextReply, type Task } from './agent.js';
+import type { MessageIdRetention } from './recent-ids.js';
 import { ErrorCode, GatewayError, agentNotFound } from './errors.js';
 import { EventHub } from './events.js';
 import { publicMessage, publicReason } from './public-reason.js';
@@ -47,6 +49,16 @@ export interface AgentServicesOptions {
   visibleWithinMs?: number;
   /** A dead node's agents are restarted at once by the first survivor of their ranking; later ones step in after this (DistributedSupervisor). Default 2000. */
   orphanGraceMs?: number;
+  /**
+   * Durable agents: each agent's queue, counters and processed message ids are stored here before
+   * it answers, so after a crash of its node a survivor recovers them. Every node of the cluster
+   * must be given the same store (one SQLite file on one host, PostgreSQL across hosts). Absent:
+   * agents live in memory (handed over on a drain, lost with their node). The caller owns the store
+   * (closes it after `stop`).
+   */
+  store?: DurableStateStore;
+  /** How many SendMessage `messageId`s each agent remembers with their replies, and how long. Default 1000, 24 h. */
+  messageIds?: MessageIdRetention;
 }
 
 export interface AgentStarted {
@@ -92,6 +104,8 @@ export class AgentServices {
   private readonly visibleWithinMs: number;
   private readonly maxTaskBytes: number;
   private readonly maxAgents: number;
+  private readonly store: DurableStateStore | undefined;
+  private readonly persistenceId: (agent: string) => string;
   private stopped = false;
 
   private constructor(
@@ -109,6 +123,13 @@ export class AgentServices {
     this.visibleWithinMs = opts.visibleWithinMs ?? 2000;
     this.maxTaskBytes = opts.maxTaskBytes ?? 64 * 1024;
     this.maxAgents = opts.maxAgents ?? 1000;
+    this.store = opts.store;
+    this.persistenceId = agentPersistenceId(this.name, opts.partition);
+  }
+
+  /** Whether agents are durable (a store is configured). */
+  get durable(): boolean {
+    return this.store !== undefined;
   }
 
   /** Starts the services on `node`; resolves once they synced with the members that answered. */
@@ -116,7 +137,8 @@ export class AgentServices {
     const name = opts.name ?? 'agents';
     const maxQueue = opts.maxQueue ?? 1000;
     const maxQueueBytes = opts.maxQueueBytes ?? 1024 * 1024;
-    for (const [k, v] of [['maxQueue', maxQueue], ['maxQueueBytes', maxQueueBytes], ['maxTaskBytes', opts.maxTaskBytes ?? 1], ['maxAgents', opts.maxAgents ?? 1]] as const) {
+    const ids = opts.messageIds ?? {};
+    for (const [k, v] of [['maxQueue', maxQueue], ['maxQueueBytes', maxQueueBytes], ['maxTaskBytes', opts.maxTaskBytes ?? 1], ['maxAgents', opts.maxAgents ?? 1], ['messageIds.count', ids.count ?? 1], ['messageIds.maxAgeMs', ids.maxAgeMs ?? 1]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new TypeError(`startAgentServices: ${k} must be an integer >= 1, got ${String(v)}`);
     }
     const part = opts.partition !== undefined ? { partition: opts.partition } : {};
@@ -132,7 +154,18 @@ export class AgentServices {
     try {
       await events.start();
       // Registered before the supervisor starts: a peer may place an agent here as soon as we are a member.
-      DistributedSupervisor.registerBehaviour(node, behaviourName(name), agentBehaviour(node, { maxQueue, maxQueueBytes, publish: (e) => events.publish(e) }));
+      DistributedSupervisor.registerBehaviour(
+        node,
+        behaviourName(name),
+        agentBehaviour(node, {
+          maxQueue,
+          maxQueueBytes,
+          messageIds: ids,
+          publish: (e) => events.publish(e),
+          store: opts.store,
+          persistenceId: agentPersistenceId(name, opts.partition),
+        }),
+      );
       registry = await Registry.start(node, { name, ...part });
       supervisor = await DistributedSupervisor.start(node, {
         name,
@@ -182,17 +215,26 @@ export class AgentServices {
     return { name, node: r.node, status: 'started' };
   }
 
-  async sendMessage(agent: string, action: string, params: Record<string, unknown>): Promise<AgentQueued> {
+  /**
+   * Queues a task. With `messageId`, a retry of the same message (same agent, same id, within the
+   * retention) queues nothing and gets the first answer again: the same task id, the same
+   * queueLength, or the same queue_full error.
+   */
+  async sendMessage(agent: string, action: string, params: Record<string, unknown>, messageId?: string): Promise<AgentQueued> {
     const bytes = taskBytes(params);
     if (bytes > this.maxTaskBytes) {
       throw new GatewayError(ErrorCode.InvalidParams, `invalid params: 'params' is ${bytes} bytes as JSON; a task is at most ${this.maxTaskBytes} (maxTaskBytes)`, { param: 'params', limit: this.maxTaskBytes });
     }
-    const r = await this.call<EnqueueReply>(agent, { op: 'enqueue', action, params, via: this.node.name, bytes });
+    const req: AgentCall = { op: 'enqueue', action, params, via: this.node.name, bytes, ...(messageId !== undefined ? { messageId } : {}) };
+    const r = await this.call<EnqueueReply>(agent, req);
     if (!r.ok) {
       const what = r.queueLength >= r.limit ? `${r.queueLength} tasks queued (the limit)` : `${r.queueBytes} bytes queued, and this task (${bytes} bytes) would pass the limit of ${r.limitBytes}`;
       throw new GatewayError(ErrorCode.QueueFull, `agent '${agent}' has ${what}; call ProcessNext first`, { agent, limit: r.limit, limitBytes: r.limitBytes });
     }
-    return { status: 'queued', queueLength: r.queueLength, task: r.task };
+    // The agent answers without the params (its remembered replies stay small): they are this request's.
+    const { id, receivedAt, via, messageId: mid } = r.task;
+    const task: Task = { id, action: r.task.action, params, receivedAt, via, ...(mid !== undefined ? { messageId: mid } : {}) };
+    return { status: 'queued', queueLength: r.queueLength, task };
   }
 
   processNext(agent: string): Promise<NextReply> {
@@ -225,7 +267,28 @@ export class AgentServices {
       throw mapCallError(e, agent, this.node.name);
     }
     if (r !== 'ok') throw agentNotFound(agent, this.node.name);
+    if (this.store !== undefined) await this.forget(agent);
     return { name: agent, node: where.node, status: 'stopped' };
+  }
+
+  /**
+   * A stopped durable agent's stored state goes too: a later StartAgent of the name starts empty.
+   * The agent has exited (terminateChild waits for it), so nothing writes meanwhile; a conflict
+   * means a second instance (a netsplit) wrote, and the newer revision is deleted instead.
+   */
+  private async forget(agent: string): Promise<void> {
+    const id = this.persistenceId(agent);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const cur = await this.store!.get(id);
+        if (cur === undefined) return;
+        await this.store!.delete(id, cur.revision);
+        return;
+      } catch (e) {
+        if (e instanceof RevisionConflictError && attempt < 3) continue;
+        throw new GatewayError(ErrorCode.InternalError, `agent '${agent}' stopped, but its stored state could not be deleted (a later StartAgent of the name will recover it): ${publicMessage(e)}`, { agent });
+      }
+    }
   }
 
   clusterInfo(): ClusterInfo {
@@ -311,6 +374,12 @@ function mapCallError(e: unknown, agent: string, self: string): GatewayError {
   }
   if (e instanceof TroupeError) return new GatewayError(ErrorCode.InternalError, `agent '${agent}': ${publicMessage(e)}`, { agent, code: e.code });
   return new GatewayError(ErrorCode.InternalError, `agent '${agent}': ${publicMessage(e)}`, { agent });
+}
+
+/** The store key of an agent's state: per services name and partition, so clusters sharing a store do not meet. */
+export function agentPersistenceId(service: string, partition: string | undefined): (agent: string) => string {
+  const scope = partition === undefined ? service : `${service}/${partition}`;
+  return (agent) => `gateway-agent:${scope}:${agent}`;
 }
 
 /** Starts Registry, DistributedSupervisor and PubSub for agents on `node` (do it on every node that serves a gateway). */

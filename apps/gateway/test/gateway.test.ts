@@ -86,6 +86,7 @@ describe('HTTP endpoints', () => {
       ['agent', true],
       ['action', true],
       ['params', false],
+      ['messageId', false],
     ]);
     expect(card.actions.map((x) => x.name)).toEqual(['echo', 'upper', 'reverse', 'sum', 'delay', '*']);
   });

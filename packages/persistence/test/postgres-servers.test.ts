@@ -73,3 +73,25 @@ describe('event-sourced servers on PostgreSQL', () => {
     }
   });
 });
+
+describe('durable-state reads on PostgreSQL', () => {
+  it('reads asked for at once are answered together: stored, missing and repeated ids, across statements of 500 ids', async () => {
+    const ids = Array.from({ length: 700 }, (_, i) => `batch-${i}`);
+    await Promise.all(ids.filter((_, i) => i % 3 !== 0).map((id, k) => store.states.upsert(id, 0, { id, k, nested: { list: [k] } }, 2)));
+    // Every id asked twice in the same turn, plus ids nobody stored.
+    const asked = [...ids, ...ids, 'batch-missing-a', 'batch-missing-b'];
+    const got = await Promise.all(asked.map((id) => store.states.get(id)));
+    for (const [i, id] of asked.entries()) {
+      const n = ids.indexOf(id);
+      if (n < 0 || n % 3 === 0) expect(got[i], id).toBeUndefined();
+      else expect(got[i], id).toMatchObject({ revision: 1, version: 2, state: { id } });
+    }
+    // Two readers of one id get equal states, never the same object.
+    const first = got[1]!.state;
+    expect(got[701]!.state).toEqual(first);
+    expect(got[701]!.state).not.toBe(first);
+    // A write between reads is seen by the next one.
+    await store.states.upsert('batch-1', 1, { id: 'batch-1', k: -1 }, 2);
+    expect(await store.states.get('batch-1')).toMatchObject({ revision: 2, state: { k: -1 } });
+  });
+});
