@@ -69,6 +69,8 @@ export interface BenchCase {
   readonly describe: string;
   /** Figure names it reports (so the runner can show a row when a case fails). */
   readonly reports: readonly string[];
+  /** V8 old-space limit of the case's process, MiB, when the default (about 2 GiB here) is too small. */
+  readonly heapMb?: number;
   run(ctx: CaseContext): Promise<void>;
 }
 

@@ -123,8 +123,9 @@ interface ChildOutcome {
   probe: number | null;
 }
 
-function runChild(suite: string, caseName: string, opts: RunOptions): Promise<ChildOutcome> {
+function runChild(suite: string, caseName: string, opts: RunOptions, heapMb: number | undefined): Promise<ChildOutcome> {
   const args = ['--expose-gc'];
+  if (heapMb !== undefined) args.push(`--max-old-space-size=${heapMb}`);
   if (opts.profileDir) {
     mkdirSync(opts.profileDir, { recursive: true });
     args.push('--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=${suite}.${caseName}.cpuprofile`);
@@ -183,7 +184,7 @@ export async function runBench(opts: RunOptions): Promise<Result[]> {
       }
       const started = performance.now();
       log(`${suite}.${c} ...`);
-      const { figures, error, noise, probe } = await runChild(suite, c, opts);
+      const { figures, error, noise, probe } = await runChild(suite, c, opts, mod.cases[c]!.heapMb);
       const noiseNote = noise !== null && noise >= NOISY_CORES ? `, NOISY: others used ${noise.toFixed(2)} cores` : '';
       log(`${suite}.${c} done in ${((performance.now() - started) / 1e3).toFixed(1)} s${noiseNote}${error ? ` (FAILED: ${error})` : ''}`);
       if (c === mod.baseline && figures[0] !== undefined) baseline = figures[0].value;
