@@ -5,7 +5,7 @@
  */
 
 /** Units a case may report. The runner derives the ratio kind from the unit. */
-export type Unit = 'msgs/s' | 'rt/s' | 'calls/s' | 'procs/s' | 'ns' | 'µs' | 'ms' | 's' | 'B' | 'B/s' | '%' | '×';
+export type Unit = 'msgs/s' | 'rt/s' | 'calls/s' | 'procs/s' | 'ns' | 'µs' | 'ms' | 's' | 'B' | 'B/s' | '%' | '×' | 'msgs/min' | 'B/min';
 
 export type UnitKind = 'rate' | 'time' | 'size';
 
@@ -18,6 +18,8 @@ export function unitKind(unit: Unit): UnitKind {
       return 'time';
     case 'B':
     case 'B/s': // traffic: bytes per second of wall time, not of CPU work
+    case 'B/min':
+    case 'msgs/min': // idle traffic, a count per minute of wall time
     case '%': // CPU share of one core
     case '×': // a quotient of two figures of the same run
       return 'size';

@@ -8,7 +8,7 @@
  * real cluster would take (each has its own core there).
  */
 import { MemoryNetwork, Node, silentLogger } from '@troupe/actor-core';
-import { DistributedSupervisor, Registry } from '@troupe/registry-crdt';
+import { DistributedSupervisor, PubSub, Registry, type ReplicaTiming } from '@troupe/registry-crdt';
 import { median, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
 import { TroupeCluster } from './troupe-nodes.js';
 
@@ -66,6 +66,11 @@ function stopSim(s: Sim): void {
   for (const n of s.nodes) n.shutdown();
 }
 
+const MESH_SIZES = [3, 16, 64, 200] as const;
+const OLD_SIZES = [3, 16, 64] as const;
+/** Replica timers 10x the defaults' speed (anti-entropy 5 s -> 500 ms, full round 60 s -> 6 s). */
+const SPEEDUP = 10;
+
 export const baseline = 'idle';
 
 export const cases: Record<string, BenchCase> = {
@@ -98,6 +103,23 @@ export const cases: Record<string, BenchCase> = {
     },
   },
 
+  meshCost: {
+    describe:
+      'what each node of a full mesh sends at idle, 3 to 200 simulated nodes (MemoryNetwork, wire codec on) running what a troupe node runs (Registry, DistributedSupervisor, PubSub: three replicas), 10 names each; replica timers 10x faster, counted over one full anti-entropy period and given per real minute; also with every round to every peer (the behaviour before)',
+    reports: MESH_SIZES.flatMap((n) => [`scale.meshCost.n${n}.framesPerMin`, `scale.meshCost.n${n}.bytesPerMin`]).concat(OLD_SIZES.map((n) => `scale.meshCost.n${n}.framesPerMinEveryRound`)),
+    async run(ctx) {
+      for (const n of ctx.quick ? [3, 16] : MESH_SIZES) {
+        const r = await idleTraffic(n, false);
+        ctx.report({ name: `scale.meshCost.n${n}.framesPerMin`, value: r.frames, unit: 'msgs/min' });
+        ctx.report({ name: `scale.meshCost.n${n}.bytesPerMin`, value: r.bytes, unit: 'B/min' });
+      }
+      for (const n of ctx.quick ? [3] : OLD_SIZES) {
+        const r = await idleTraffic(n, true);
+        ctx.report({ name: `scale.meshCost.n${n}.framesPerMinEveryRound`, value: r.frames, unit: 'msgs/min' });
+      }
+    },
+  },
+
   sim200: {
     describe: '200 nodes in this process on MemoryNetwork (wire codec on): 100k names registered across them, ms until every replica holds all; 100k DistributedSupervisor children, max/mean per node; 20 nodes removed at once, ms until all their children run elsewhere (--quick: 50 nodes, 10k)',
     reports: ['scale.sim200.converge', 'scale.sim200.balance', 'scale.sim200.failover'],
@@ -107,6 +129,43 @@ export const cases: Record<string, BenchCase> = {
     },
   },
 };
+
+/** Frames and bytes one node sends per real minute at idle (median over nodes); `everyRound`: every anti-entropy round goes to every peer. */
+async function idleTraffic(n: number, everyRound: boolean): Promise<{ frames: number; bytes: number }> {
+  const timing: ReplicaTiming = { antiEntropyMs: 5000 / SPEEDUP, antiEntropyFullMs: everyRound ? 5000 / SPEEDUP : 60_000 / SPEEDUP };
+  const net = new MemoryNetwork({ codec: true });
+  const nodes = Array.from({ length: n }, (_, i) => new Node({ name: `m${i}@sim`, logger: silentLogger }));
+  net.mesh(...nodes);
+  try {
+    const regs = await Promise.all(nodes.map((node) => Registry.start(node, { name: 'names', ...timing })));
+    await Promise.all(nodes.map((node, i) => DistributedSupervisor.start(node, { name: 'sup', registry: regs[i]!, ...timing })));
+    await Promise.all(nodes.map((node) => PubSub.start(node, { name: 'ps', ...timing })));
+    for (let i = 0; i < n; i++) for (let j = 0; j < 10; j++) regs[i]!.register(`u${i}:${j}`, nodes[i]!.spawn({ handle() {} }, {}));
+    await until(() => regs.every((r) => r.count() === 10 * n), 120_000, 'names on every replica');
+    await sleep(1000); // joins' snapshots and acks are not idle traffic
+    const sent = (): { frames: number[]; bytes: number[] } => {
+      const frames = nodes.map(() => 0);
+      const bytes = nodes.map(() => 0);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          if (i === j) continue;
+          const st = net.stats(nodes[i]!, nodes[j]!);
+          frames[i]! += st.sent;
+          bytes[i]! += st.bytes;
+        }
+      }
+      return { frames, bytes };
+    };
+    const a = sent();
+    const windowMs = 60_000 / SPEEDUP;
+    await sleep(windowMs);
+    const b = sent();
+    const perMin = (x: number[], y: number[]): number => median(y.map((v, i) => v - x[i]!)) * (60_000 / (windowMs * SPEEDUP));
+    return { frames: perMin(a.frames, b.frames), bytes: perMin(a.bytes, b.bytes) };
+  } finally {
+    for (const node of nodes) node.shutdown();
+  }
+}
 
 async function simNames(ctx: CaseContext): Promise<void> {
   const n = ctx.quick ? 50 : 200;
@@ -174,6 +233,8 @@ async function simSupervisor(ctx: CaseContext): Promise<void> {
 }
 
 export const metrics: Record<string, MetricInfo> = {
+  ...Object.fromEntries(MESH_SIZES.flatMap((n) => [[`scale.meshCost.n${n}.framesPerMin`, { unit: 'msgs/min', ratio: false }], [`scale.meshCost.n${n}.bytesPerMin`, { unit: 'B/min', ratio: false }]])),
+  ...Object.fromEntries(OLD_SIZES.map((n) => [`scale.meshCost.n${n}.framesPerMinEveryRound`, { unit: 'msgs/min', ratio: false }])),
   'scale.idleCpu': { unit: '%', target: { op: '<=', value: 0.3 } },
   'scale.idleCpu.max': { unit: '%' },
   'scale.idleCpu3': { unit: '%' },

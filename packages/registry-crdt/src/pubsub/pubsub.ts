@@ -5,7 +5,7 @@ import { MEMBERSHIP_SCOPE, type MembershipOptions } from '../membership/resolve.
 import type { MemberInfo, MembersMode } from '../membership/types.js';
 import { ProcessGroups } from '../pg/process-groups.js';
 import { serviceKey } from '../sync/envelope.js';
-import type { ReplicaTiming } from '../sync/replica.js';
+import { replicaTiming, type ReplicaTiming } from '../sync/replica.js';
 
 export interface PubSubOptions extends MembershipOptions, ReplicaTiming {
   /** Nodes sharing the name (and partition) form one PubSub. */
@@ -66,10 +66,7 @@ export class PubSub {
     if (opts.partition !== undefined && mode !== 'participation') throw new BadArgError(`pubsub ${opts.name}: partition needs members: 'participation'`);
     const ps = new PubSub(node, opts);
     if (mode === 'participation') {
-      const timing: ReplicaTiming = {};
-      if (opts.flushDelayMs !== undefined) timing.flushDelayMs = opts.flushDelayMs;
-      if (opts.antiEntropyMs !== undefined) timing.antiEntropyMs = opts.antiEntropyMs;
-      if (opts.discoveryMs !== undefined) timing.discoveryMs = opts.discoveryMs;
+      const timing = replicaTiming(opts);
       ps.pg = await ProcessGroups.ensure(node, opts.membershipScope ?? MEMBERSHIP_SCOPE, timing);
       await ps.pg.whenReady();
     }

@@ -4,7 +4,7 @@ import type { Diff, Entry } from '../crdt/types.js';
 import { NoLocalError } from '../errors.js';
 import { resolveMembership, type MembershipOptions } from '../membership/resolve.js';
 import type { MemberInfo, MembersMode } from '../membership/types.js';
-import { Replica, type ReplicaStats, type ReplicaTiming } from '../sync/replica.js';
+import { Replica, type ReplicaStats, replicaTiming, type ReplicaTiming } from '../sync/replica.js';
 import { adoptClaim, smallInt, winnerOf, type Claim, type ConflictRule } from './conflict.js';
 import { Hlc } from './hlc.js';
 import { Waiters } from '../sync/waiters.js';
@@ -92,10 +92,7 @@ export class Registry implements ViaRegistry<string> {
     if (typeof opts?.name !== 'string' || opts.name.length === 0) throw new BadArgError('Registry.start: name must be a non-empty string');
     if (opts.conflict !== undefined && opts.conflict !== 'first' && opts.conflict !== 'latest') throw new BadArgError(`Registry.start: conflict must be 'first' or 'latest'`);
     const reg = new Registry(node, opts);
-    const timing: ReplicaTiming = {};
-    if (opts.flushDelayMs !== undefined) timing.flushDelayMs = opts.flushDelayMs;
-    if (opts.antiEntropyMs !== undefined) timing.antiEntropyMs = opts.antiEntropyMs;
-    if (opts.discoveryMs !== undefined) timing.discoveryMs = opts.discoveryMs;
+    const timing = replicaTiming(opts);
     const { service, source } = await resolveMembership(node, 'registry', opts.name, opts, timing);
     reg.replica = await Replica.start<Claim>({
       ...timing,

@@ -33,6 +33,16 @@ export interface ReplicaTiming {
   discoveryMs?: number;
 }
 
+/** The timing fields of a service's options (which carry others too), without the undefined ones. */
+export function replicaTiming(o: ReplicaTiming): ReplicaTiming {
+  const t: ReplicaTiming = {};
+  if (o.flushDelayMs !== undefined) t.flushDelayMs = o.flushDelayMs;
+  if (o.antiEntropyMs !== undefined) t.antiEntropyMs = o.antiEntropyMs;
+  if (o.antiEntropyFullMs !== undefined) t.antiEntropyFullMs = o.antiEntropyFullMs;
+  if (o.discoveryMs !== undefined) t.discoveryMs = o.discoveryMs;
+  return t;
+}
+
 export interface ReplicaOptions<V> extends ReplicaTiming {
   node: Node;
   /** Service key (kind, name and partition): peers must use the same. */
