@@ -86,7 +86,7 @@ function confirmations(n: Node): { pid: Pid; got: { s: number; g: boolean }[] } 
   const got: { s: number; g: boolean }[] = [];
   const pid = n.spawn({
     handle: (m: unknown) => {
-      if (typeof m === 'object' && m !== null && CONFIRMED in m) got.push(m as { s: number; g: boolean });
+      if (typeof m === 'object' && m !== null && CONFIRMED in m) got.push(m as unknown as { s: number; g: boolean });
     },
   });
   return { pid, got };
