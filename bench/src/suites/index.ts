@@ -11,6 +11,7 @@ export const suites: Record<string, () => Promise<SuiteModule>> = {
   persistence: () => import('./persistence.js'),
   gateway: () => import('./gateway.js'),
   scale: () => import('./scale.js'),
+  cluster: () => import('./cluster.js'),
 };
 
 export async function loadSuite(name: string): Promise<SuiteModule> {
