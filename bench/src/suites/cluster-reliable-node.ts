@@ -35,21 +35,25 @@ let cleanup: (() => Promise<void>) | undefined;
 
 export const scenarios: Scenarios = {
   /**
-   * Opens a SQLite store in a temp directory (WAL, the default durability)
-   * and starts the consumer `ledger` and a plain `echo` server; resolves to
-   * their pids.
+   * Opens two SQLite stores in a temp directory (WAL, the default
+   * durability): one with the default writer thread, one with the writer
+   * inline on the event loop; starts a consumer `ledger` on each and a plain
+   * `echo` server. Resolves to their pids.
    */
-  async relConsumer(env, writer: 'worker' | 'inline'): Promise<{ ledger: Pid; echo: Pid }> {
+  async relConsumer(env): Promise<{ ledger: Pid; ledgerInline: Pid; echo: Pid }> {
     const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-reliable-'));
-    const store = new SqliteStore({ path: join(dir, 'ledger.db'), writer });
+    const store = new SqliteStore({ path: join(dir, 'ledger.db'), writer: 'worker' });
+    const inline = new SqliteStore({ path: join(dir, 'ledger-inline.db'), writer: 'inline' });
     const l = await GenServer.start(env.node, eventSourced(ledger, { journal: store.journal }), 'one');
+    const li = await GenServer.start(env.node, eventSourced(ledger, { journal: inline.journal }), 'two');
     const e = await GenServer.start(env.node, echo, undefined);
-    if (!isStarted(l) || !isStarted(e)) throw new Error('bench consumer did not start');
+    if (!isStarted(l) || !isStarted(li) || !isStarted(e)) throw new Error('bench consumer did not start');
     cleanup = async () => {
       await store.close();
+      await inline.close();
       rmSync(dir, { recursive: true, force: true });
     };
-    return { ledger: l.ok as unknown as Pid, echo: e.ok as unknown as Pid };
+    return { ledger: l.ok as unknown as Pid, ledgerInline: li.ok as unknown as Pid, echo: e.ok as unknown as Pid };
   },
 
   async relClose(): Promise<void> {

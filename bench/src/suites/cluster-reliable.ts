@@ -33,6 +33,7 @@ interface Pair {
   node: Node;
   b: NodeHandle;
   ledger: Pid;
+  ledgerInline: Pid;
   echo: Pid;
   close(): Promise<void>;
 }
@@ -44,11 +45,12 @@ async function pair(ctx: CaseContext): Promise<Pair> {
   const node = new Node({ name: 'bench_a@127.0.0.1', logger: errorsOnly });
   const t = await WsTransport.start(node, { cookie: cluster.cookie });
   await t.connect(b.url);
-  const { ledger, echo } = await b.run<{ ledger: Pid; echo: Pid }>('relConsumer', 'worker');
+  const { ledger, ledgerInline, echo } = await b.run<{ ledger: Pid; ledgerInline: Pid; echo: Pid }>('relConsumer');
   return {
     node,
     b,
     ledger,
+    ledgerInline,
     echo,
     async close() {
       if (b.alive) {
@@ -95,34 +97,53 @@ async function plainCalls(node: Node, echo: Pid, samples: Float64Array, clock: n
 export const reliableCases: Record<string, BenchCase> = {
   reliable: {
     describe:
-      'ReliableProducer (window 50) → event-sourced consumer on another node process (SQLite, WAL): confirmed msgs/s (200k); ms per confirmed message with one in flight (5k), and a plain remote GenServer.call to the same node (5k)',
-    reports: ['cluster.reliable.rate', 'cluster.reliable.p50', 'cluster.reliable.p99', 'cluster.reliable.plainCall.p50', 'cluster.reliable.p50ratio'],
+      'ReliableProducer (window 50) → event-sourced consumer on another node process (SQLite, WAL, default writer thread): confirmed msgs/s (200k); ms per confirmed message with one in flight (5k), against a plain remote GenServer.call to the same node (5k); the same with the store writer inline on the event loop',
+    reports: [
+      'cluster.reliable.rate',
+      'cluster.reliable.p50',
+      'cluster.reliable.p99',
+      'cluster.reliable.plainCall.p50',
+      'cluster.reliable.p50ratio',
+      'cluster.reliable.inlineWriter.rate',
+      'cluster.reliable.inlineWriter.p50',
+      'cluster.reliable.inlineWriter.p50ratio',
+    ],
     async run(ctx) {
       const p = await pair(ctx);
       try {
         const producer = await ReliableProducer.start<BenchItem>(p.node, { producerId: 'bench', target: p.ledger, maxBuffered: 1_000_000 });
+        const producerInline = await ReliableProducer.start<BenchItem>(p.node, { producerId: 'bench-inline', target: p.ledgerInline, maxBuffered: 1_000_000 });
         await measureRate(ctx, 'cluster.reliable.rate', 'msgs/s', ctx.n(200_000), (n) => confirmedRate(producer, n));
+        await measureRate(ctx, 'cluster.reliable.inlineWriter.rate', 'msgs/s', ctx.n(200_000), (n) => confirmedRate(producerInline, n));
         const clock = clockOverheadMs();
         const n = ctx.n(5000);
-        // Interleaved halves, so a drift of the machine's speed hits both alike.
+        const q = Math.max(1, n >> 2);
+        await oneInFlight(producer, new Float64Array(q), clock); // warm-up
+        await oneInFlight(producerInline, new Float64Array(q), clock);
+        await plainCalls(p.node, p.echo, new Float64Array(q), clock);
+        // Interleaved quarters, so a drift of the machine's speed hits all three alike.
         const rel = new Float64Array(n);
+        const inl = new Float64Array(n);
         const call = new Float64Array(n);
-        await oneInFlight(producer, new Float64Array(Math.max(1, n >> 2)), clock); // warm-up
-        await plainCalls(p.node, p.echo, new Float64Array(Math.max(1, n >> 2)), clock);
-        const h = n >> 1;
-        await oneInFlight(producer, rel.subarray(0, h), clock);
-        await plainCalls(p.node, p.echo, call.subarray(0, h), clock);
-        await oneInFlight(producer, rel.subarray(h), clock);
-        await plainCalls(p.node, p.echo, call.subarray(h), clock);
+        for (let k = 0; k < 4; k++) {
+          const from = Math.floor((k * n) / 4);
+          const to = Math.floor(((k + 1) * n) / 4);
+          await oneInFlight(producer, rel.subarray(from, to), clock);
+          await oneInFlight(producerInline, inl.subarray(from, to), clock);
+          await plainCalls(p.node, p.echo, call.subarray(from, to), clock);
+        }
         rel.sort();
+        inl.sort();
         call.sort();
-        const relP50 = percentile(rel, 50);
         const callP50 = percentile(call, 50);
-        ctx.report({ name: 'cluster.reliable.p50', value: relP50, unit: 'ms' });
+        ctx.report({ name: 'cluster.reliable.p50', value: percentile(rel, 50), unit: 'ms' });
         ctx.report({ name: 'cluster.reliable.p99', value: percentile(rel, 99), unit: 'ms' });
         ctx.report({ name: 'cluster.reliable.plainCall.p50', value: callP50, unit: 'ms' });
-        ctx.report({ name: 'cluster.reliable.p50ratio', value: relP50 / callP50, unit: '×' });
+        ctx.report({ name: 'cluster.reliable.p50ratio', value: percentile(rel, 50) / callP50, unit: '×' });
+        ctx.report({ name: 'cluster.reliable.inlineWriter.p50', value: percentile(inl, 50), unit: 'ms' });
+        ctx.report({ name: 'cluster.reliable.inlineWriter.p50ratio', value: percentile(inl, 50) / callP50, unit: '×' });
         await producer.stop();
+        await producerInline.stop();
       } finally {
         await p.close();
       }
@@ -136,4 +157,7 @@ export const reliableMetrics: Record<string, MetricInfo> = {
   'cluster.reliable.p99': { unit: 'ms', ratioTo: 'cluster.reliable.plainCall.p50' },
   'cluster.reliable.plainCall.p50': { unit: 'ms' },
   'cluster.reliable.p50ratio': { unit: '×', ratio: false, target: { op: '<=', value: 2 } },
+  'cluster.reliable.inlineWriter.rate': { unit: 'msgs/s', target: { op: '>=', value: 20_000 } },
+  'cluster.reliable.inlineWriter.p50': { unit: 'ms', ratioTo: 'cluster.reliable.plainCall.p50' },
+  'cluster.reliable.inlineWriter.p50ratio': { unit: '×', ratio: false, target: { op: '<=', value: 2 } },
 };

@@ -24,7 +24,7 @@ const baselineCase: BenchCase = {
     const t = await WsTransport.start(node, { cookie: cluster.cookie });
     try {
       await t.connect(b.url);
-      const { echo } = await b.run<{ echo: Pid }>('relConsumer', 'worker');
+      const { echo } = await b.run<{ echo: Pid }>('relConsumer');
       await measureRate(ctx, 'cluster.baseline.call', 'calls/s', ctx.n(20_000), async (n) => {
         const t0 = performance.now();
         for (let i = 0; i < n; i++) await GenServer.call(node, echo, i);

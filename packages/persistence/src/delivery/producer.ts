@@ -233,10 +233,22 @@ export class ReliableProducer<Msg = unknown> {
     return e;
   }
 
+  /**
+   * Pumps once the current turn is over (everything sent in it goes in one
+   * batch): right there when the target is the pid already monitored (no
+   * process hop on the hot path), else through the producer's process,
+   * which can monitor a new pid.
+   */
   private schedulePump(): void {
     if (this.pumpQueued || this.stopped !== undefined) return;
     this.pumpQueued = true;
-    this.node.send(this.pid, PUMP);
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      if (this.stopped !== undefined) return;
+      const pid = this.resolveTarget();
+      if (pid !== undefined && this.current !== undefined && pid.equals(this.current)) this.sendWindow(pid);
+      else this.node.send(this.pid, PUMP);
+    });
   }
 
   /** Writes what is not stored yet to the outbox, one append at a time (in order), then pumps. */
@@ -272,7 +284,6 @@ export class ReliableProducer<Msg = unknown> {
 
   private handle(m: unknown, ctx: ProcessContext): void {
     if (m === PUMP) {
-      this.pumpQueued = false;
       this.pump(ctx);
       return;
     }
@@ -325,7 +336,7 @@ export class ReliableProducer<Msg = unknown> {
     if (this.stopped !== undefined) return;
     const pid = this.resolveTarget();
     if (pid === undefined) {
-      this.armTimer(ctx);
+      this.armTimer();
       return;
     }
     if (this.current === undefined || !pid.equals(this.current)) {
@@ -334,15 +345,20 @@ export class ReliableProducer<Msg = unknown> {
       this.monitorRef = ctx.monitor(pid);
       this.resendAll();
     }
+    this.sendWindow(pid);
+  }
+
+  /** Sends the part of the window not sent yet to `pid` (the monitored current target) as one batch. */
+  private sendWindow(pid: Pid): void {
     const limit = Math.min(this.storedUpTo, this.confirmed + this.window);
     if (this.sentUpTo < limit) {
       const from = this.sentUpTo + 1;
       const msgs = new Array<unknown>(limit - this.sentUpTo);
       for (let s = from; s <= limit; s++) msgs[s - from] = this.entry(s)!.msg;
-      ctx.send(pid, deliverEnvelope(this.producerId, from, msgs, this.confirmed, ctx.self));
+      this.node.send(pid, deliverEnvelope(this.producerId, from, msgs, this.confirmed, this.pid));
       this.sentUpTo = limit;
     }
-    this.armTimer(ctx);
+    this.armTimer();
   }
 
   /** Marks everything unconfirmed as not sent: the next pump sends it again. */
@@ -386,12 +402,12 @@ export class ReliableProducer<Msg = unknown> {
     this.pump(ctx);
   }
 
-  private armTimer(ctx: ProcessContext): void {
+  private armTimer(): void {
     if (this.timer !== undefined) return;
     const waiting = this.sentUpTo > this.confirmed || (this.current === undefined && this.storedUpTo > this.confirmed);
     if (!waiting) return;
     this.progressAt = this.confirmed;
-    this.timer = ctx.sendAfter(this.backoff, ctx.self, RESEND);
+    this.timer = this.node.sendAfter(this.backoff, this.pid, RESEND);
   }
 
   /** Deletes confirmed messages from the outbox, one delete at a time. */
