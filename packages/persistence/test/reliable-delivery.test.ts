@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GenServer, isStarted, type Node, type Pid } from '@troupe/actor-core';
+import { GenServer, MemoryNetwork, isStarted, type Node, type Pid } from '@troupe/actor-core';
 import { testNode, until } from '@troupe/actor-core/testing';
 import {
   DeliveryBufferFullError,
@@ -211,8 +211,14 @@ describe('reliable delivery: the producer side', () => {
     const n = node();
     const fake = fakeConsumer(n);
     const p = await producer(n, { producerId: 'r', target: fake.pid, window: 10, resendMinMs: 40, resendMaxMs: 1000 });
+    const times: number[] = [];
+    const recv = fake.batches.push.bind(fake.batches);
+    fake.batches.push = (...b: DeliverEnvelope[]) => (times.push(performance.now()), recv(...b));
     const done = Promise.all(range(1, 3).map((i) => p.send({ n: i })));
-    await until(() => fake.batches.length >= 3, 5000, 'two resends');
+    await until(() => fake.batches.length >= 4, 5000, 'three resends');
+    // Timers never fire early (1 ms of slack): 40, 80, 160 ms between sends shows the doubling.
+    const gaps = times.slice(1, 4).map((t, i) => t - times[i]!);
+    for (const [i, g] of gaps.entries()) expect(g).toBeGreaterThanOrEqual(40 * 2 ** i - 2);
     const at = fake.batches.map((b) => ({ f: b.f, m: b.m.length }));
     expect(at.slice(0, 3)).toEqual([
       { f: 1, m: 3 },
@@ -250,6 +256,21 @@ describe('reliable delivery: the producer side', () => {
     fake.confirm(0, true);
     await until(() => fake.batches.length === 2, 3000, 'the resend');
     expect(fake.batches[1]).toMatchObject({ f: 1 });
+  });
+
+  it('resends at once when the connection to the consumer\'s node comes back (nodeup)', async () => {
+    const net = new MemoryNetwork();
+    const [a, b] = [node(), node()];
+    net.connect(a, b);
+    const fake = fakeConsumer(b);
+    const p = await producer(a, { producerId: 'up', target: fake.pid, resendMinMs: 600_000 });
+    void p.send({ n: 1 }).catch(() => undefined);
+    await until(() => fake.batches.length === 1, 3000, 'the first batch');
+    await net.disconnect(a, b);
+    net.connect(a, b);
+    await until(() => fake.batches.length === 2, 3000, 'the resend after the reconnect');
+    expect(fake.batches[1]).toMatchObject({ f: 1, c: 0 });
+    expect(p.stats().resent).toBe(1);
   });
 
   it('follows a consumer restarted under its name (DOWN of the old pid, then the name resolves again)', async () => {

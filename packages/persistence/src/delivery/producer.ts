@@ -307,7 +307,8 @@ export class ReliableProducer<Msg = unknown> {
     }
     if (isDownMessage(m)) {
       if (this.monitorRef !== undefined && m.ref.equals(this.monitorRef)) {
-        // The consumer we were sending to is gone: wait for its next pid (a watch change, a nodeup or the timer).
+        // The consumer we were sending to is gone (or its node is): wait for its next pid (a watch
+        // change, a nodeup or the timer) rather than re-monitor it into another DOWN at once.
         this.deadPid = this.current;
         this.current = this.monitorRef = undefined;
         this.pump(ctx);
@@ -315,7 +316,9 @@ export class ReliableProducer<Msg = unknown> {
       return;
     }
     if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'nodeup') {
-      // A reconnect: whatever was in flight may have been lost with the old connection.
+      // A reconnect: whatever was in flight may have been lost with the old connection. A pid
+      // whose DOWN said only `noconnection` may be alive on the node that is back: try it again.
+      if (this.deadPid !== undefined && this.deadPid.node === (m as { node?: unknown }).node) this.deadPid = undefined;
       this.resendAll();
       this.pump(ctx);
     }
