@@ -1,14 +1,16 @@
 /**
  * Scenarios for test/reliable-delivery.test.ts: an event-sourced `ledger`
- * runs as a DistributedSupervisor child over one SQLite file every node
- * process shares; a ReliableProducer on another node sends it numbered
+ * runs as a DistributedSupervisor child over a store every node process
+ * shares (one SQLite file, or PostgreSQL); a ReliableProducer on another node sends it numbered
  * items through a ChildRef (the child by id, wherever it runs), while a
  * prober calls it through the same ref and records the ref's health.
  */
 import { GenServer, type Node } from '@troupe/actor-core';
 import { ChildRef, DistributedSupervisor, homeOf, type RefHealth } from '@troupe/registry-crdt';
-import { ReliableProducer, eventSourced, type EventSourcedBehaviour, type ProducerStats } from '@troupe/persistence';
+import { ReliableProducer, eventSourced, type EventSourcedBehaviour, type PersistenceStore, type ProducerStats } from '@troupe/persistence';
 import { SqliteStore } from '@troupe/persistence/sqlite';
+import { PostgresStore } from '@troupe/persistence/postgres';
+import type { StoreConfig } from './durable-scenarios.js';
 import type { Scenarios, ScenarioEnv } from '@troupe/harness';
 
 export interface Item {
@@ -36,7 +38,7 @@ export interface HealthSample {
 }
 
 interface Services {
-  store: SqliteStore;
+  store: PersistenceStore;
   sup: DistributedSupervisor;
   producer?: ReliableProducer<Item>;
   done?: Promise<number>;
@@ -61,9 +63,9 @@ async function until(cond: () => boolean, timeoutMs: number, what: string, node:
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export const scenarios: Scenarios = {
-  /** Opens the shared SQLite file, registers `ledger` and starts DistributedSupervisor `ledgers`. */
-  async relSetup(env, path: string): Promise<true> {
-    const store = new SqliteStore({ path });
+  /** Opens the shared store (a SQLite file, or PostgreSQL), registers `ledger` and starts DistributedSupervisor `ledgers`. */
+  async relSetup(env, cfg: StoreConfig): Promise<true> {
+    const store: PersistenceStore = cfg.kind === 'sqlite' ? new SqliteStore({ path: cfg.path }) : await PostgresStore.open({ connectionString: cfg.url });
     const server = eventSourced(ledger, { journal: store.journal });
     DistributedSupervisor.registerBehaviour<undefined, never>(env.node, 'ledger', {
       start: (sup, _args, info) => GenServer.startLink(sup, server, info.id),
@@ -79,11 +81,11 @@ export const scenarios: Scenarios = {
   },
 
   /** A child id whose home is `first` among all targets and `second` once `first` is gone. */
-  relPickId(env, first: string, second: string): string {
+  relPickId(env, prefix: string, first: string, second: string): string {
     const { sup } = services(env);
     const all = sup.targets();
     const rest = all.filter((n) => n !== first);
-    for (let i = 0; ; i++) if (homeOf(`L${i}`, all) === first && homeOf(`L${i}`, rest) === second) return `L${i}`;
+    for (let i = 0; ; i++) if (homeOf(`${prefix}${i}`, all) === first && homeOf(`${prefix}${i}`, rest) === second) return `${prefix}${i}`;
   },
 
   async relStartChild(env, id: string): Promise<string> {
