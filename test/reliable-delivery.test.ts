@@ -1,9 +1,9 @@
 /**
  * Reliable delivery across real node processes: a ReliableProducer on node
  * a sends numbered items through a ChildRef to an event-sourced ledger, a
- * DistributedSupervisor child on node c, over one SQLite file the nodes
- * share. c is SIGKILLed mid-stream; the ledger restarts on b and recovers
- * from the file; the producer follows it and resends what was unconfirmed.
+ * DistributedSupervisor child on node c, over a store the nodes share (one
+ * SQLite file, or PostgreSQL). c is SIGKILLed mid-stream; the ledger
+ * restarts on b and recovers from the store; the producer follows it and resends what was unconfirmed.
  * Afterwards the journal holds every item exactly once, in order, and the
  * ref's health went from healthy through a bad state back to healthy.
  */
