@@ -7,7 +7,11 @@
  * remote GenServer call to an echo server on the same B, in the same run, is
  * what the one-in-flight latency is compared with.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SqliteStore } from '@troupe/persistence/sqlite';
 import { GenServer, Node, type Logger, type Pid } from '@troupe/actor-core';
 import { ReliableProducer } from '@troupe/persistence';
 import { WsTransport } from '@troupe/transport-ws';
@@ -97,7 +101,7 @@ async function plainCalls(node: Node, echo: Pid, samples: Float64Array, clock: n
 export const reliableCases: Record<string, BenchCase> = {
   reliable: {
     describe:
-      'ReliableProducer (window 50) → event-sourced consumer on another node process (SQLite, WAL, default writer thread): confirmed msgs/s (200k); ms per confirmed message with one in flight (5k), against a plain remote GenServer.call to the same node (5k); the same with the store writer inline on the event loop',
+      'ReliableProducer (window 50) → event-sourced consumer on another node process (SQLite, WAL, default writer thread): confirmed msgs/s (200k); ms per confirmed message with one in flight (5k), against a plain remote GenServer.call to the same node (5k); the same with the store writer inline on the event loop; and the confirmed rate with a durable outbox (SQLite) on the producer (100k)',
     reports: [
       'cluster.reliable.rate',
       'cluster.reliable.p50',
@@ -107,6 +111,7 @@ export const reliableCases: Record<string, BenchCase> = {
       'cluster.reliable.inlineWriter.rate',
       'cluster.reliable.inlineWriter.p50',
       'cluster.reliable.inlineWriter.p50ratio',
+      'cluster.reliable.outbox.rate',
     ],
     async run(ctx) {
       const p = await pair(ctx);
@@ -144,6 +149,17 @@ export const reliableCases: Record<string, BenchCase> = {
         ctx.report({ name: 'cluster.reliable.inlineWriter.p50ratio', value: percentile(inl, 50) / callP50, unit: '×' });
         await producer.stop();
         await producerInline.stop();
+        // With a durable outbox on A (SQLite, WAL): each message is stored before it is sent and deleted once confirmed.
+        const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-outbox-'));
+        const outbox = new SqliteStore({ path: join(dir, 'outbox.db') });
+        try {
+          const durable = await ReliableProducer.start<BenchItem>(p.node, { producerId: 'bench-outbox', target: p.ledger, maxBuffered: 1_000_000, outbox: outbox.journal });
+          await measureRate(ctx, 'cluster.reliable.outbox.rate', 'msgs/s', ctx.n(100_000), (k) => confirmedRate(durable, k));
+          await durable.stop();
+        } finally {
+          await outbox.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
       } finally {
         await p.close();
       }
@@ -160,4 +176,5 @@ export const reliableMetrics: Record<string, MetricInfo> = {
   'cluster.reliable.inlineWriter.rate': { unit: 'msgs/s', target: { op: '>=', value: 20_000 } },
   'cluster.reliable.inlineWriter.p50': { unit: 'ms', ratioTo: 'cluster.reliable.plainCall.p50' },
   'cluster.reliable.inlineWriter.p50ratio': { unit: '×', ratio: false, target: { op: '<=', value: 2 } },
+  'cluster.reliable.outbox.rate': { unit: 'msgs/s' },
 };
