@@ -51,3 +51,21 @@ export class RecoveryTimeoutError extends TroupeError {
     super('TROUPE_ERR_RECOVERY_TIMEOUT', `recovery of '${id}' stalled: no event within ${timeoutMs} ms`);
   }
 }
+
+/** `send` / `enqueue` beyond a producer's `maxBuffered` unconfirmed messages: nothing was queued. */
+export class DeliveryBufferFullError extends TroupeError {
+  constructor(readonly producerId: string, readonly maxBuffered: number) {
+    super('TROUPE_ERR_DELIVERY_BUFFER_FULL', `reliable producer '${producerId}' already holds ${maxBuffered} unconfirmed messages (maxBuffered); wait for confirmations before sending more`);
+  }
+}
+
+/**
+ * The producer stopped (or its outbox failed) before the message was
+ * confirmed. Without an outbox the message may or may not have been applied;
+ * with one, it is still in the outbox and a producer started with the same id resends it.
+ */
+export class ProducerStoppedError extends TroupeError {
+  constructor(readonly producerId: string, why: string) {
+    super('TROUPE_ERR_PRODUCER_STOPPED', `reliable producer '${producerId}' stopped before confirmation: ${why}`);
+  }
+}

@@ -5,6 +5,8 @@ export type {
   EventSourcedState,
   Effect,
   CommandEffect,
+  DeliveryMeta,
+  DeliveryEffect,
   ProcessedIdRetention,
   PersistFailed,
 } from './event-sourced/types.js';
@@ -24,4 +26,7 @@ export {
   DeserializationError,
   StoreError,
   RecoveryTimeoutError,
+  DeliveryBufferFullError,
+  ProducerStoppedError,
 } from './errors.js';
+export { ReliableProducer, type ReliableProducerOptions, type ProducerStats, type DeliveryLocator, type DeliveryTarget } from './delivery/producer.js';

@@ -24,6 +24,7 @@ export { compareClaims, winnerOf, type Claim, type ConflictRule } from './regist
 export { Hlc } from './registry/hlc.js';
 export { PubSub, type PubSubOptions } from './pubsub/pubsub.js';
 export { DistributedSupervisor, type DrainResult } from './supervisor/distributed-supervisor.js';
+export { ChildRef, RefUnavailableError, type RefHealth, type DeliveryPolicy } from './supervisor/child-ref.js';
 export {
   type ChildBehaviour,
   type StartInfo,

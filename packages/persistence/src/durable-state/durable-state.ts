@@ -4,6 +4,10 @@ import type { DurableStateStore } from '../store/durable-state-store.js';
 import { ProcessedIds } from '../internal/processed-ids.js';
 import { recoveryPermits, within } from '../internal/recovery-limiter.js';
 import { callResult, isThenable, noReplyResult, persistFailed } from '../internal/outcome.js';
+import { DeliveryMarks } from '../delivery/marks.js';
+import { consumeDelivery, DEFAULT_MAX_PRODUCERS } from '../delivery/consumer.js';
+import { inOrder } from '../delivery/in-order.js';
+import { looksLikeDeliver } from '../delivery/protocol.js';
 import type { DurableStateBehaviour, DurableStateOptions, DurableStateServerState, StateCommandEffect, StateEffect } from './types.js';
 
 const RECOVER = 'troupe:recover';
@@ -17,6 +21,8 @@ const DAY_MS = 24 * 3600 * 1000;
 interface Row {
   s: unknown;
   p?: [string, unknown, number][];
+  /** Delivery marks: [producer id, high-water mark]. */
+  d?: [string, number][];
 }
 
 class Running<S> implements DurableStateServerState<S> {
@@ -25,6 +31,7 @@ class Running<S> implements DurableStateServerState<S> {
     readonly id: string,
     public state: S,
     readonly processed: ProcessedIds,
+    readonly marks: DeliveryMarks,
   ) {}
 }
 
@@ -35,8 +42,8 @@ class Running<S> implements DurableStateServerState<S> {
  * read at; the reply goes out after the write; a stale revision (another
  * writer won) or any failed write stops the server with `PersistFailed`.
  */
-export function durableState<S, Cmd, Reply, Cast = never, Info = never, Args = string>(
-  behaviour: DurableStateBehaviour<S, Cmd, Reply, Cast, Info, Args>,
+export function durableState<S, Cmd, Reply, Cast = never, Info = never, Args = string, Msg = never>(
+  behaviour: DurableStateBehaviour<S, Cmd, Reply, Cast, Info, Args, Msg>,
   options: DurableStateOptions,
 ): GenServer<DurableStateServerState<S>, Cmd, Cast, Reply, Info, Args, typeof RECOVER> {
   return new DurableStateServer(behaviour, options) as unknown as GenServer<DurableStateServerState<S>, Cmd, Cast, Reply, Info, Args, typeof RECOVER>;
@@ -44,14 +51,14 @@ export function durableState<S, Cmd, Reply, Cast = never, Info = never, Args = s
 
 type AnyEffect = StateEffect<unknown, unknown> & { reply?: unknown };
 
-class DurableStateServer<S, Cmd, Reply, Cast, Info, Args> {
+class DurableStateServer<S, Cmd, Reply, Cast, Info, Args, Msg> {
   readonly name: string | undefined;
   private readonly store: DurableStateStore;
   private readonly version: number;
   private readonly clock: () => number;
 
   constructor(
-    private readonly b: DurableStateBehaviour<S, Cmd, Reply, Cast, Info, Args>,
+    private readonly b: DurableStateBehaviour<S, Cmd, Reply, Cast, Info, Args, Msg>,
     private readonly o: DurableStateOptions,
   ) {
     this.name = b.name;
@@ -62,7 +69,8 @@ class DurableStateServer<S, Cmd, Reply, Cast, Info, Args> {
 
   init(args: Args): InitResult<Running<S>, Info, typeof RECOVER> {
     const processed = new ProcessedIds(this.o.processedIds?.count ?? 1000, this.o.processedIds?.maxAgeMs ?? DAY_MS, this.clock);
-    return { ok: new Running(this.b.persistenceId(args), this.b.initialState(args), processed), continue: RECOVER };
+    const marks = new DeliveryMarks(this.o.maxProducers ?? DEFAULT_MAX_PRODUCERS);
+    return { ok: new Running(this.b.persistenceId(args), this.b.initialState(args), processed, marks), continue: RECOVER };
   }
 
   async handleContinue(_c: typeof RECOVER, w: Running<S>, ctx: ServerContext): Promise<{ noreply: Running<S> }> {
@@ -76,6 +84,7 @@ class DurableStateServer<S, Cmd, Reply, Cast, Info, Args> {
         w.state = stored.version === this.version || this.b.upgradeState === undefined ? (row.s as S) : this.b.upgradeState(row.s, stored.version);
         w.revision = stored.revision;
         if (row.p !== undefined) w.processed.restore(row.p);
+        if (row.d !== undefined) w.marks.restore(row.d);
       }
     } finally {
       permits.release();
@@ -101,6 +110,7 @@ class DurableStateServer<S, Cmd, Reply, Cast, Info, Args> {
   }
 
   handleInfo(msg: Info | IdleTimeout, w: Running<S>, ctx: ServerContext): unknown {
+    if (looksLikeDeliver(msg)) return this.deliver(msg, w, ctx);
     if (this.b.handleInfo === undefined) {
       ctx.node.logger.warn('durable-state server has no handleInfo; message dropped', { id: w.id });
       return { noreply: w };
@@ -113,6 +123,43 @@ class DurableStateServer<S, Cmd, Reply, Cast, Info, Args> {
     return this.b.terminate?.(reason, w.state, ctx);
   }
 
+  /**
+   * A batch from a `ReliableProducer`: the new messages are handled in
+   * order, then the state and the producer's new mark are written as one
+   * row (compare-and-set) and confirmed once stored.
+   */
+  private deliver(msg: unknown, w: Running<S>, ctx: ServerContext): unknown {
+    const h = this.b.handleDelivery;
+    return consumeDelivery(msg, w.id, w.marks, ctx, h === undefined ? undefined : (d, skip, confirm) => {
+      let next = w.state;
+      const take = (eff: { readonly state?: S }): void => {
+        if ('state' in eff && eff.state !== undefined) next = eff.state;
+      };
+      const write = (): Promise<unknown> => {
+        const hwm = d.f + d.m.length - 1;
+        const marks = w.marks.entries().filter(([p]) => p !== d.p);
+        marks.push([d.p, hwm]);
+        const list = w.processed.entries();
+        const row: Row = list.length > 0 ? { s: next, p: list, d: marks } : { s: next, d: marks };
+        return this.store.upsert(w.id, w.revision, row, this.version).then(
+          (revision) => {
+            w.revision = revision;
+            w.state = next;
+            w.marks.set(d.p, hwm);
+            confirm(hwm);
+            return { noreply: w };
+          },
+          (e: unknown) => ({ stop: persistFailed(w.id, e), state: w }),
+        );
+      };
+      const folded = inOrder(skip, d.m.length, (i) => {
+        const r = h(d.m[i] as Msg, next, { producerId: d.p, seq: d.f + i }, ctx);
+        return isThenable(r) ? r.then(take) : take(r);
+      });
+      return folded === undefined ? write() : folded.then(write);
+    }, w);
+  }
+
   /** Writes the new state (with the processed ids) at the read revision, then adopts it and answers. */
   private persist(w: Running<S>, eff: AnyEffect, mid: string | undefined, isCall: boolean): unknown {
     const finish = (): unknown => (isCall ? callResult(eff, eff.reply, w) : noReplyResult(eff, w));
@@ -122,6 +169,7 @@ class DurableStateServer<S, Cmd, Reply, Cast, Info, Args> {
     if (mid !== undefined) w.processed.add(mid, eff.reply);
     const list = w.processed.entries();
     const row: Row = list.length > 0 ? { s: next, p: list } : { s: next };
+    if (w.marks.size > 0) row.d = w.marks.entries();
     return this.store.upsert(w.id, w.revision, row, this.version).then(
       (revision) => {
         w.revision = revision;

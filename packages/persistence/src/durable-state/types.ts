@@ -1,6 +1,6 @@
 import type { EventTimeout, ExitReason, IdleTimeout, ServerContext } from '@troupe/actor-core';
 import type { DurableStateStore } from '../store/durable-state-store.js';
-import type { ProcessedIdRetention } from '../event-sourced/types.js';
+import type { DeliveryMeta, ProcessedIdRetention } from '../event-sourced/types.js';
 
 type MaybeAsync<T> = T | Promise<T>;
 
@@ -23,15 +23,19 @@ export interface StateCommandEffect<S, Reply, Info = never> extends StateEffect<
  * makes commands idempotent as in the event-sourced server (the processed
  * ids and replies are stored in the same row, in the same write, as the state).
  * `stateVersion` (default 1) is stored with the state; `upgradeState`
- * turns an older one into today's shape on recovery.
+ * turns an older one into today's shape on recovery. `handleDelivery`
+ * takes a `ReliableProducer`'s messages: the producer's high-water mark is
+ * stored in the same row as the state, so a resent duplicate is confirmed
+ * without running again.
  */
-export interface DurableStateBehaviour<S, Cmd, Reply, Cast = never, Info = never, Args = string> {
+export interface DurableStateBehaviour<S, Cmd, Reply, Cast = never, Info = never, Args = string, Msg = never> {
   readonly name?: string;
   persistenceId(args: Args): string;
   initialState(args: Args): S;
   handleCommand(cmd: Cmd, state: S, ctx: ServerContext): MaybeAsync<StateCommandEffect<S, Reply, Info>>;
   handleCast?(cast: Cast, state: S, ctx: ServerContext): MaybeAsync<StateEffect<S, Info>>;
   handleInfo?(msg: Info | IdleTimeout, state: S, ctx: ServerContext): MaybeAsync<StateEffect<S, Info>>;
+  handleDelivery?(msg: Msg, state: S, meta: DeliveryMeta, ctx: ServerContext): MaybeAsync<{ readonly state?: S }>;
   messageId?(cmd: Cmd): string | undefined;
   onRecovered?(state: S, ctx: ServerContext): void;
   terminate?(reason: ExitReason, state: S, ctx: ServerContext): unknown;
@@ -45,6 +49,8 @@ export interface DurableStateOptions {
   /** ms recovery waits for the read before it fails. Default 30000. */
   readonly recoveryTimeoutMs?: number;
   readonly clock?: () => number;
+  /** Producers whose delivery marks are kept (default 10000); see `EventSourcedOptions.maxProducers`. */
+  readonly maxProducers?: number;
 }
 
 /** What `GenServer.getState` shows of a durable-state server. */

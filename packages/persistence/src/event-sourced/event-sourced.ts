@@ -5,7 +5,11 @@ import type { SnapshotStore } from '../store/snapshot-store.js';
 import { ProcessedIds } from '../internal/processed-ids.js';
 import { recoveryPermits, within } from '../internal/recovery-limiter.js';
 import { callResult, isThenable, noReplyResult, persistFailed } from '../internal/outcome.js';
-import type { CommandEffect, Effect, EventSourcedBehaviour, EventSourcedOptions, EventSourcedState } from './types.js';
+import { DeliveryMarks } from '../delivery/marks.js';
+import { consumeDelivery, MARK_VERSION, DEFAULT_MAX_PRODUCERS } from '../delivery/consumer.js';
+import { inOrder } from '../delivery/in-order.js';
+import { looksLikeDeliver } from '../delivery/protocol.js';
+import type { CommandEffect, DeliveryEffect, Effect, EventSourcedBehaviour, EventSourcedOptions, EventSourcedState } from './types.js';
 
 const RECOVER = 'troupe:recover';
 const DAY_MS = 24 * 3600 * 1000;
@@ -20,7 +24,19 @@ class Running<S> implements EventSourcedState<S> {
     readonly id: string,
     public state: S,
     readonly processed: ProcessedIds,
+    readonly marks: DeliveryMarks,
   ) {}
+}
+
+/**
+ * A snapshot of a server that has delivery marks, stored at snapshot
+ * version 0 (never a user's: versions start at 1) so it is told apart from
+ * a plain one without looking at the user's data.
+ */
+interface MarkedSnapshot {
+  v: number;
+  s: unknown;
+  d: [string, number][];
 }
 
 /**
@@ -34,8 +50,8 @@ class Running<S> implements EventSourcedState<S> {
  * later messages wait in order. A failed write stops the server with
  * `PersistFailed` (its state unchanged); a failed recovery crashes it.
  */
-export function eventSourced<S, Cmd, Ev, Reply, Cast = never, Info = never, Args = string>(
-  behaviour: EventSourcedBehaviour<S, Cmd, Ev, Reply, Cast, Info, Args>,
+export function eventSourced<S, Cmd, Ev, Reply, Cast = never, Info = never, Args = string, Msg = never>(
+  behaviour: EventSourcedBehaviour<S, Cmd, Ev, Reply, Cast, Info, Args, Msg>,
   options: EventSourcedOptions,
 ): GenServer<EventSourcedState<S>, Cmd, Cast, Reply, Info, Args, typeof RECOVER> {
   return new EventSourcedServer(behaviour, options) as unknown as GenServer<EventSourcedState<S>, Cmd, Cast, Reply, Info, Args, typeof RECOVER>;
@@ -43,7 +59,7 @@ export function eventSourced<S, Cmd, Ev, Reply, Cast = never, Info = never, Args
 
 type AnyEffect = Effect<unknown, unknown> & { reply?: unknown };
 
-class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
+class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args, Msg> {
   readonly name: string | undefined;
   private readonly journal: Journal;
   private readonly snapshots: SnapshotStore | undefined;
@@ -56,7 +72,7 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
   private readonly pageSize: number;
 
   constructor(
-    private readonly b: EventSourcedBehaviour<S, Cmd, Ev, Reply, Cast, Info, Args>,
+    private readonly b: EventSourcedBehaviour<S, Cmd, Ev, Reply, Cast, Info, Args, Msg>,
     private readonly o: EventSourcedOptions,
   ) {
     this.name = b.name;
@@ -70,12 +86,15 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
     this.timeoutMs = o.recoveryEventTimeoutMs ?? 30_000;
     this.pageSize = o.replayPageSize ?? 4096;
     if (this.every > 0 && this.snapshots === undefined) throw new RangeError('snapshotEvery needs a snapshot store (options.snapshots)');
+    if (!Number.isInteger(this.eventVersion) || this.eventVersion < 1) throw new RangeError(`eventVersion must be an integer >= 1, got ${String(this.eventVersion)}`);
+    if (!Number.isInteger(this.snapshotVersion) || this.snapshotVersion < 1) throw new RangeError(`snapshotVersion must be an integer >= 1, got ${String(this.snapshotVersion)}`);
   }
 
   init(args: Args): InitResult<Running<S>, Info, typeof RECOVER> {
     const id = this.b.persistenceId(args);
     const processed = new ProcessedIds(this.o.processedIds?.count ?? 1000, this.o.processedIds?.maxAgeMs ?? DAY_MS, this.clock);
-    return { ok: new Running(id, this.b.initialState(args), processed), continue: RECOVER };
+    const marks = new DeliveryMarks(this.o.maxProducers ?? DEFAULT_MAX_PRODUCERS);
+    return { ok: new Running(id, this.b.initialState(args), processed, marks), continue: RECOVER };
   }
 
   async handleContinue(_c: typeof RECOVER, w: Running<S>, ctx: ServerContext): Promise<CastResult<Running<S>, Info>> {
@@ -97,7 +116,15 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
       try {
         const snap = await within(this.snapshots.latest(w.id), this.timeoutMs, stalled);
         if (snap !== undefined) {
-          state = snap.version === this.snapshotVersion || this.b.upgradeSnapshot === undefined ? (snap.state as S) : this.b.upgradeSnapshot(snap.state, snap.version);
+          let version = snap.version;
+          let raw = snap.state;
+          if (version === MARK_VERSION) {
+            const m = raw as MarkedSnapshot;
+            w.marks.restore(m.d);
+            version = m.v;
+            raw = m.s;
+          }
+          state = version === this.snapshotVersion || this.b.upgradeSnapshot === undefined ? (raw as S) : this.b.upgradeSnapshot(raw, version);
           w.seq = w.snapshotSeq = snap.seq;
         }
       } catch (e) {
@@ -114,7 +141,8 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
       const page = await within(this.journal.replay(w.id, w.seq + 1, Infinity, this.pageSize), this.timeoutMs, stalled);
       for (let i = 0; i < page.length; i++) {
         const e = page[i]!;
-        state = this.b.handleEvent(state, e.version === this.eventVersion || upgrade === undefined ? (e.event as Ev) : upgrade(e.event, e.version));
+        if (e.version === MARK_VERSION) w.marks.restore([e.event]);
+        else state = this.b.handleEvent(state, e.version === this.eventVersion || upgrade === undefined ? (e.event as Ev) : upgrade(e.event, e.version));
         w.seq = e.seq;
       }
       if (page.length < this.pageSize) break;
@@ -149,6 +177,7 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
   }
 
   handleInfo(msg: Info | IdleTimeout, w: Running<S>, ctx: ServerContext): unknown {
+    if (looksLikeDeliver(msg)) return this.deliver(msg, w, ctx);
     if (this.b.handleInfo === undefined) {
       ctx.node.logger.warn('event-sourced server has no handleInfo; message dropped', { id: w.id });
       return { noreply: w };
@@ -159,6 +188,48 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
 
   terminate(reason: ExitReason, w: Running<S>, ctx: ServerContext): unknown {
     return this.b.terminate?.(reason, w.state, ctx);
+  }
+
+  /**
+   * A batch from a `ReliableProducer`: the new messages (above the
+   * producer's mark) are handled in order, each on the state the previous
+   * ones made; their events and the producer's new mark (a version-0
+   * record) go in ONE append, so the journal never holds effects without
+   * their mark or a mark without its effects. Confirmed only once stored.
+   */
+  private deliver(msg: unknown, w: Running<S>, ctx: ServerContext): unknown {
+    const h = this.b.handleDelivery;
+    return consumeDelivery(msg, w.id, w.marks, ctx, h === undefined ? undefined : (d, skip, confirm) => {
+      let next = w.state;
+      const toWrite: EventToWrite[] = [];
+      const take = (eff: DeliveryEffect<Ev>): void => {
+        const evs = eff.events ?? [];
+        for (let k = 0; k < evs.length; k++) {
+          next = this.b.handleEvent(next, evs[k]!);
+          toWrite.push({ event: evs[k], version: this.eventVersion });
+        }
+      };
+      const write = (): Promise<unknown> => {
+        const hwm = d.f + d.m.length - 1;
+        toWrite.push({ event: [d.p, hwm], version: MARK_VERSION });
+        return this.journal.append({ id: w.id, expectedSeq: w.seq, events: toWrite }).then(
+          () => {
+            w.state = next;
+            w.seq += toWrite.length;
+            w.marks.set(d.p, hwm);
+            confirm(hwm);
+            if (this.every > 0 && w.seq - w.snapshotSeq >= this.every) this.snapshot(w, ctx);
+            return { noreply: w };
+          },
+          (e: unknown) => ({ stop: persistFailed(w.id, e), state: w }),
+        );
+      };
+      const folded = inOrder(skip, d.m.length, (i) => {
+        const r = h(d.m[i] as Msg, next, { producerId: d.p, seq: d.f + i }, ctx);
+        return isThenable(r) ? r.then(take) : take(r);
+      });
+      return folded === undefined ? write() : folded.then(write);
+    }, w);
   }
 
   /**
@@ -193,12 +264,14 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args> {
   /** Saves a snapshot and applies retention, in the background: a failed snapshot costs replay time, never data. */
   private snapshot(w: Running<S>, ctx: ServerContext): void {
     const seq = (w.snapshotSeq = w.seq);
-    const state = w.state;
+    const marked = w.marks.size > 0;
+    const state: unknown = marked ? ({ v: this.snapshotVersion, s: w.state, d: w.marks.entries() } satisfies MarkedSnapshot) : w.state;
+    const version = marked ? MARK_VERSION : this.snapshotVersion;
     const store = this.snapshots!;
     const keepFrom = seq - this.every * this.keep;
     const retention = w.processed.retention();
     w.snapshotChain = w.snapshotChain
-      .then(() => store.save(w.id, { seq, at: this.clock(), version: this.snapshotVersion }, state))
+      .then(() => store.save(w.id, { seq, at: this.clock(), version }, state))
       .then(() => (keepFrom > 0 ? store.deleteMatching(w.id, { maxSeq: keepFrom }) : undefined))
       .then(() => this.journal.pruneProcessed(w.id, retention))
       .catch((e: unknown) => ctx.node.logger.warn('snapshot failed', { id: w.id, seq, error: e instanceof Error ? e.message : String(e) }));

@@ -36,8 +36,13 @@ export interface CommandEffect<Ev, Reply, Info = never> extends Effect<Ev, Info>
  *   `upgradeEvent(event, version)` turns an older one into today's shape.
  *   Likewise `snapshotVersion` / `upgradeSnapshot` for snapshots.
  * - `onRecovered` runs once the state is rebuilt, before any message.
+ * - `handleDelivery`: a message from a `ReliableProducer`, as a cast that
+ *   is applied once per producer sequence number (see `DeliveryMeta`): the
+ *   producer's high-water mark is stored in the same atomic write as the
+ *   events it returns, so a resent duplicate is confirmed without running
+ *   again. Without it, deliveries are dropped (with a warning).
  */
-export interface EventSourcedBehaviour<S, Cmd, Ev, Reply, Cast = never, Info = never, Args = string> {
+export interface EventSourcedBehaviour<S, Cmd, Ev, Reply, Cast = never, Info = never, Args = string, Msg = never> {
   readonly name?: string;
   persistenceId(args: Args): string;
   initialState(args: Args): S;
@@ -45,13 +50,27 @@ export interface EventSourcedBehaviour<S, Cmd, Ev, Reply, Cast = never, Info = n
   handleEvent(state: S, event: Ev): S;
   handleCast?(cast: Cast, state: S, ctx: ServerContext): MaybeAsync<Effect<Ev, Info>>;
   handleInfo?(msg: Info | IdleTimeout, state: S, ctx: ServerContext): MaybeAsync<Effect<Ev, Info>>;
+  handleDelivery?(msg: Msg, state: S, meta: DeliveryMeta, ctx: ServerContext): MaybeAsync<DeliveryEffect<Ev>>;
   messageId?(cmd: Cmd): string | undefined;
   onRecovered?(state: S, ctx: ServerContext): void;
   terminate?(reason: ExitReason, state: S, ctx: ServerContext): unknown;
+  /** Default 1; must be an integer >= 1 (version 0 is the journal record of delivery marks). */
   readonly eventVersion?: number;
   upgradeEvent?(event: unknown, version: number): Ev;
   readonly snapshotVersion?: number;
   upgradeSnapshot?(state: unknown, version: number): S;
+}
+
+/** Which message of which producer a `handleDelivery` gets. */
+export interface DeliveryMeta {
+  readonly producerId: string;
+  /** 1, 2, 3, ... per producer, applied in this order and once each. */
+  readonly seq: number;
+}
+
+/** What a delivered message decides: the events to persist (with the producer's mark, in one write). */
+export interface DeliveryEffect<Ev> {
+  readonly events?: readonly Ev[];
 }
 
 /** How long a command's message id is remembered (both bounds apply: the newest `count`, none older than `maxAgeMs`). */
@@ -83,6 +102,12 @@ export interface EventSourcedOptions {
   readonly replayPageSize?: number;
   /** Wall clock for processed-id ages and snapshot times (tests inject one). Default `Date.now`. */
   readonly clock?: () => number;
+  /**
+   * Producers whose delivery marks are kept (default 10000); the one heard
+   * from longest ago is forgotten first (its next batch is still never
+   * applied below what it saw confirmed).
+   */
+  readonly maxProducers?: number;
 }
 
 /** What `GenServer.getState` shows of an event-sourced server. */
@@ -90,7 +115,7 @@ export interface EventSourcedState<S> {
   readonly id: string;
   /** The user state. */
   readonly state: S;
-  /** The sequence number of the last event applied. */
+  /** The sequence number of the last journal record applied (events, and one record per delivered batch). */
   readonly seq: number;
 }
 

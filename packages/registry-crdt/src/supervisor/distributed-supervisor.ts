@@ -12,6 +12,7 @@ import { homeOf, rendezvous } from './rendezvous.js';
 import { SupervisorCore, type LocalChildView, type Redirect } from './supervisor-core.js';
 import { callServer, supServerName, supervisorServer } from './supervisor-server.js';
 import { normalizeSpec } from './spec.js';
+import { ChildRef, type DeliveryPolicy } from './child-ref.js';
 import type { ChildBehaviour, DistChildCounts, DistChildInfo, DistChildSpec, DistStartChildResult, DistributedSupervisorOptions, PlacementStrategy } from './types.js';
 
 
@@ -272,6 +273,29 @@ export class DistributedSupervisor implements ViaRegistry<string> {
 
   whereisName(id: string): Pid | undefined {
     return this.core.running(id)?.value.pid;
+  }
+
+  /**
+   * A location-transparent reference to child `id`: sends and calls through
+   * it resolve the current pid at each attempt and retry per `policy`.
+   */
+  ref(id: string, policy?: DeliveryPolicy): ChildRef {
+    return new ChildRef(this, id, policy);
+  }
+
+  /**
+   * Calls `onChange` after every change of this node's replica (children
+   * started, stopped, moved; members lost) until the returned function is
+   * called. It runs inside the replica's update: keep it short and never throw.
+   */
+  onChange(onChange: () => void): () => void {
+    return this.waiters.listen(() => {
+      try {
+        onChange();
+      } catch (e) {
+        this.node.logger.warn('distributed supervisor: a change listener threw', { sup: this.name, error: e instanceof Error ? e.message : String(e) });
+      }
+    });
   }
 
   send(id: string, msg: unknown): void {

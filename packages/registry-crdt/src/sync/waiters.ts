@@ -12,9 +12,18 @@ interface Waiter {
  */
 export class Waiters {
   private readonly all = new Set<Waiter>();
+  private readonly listeners = new Set<() => void>();
 
+  /** Waiters and listeners: 0 means a change needs no poke. */
   get size(): number {
-    return this.all.size;
+    return this.all.size + this.listeners.size;
+  }
+
+  /** Calls `onChange` on every poke until the returned function is called (a `ChildRef`'s watch). */
+  listen(onChange: () => void): () => void {
+    const l = (): void => onChange();
+    this.listeners.add(l);
+    return () => void this.listeners.delete(l);
   }
 
   /** Resolves with `probe()`'s first value other than undefined; `what` names it in the timeout error. */
@@ -44,5 +53,6 @@ export class Waiters {
   /** Re-checks every waiter (after a change of what they read). */
   poke(): void {
     for (const w of [...this.all]) if (w.check()) this.all.delete(w);
+    for (const l of [...this.listeners]) l();
   }
 }
