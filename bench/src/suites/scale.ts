@@ -123,6 +123,8 @@ export const cases: Record<string, BenchCase> = {
   sim200: {
     describe: '200 nodes in this process on MemoryNetwork (wire codec on): 100k names registered across them, ms until every replica holds all; 100k DistributedSupervisor children, max/mean per node; 20 nodes removed at once, ms until all their children run elsewhere (--quick: 50 nodes, 10k)',
     reports: ['scale.sim200.converge', 'scale.sim200.balance', 'scale.sim200.failover'],
+    // 100k entries on each of 200 replicas (names, then children): ~7 GB of heap at ~350 B per replica entry.
+    heapMb: 14_000,
     async run(ctx) {
       await simNames(ctx);
       await simSupervisor(ctx);
