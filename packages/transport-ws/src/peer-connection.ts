@@ -72,12 +72,6 @@ export class PeerConnection implements PeerChannel {
   /** This node and the peer: what the codec leaves off the wire. */
   private readonly ends: CodecEnds;
   private flushScheduled = false;
-  /** The next record's decipher is made in the check phase, after what this I/O turn delivered has run. */
-  private openerPrepareScheduled = false;
-  private readonly prepareOpenerBound = (): void => {
-    this.openerPrepareScheduled = false;
-    if (!this.closed) this.opener?.prepare();
-  };
   private readonly flushBound = (): void => {
     this.flushScheduled = false;
     this.flush();
@@ -99,8 +93,6 @@ export class PeerConnection implements PeerChannel {
     this.frameAuth = info.frameAuth;
     this.sealer = info.keys === null ? null : new FrameSealer(info.keys.send);
     this.opener = info.keys === null ? null : new FrameOpener(info.keys.recv);
-    this.sealer?.prepare();
-    this.opener?.prepare();
     this.liveness = new Liveness(now);
     this.ends = { local: host.node.name, peer: info.name, peerCreation: info.creation };
     this.encoder = new FrameEncoder(host.codec, (kind, err) => {
@@ -168,13 +160,10 @@ export class PeerConnection implements PeerChannel {
       return;
     }
     // Sealed only when it is certainly written: the counter must advance exactly once per message sent.
-    const sealer = this.sealer;
-    const frame = sealer === null ? plain : sealer.seal(plain);
+    const frame = this.sealer === null ? plain : this.sealer.seal(plain);
     this.ws.send(frame);
     this.liveness.sent++;
     this.bytesSent += frame.length;
-    // The frame is on its way: set up the next record's cipher now, not when the next frame is due.
-    sealer?.prepare();
   }
 
   /** Called by the transport 16 times per tick timeout (at most once per tick interval). */
@@ -240,10 +229,6 @@ export class PeerConnection implements PeerChannel {
       const plain = isBinary ? this.opener.open(buf) : null;
       if (plain === null) return this.authFailure(buf.length, isBinary);
       buf = plain;
-      if (!this.openerPrepareScheduled) {
-        this.openerPrepareScheduled = true;
-        setImmediate(this.prepareOpenerBound);
-      }
     }
     this.liveness.received++;
     if (isBinary && buf.length > 0 && buf[0] === FrameType.Data) {

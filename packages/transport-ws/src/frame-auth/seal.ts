@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, type CipherGCM, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { IV_BYTES, type DirectionKey } from './keys.js';
 
 /** GCM's full 128-bit tag: truncated tags weaken forgery resistance for no real saving. */
@@ -39,19 +39,13 @@ class NonceSequence {
  * `ciphertext(type byte ‖ payload) ‖ tag`, the nonce being the direction's
  * record counter, which is not sent — the receiver expects exactly the next
  * one. A batch of signals is one message, so one seal per flush, not per
- * signal.
- *
- * Node cannot give a cipher object a new IV, so each record needs its own
- * `createCipheriv`, whose set-up (OpenSSL 3 looks the cipher up each time)
- * is about half the cost of sealing a small frame. The next record's nonce
- * is known in advance, so `prepare()` creates its cipher ahead, after a
- * frame went out, off the latency path of the next one.
+ * signal. Node cannot re-key a cipher object with a new IV, so each record
+ * gets a fresh `createCipheriv` (its set-up is most of the cost for small
+ * frames).
  */
 export class FrameSealer {
   private readonly seq: NonceSequence;
   private readonly key: Buffer;
-  /** The cipher for record `seq.counter`, made ahead by `prepare`. */
-  private next: CipherGCM | null = null;
 
   constructor(k: DirectionKey) {
     this.key = k.key;
@@ -63,14 +57,8 @@ export class FrameSealer {
     return this.seq.counter;
   }
 
-  /** Creates the next record's cipher now (idempotent). */
-  prepare(): void {
-    if (this.next === null) this.next = createCipheriv('aes-256-gcm', this.key, this.seq.current(), { authTagLength: TAG_BYTES });
-  }
-
   seal(frame: Uint8Array): Buffer {
-    const c = this.next ?? createCipheriv('aes-256-gcm', this.key, this.seq.current(), { authTagLength: TAG_BYTES });
-    this.next = null;
+    const c = createCipheriv('aes-256-gcm', this.key, this.seq.current(), { authTagLength: TAG_BYTES });
     this.seq.counter++;
     const ct = c.update(frame);
     c.final(); // empty for GCM; computes the tag
@@ -92,8 +80,6 @@ export class FrameOpener {
   private readonly seq: NonceSequence;
   private readonly key: Buffer;
   private broken = false;
-  /** The decipher for record `seq.counter`, made ahead by `prepare` (as `FrameSealer`'s). */
-  private next: DecipherGCM | null = null;
 
   constructor(k: DirectionKey) {
     this.key = k.key;
@@ -105,18 +91,12 @@ export class FrameOpener {
     return this.seq.counter;
   }
 
-  /** Creates the next record's decipher now (idempotent). */
-  prepare(): void {
-    if (this.next === null && !this.broken) this.next = createDecipheriv('aes-256-gcm', this.key, this.seq.current(), { authTagLength: TAG_BYTES });
-  }
-
   /** The plaintext frame (type byte ‖ payload), or null if `msg` does not authenticate. */
   open(msg: Buffer): Buffer | null {
     // An empty plaintext may authenticate; the frame decoder refuses it (no type byte).
     if (this.broken || msg.length < TAG_BYTES) return this.fail();
     const ctLen = msg.length - TAG_BYTES;
-    const d = this.next ?? createDecipheriv('aes-256-gcm', this.key, this.seq.current(), { authTagLength: TAG_BYTES });
-    this.next = null;
+    const d = createDecipheriv('aes-256-gcm', this.key, this.seq.current(), { authTagLength: TAG_BYTES });
     d.setAuthTag(msg.subarray(ctLen));
     // update()'s output is unauthenticated until final() succeeds: never used before that.
     const pt = d.update(msg.subarray(0, ctLen));
@@ -131,7 +111,6 @@ export class FrameOpener {
 
   private fail(): null {
     this.broken = true;
-    this.next = null;
     return null;
   }
 }
