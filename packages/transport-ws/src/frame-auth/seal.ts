@@ -3,6 +3,7 @@ import { IV_BYTES, type DirectionKey } from './keys.js';
 
 /** GCM's full 128-bit tag: truncated tags weaken forgery resistance for no real saving. */
 export const TAG_BYTES = 16;
+const GCM = { authTagLength: TAG_BYTES } as const;
 
 /** Far below GCM's limit per key (2^64 records with a counter nonce); a JS number stays exact up to here. */
 const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
@@ -58,7 +59,7 @@ export class FrameSealer {
   }
 
   seal(frame: Uint8Array): Buffer {
-    const c = createCipheriv('aes-256-gcm', this.key, this.seq.current(), { authTagLength: TAG_BYTES });
+    const c = createCipheriv('aes-256-gcm', this.key, this.seq.current(), GCM);
     this.seq.counter++;
     const ct = c.update(frame);
     c.final(); // empty for GCM; computes the tag
@@ -96,7 +97,7 @@ export class FrameOpener {
     // An empty plaintext may authenticate; the frame decoder refuses it (no type byte).
     if (this.broken || msg.length < TAG_BYTES) return this.fail();
     const ctLen = msg.length - TAG_BYTES;
-    const d = createDecipheriv('aes-256-gcm', this.key, this.seq.current(), { authTagLength: TAG_BYTES });
+    const d = createDecipheriv('aes-256-gcm', this.key, this.seq.current(), GCM);
     d.setAuthTag(msg.subarray(ctLen));
     // update()'s output is unauthenticated until final() succeeds: never used before that.
     const pt = d.update(msg.subarray(0, ctLen));
