@@ -213,6 +213,8 @@ export class PeerConnection implements PeerChannel {
   }
 
   private detach(): void {
+    this.sealer?.dispose();
+    this.opener?.dispose();
     this.ws.off('message', this.onMessage);
     this.ws.off('close', this.onClose);
     this.ws.off('error', this.onError);

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type CipherGCM, type DecipherGCM } from 'node:crypto';
 import { IV_BYTES, type DirectionKey } from './keys.js';
 
 /** GCM's full 128-bit tag: truncated tags weaken forgery resistance for no real saving. */
@@ -27,11 +27,61 @@ class NonceSequence {
 
   /** The current counter's nonce (a buffer reused per call: the cipher copies it at creation). */
   current(): Buffer {
-    const c = this.counter;
+    return this.at(this.counter);
+  }
+
+  /** The nonce of record `c`. */
+  at(c: number): Buffer {
     if (c >= MAX_COUNTER) throw new Error('transport-ws: frame counter exhausted; the connection must be re-established');
     this.nonce.writeUInt32BE((this.ivHi ^ Math.floor(c / 0x1_0000_0000)) >>> 0, 4);
     this.nonce.writeUInt32BE((this.ivLo ^ c) >>> 0, 8);
     return this.nonce;
+  }
+}
+
+/** Records whose cipher objects are made ahead, and when fewer than LOW are left. */
+const AHEAD = 8;
+const LOW = 2;
+
+/**
+ * Cipher objects for the next records of one direction, made ahead in
+ * batches. Node gives each cipher object one IV for life, so every record
+ * needs a `createCipheriv`; made one at a time between other work, that
+ * set-up costs several times what it costs in a tight loop (OpenSSL's
+ * lookups run cold), so they are made AHEAD at once, in the check phase
+ * after the I/O that used them, since every future nonce is known.
+ */
+class Ahead<C> {
+  private readonly ready: C[] = [];
+  private scheduled = false;
+  private disposed = false;
+
+  constructor(
+    private readonly seq: NonceSequence,
+    private readonly make: (nonce: Buffer) => C,
+  ) {}
+
+  /** The cipher for record `seq.counter` (made now if none is ready). */
+  take(): C {
+    const c = this.ready.length > 0 ? this.ready.shift()! : this.make(this.seq.current());
+    if (this.ready.length < LOW && !this.scheduled && !this.disposed) {
+      this.scheduled = true;
+      setImmediate(this.refill);
+    }
+    return c;
+  }
+
+  /** Makes the ciphers for the records after those ready; they follow `seq.counter + 1` once `take` consumed its own. */
+  private readonly refill = (): void => {
+    this.scheduled = false;
+    if (this.disposed) return;
+    // `take` has advanced the counter by now: ready[i] is for record counter + i.
+    for (let c = this.seq.counter + this.ready.length; this.ready.length < AHEAD; c++) this.ready.push(this.make(this.seq.at(c)));
+  };
+
+  dispose(): void {
+    this.disposed = true;
+    this.ready.length = 0;
   }
 }
 
@@ -46,11 +96,16 @@ class NonceSequence {
  */
 export class FrameSealer {
   private readonly seq: NonceSequence;
-  private readonly key: Buffer;
+  private readonly ahead: Ahead<CipherGCM>;
 
   constructor(k: DirectionKey) {
-    this.key = k.key;
     this.seq = new NonceSequence(k.iv);
+    this.ahead = new Ahead(this.seq, (nonce) => createCipheriv('aes-256-gcm', k.key, nonce, GCM));
+  }
+
+  /** Drops the ciphers made ahead (the connection is gone). */
+  dispose(): void {
+    this.ahead.dispose();
   }
 
   /** Records sealed so far. */
@@ -59,7 +114,7 @@ export class FrameSealer {
   }
 
   seal(frame: Uint8Array): Buffer {
-    const c = createCipheriv('aes-256-gcm', this.key, this.seq.current(), GCM);
+    const c = this.ahead.take();
     this.seq.counter++;
     const ct = c.update(frame);
     c.final(); // empty for GCM; computes the tag
@@ -79,12 +134,17 @@ export class FrameSealer {
  */
 export class FrameOpener {
   private readonly seq: NonceSequence;
-  private readonly key: Buffer;
+  private readonly ahead: Ahead<DecipherGCM>;
   private broken = false;
 
   constructor(k: DirectionKey) {
-    this.key = k.key;
     this.seq = new NonceSequence(k.iv);
+    this.ahead = new Ahead(this.seq, (nonce) => createDecipheriv('aes-256-gcm', k.key, nonce, GCM));
+  }
+
+  /** Drops the deciphers made ahead (the connection is gone). */
+  dispose(): void {
+    this.ahead.dispose();
   }
 
   /** Records opened so far. */
@@ -97,7 +157,7 @@ export class FrameOpener {
     // An empty plaintext may authenticate; the frame decoder refuses it (no type byte).
     if (this.broken || msg.length < TAG_BYTES) return this.fail();
     const ctLen = msg.length - TAG_BYTES;
-    const d = createDecipheriv('aes-256-gcm', this.key, this.seq.current(), GCM);
+    const d = this.ahead.take();
     d.setAuthTag(msg.subarray(ctLen));
     // update()'s output is unauthenticated until final() succeeds: never used before that.
     const pt = d.update(msg.subarray(0, ctLen));
@@ -112,6 +172,7 @@ export class FrameOpener {
 
   private fail(): null {
     this.broken = true;
+    this.ahead.dispose();
     return null;
   }
 }
