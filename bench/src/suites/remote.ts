@@ -67,7 +67,7 @@ async function pair(ctx: CaseContext, frameAuth: FrameAuth = 'aes-256-gcm'): Pro
     scenarios: [REMOTE_NODE],
     runtime: 'dist',
     logLevel: 'warn',
-    nodeArgs: profileArgsForB(),
+    nodeArgs: profileArgsForB(frameAuth === 'none' ? 'unsealed.' : ''),
     transport: { frameAuth },
   });
   const b = cluster.node(frameAuth === 'none' ? 'bench_bu' : 'bench_b');
@@ -91,12 +91,12 @@ async function pair(ctx: CaseContext, frameAuth: FrameAuth = 'aes-256-gcm'): Pro
   };
 }
 
-/** With `--prof` (this process runs under --cpu-prof), profile B too: `B.<case>.cpuprofile` next to A's. */
-function profileArgsForB(): string[] {
+/** With `--prof` (this process runs under --cpu-prof), profile B too: `B.<case>.cpuprofile` next to A's (`B.unsealed.<case>` for the pair without frame authentication). */
+function profileArgsForB(tag = ''): string[] {
   const dir = process.execArgv.find((a) => a.startsWith('--cpu-prof-dir='));
   if (dir === undefined) return [];
   const name = process.execArgv.find((a) => a.startsWith('--cpu-prof-name='))?.slice('--cpu-prof-name='.length) ?? 'remote.cpuprofile';
-  return ['--cpu-prof', dir, `--cpu-prof-name=B.${name}`];
+  return ['--cpu-prof', dir, `--cpu-prof-name=B.${tag}${name}`];
 }
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
