@@ -14,6 +14,8 @@ export interface NodeTransportConfig {
   maxBufferedBytes?: number;
   maxBatch?: number;
   hidden?: boolean;
+  /** `'none'` turns frame authentication off (both ends must agree); default `'aes-256-gcm'`. */
+  frameAuth?: 'aes-256-gcm' | 'none';
 }
 
 /** Everything a node process needs to start; passed in the `TROUPE_HARNESS_CONFIG` environment variable. */

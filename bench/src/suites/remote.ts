@@ -10,9 +10,14 @@
  * outruns the receiver must be paced. One-way senders here keep at most
  * WINDOW messages unacknowledged (the receiver acks every ACK_EVERY), the
  * bare pipe and Troupe alike.
+ *
+ * Frame authentication (AES-256-GCM, the default) is on in every case; the
+ * `oneway` and `call` cases also run a second pair with `frameAuth: 'none'`
+ * in the same child, alternating runs, and report the cost of sealing as
+ * `remote.oneway.sealedRatio` and `remote.call.p50.sealedDelta`.
  */
 import { GenServer, Node, Rpc, type Logger, type Pid, type ProcessContext } from '@troupe/actor-core';
-import { WsTransport } from '@troupe/transport-ws';
+import { WsTransport, type FrameAuth } from '@troupe/transport-ws';
 import { startCluster, now, type Cluster, type NodeHandle } from '@troupe/harness';
 import { WebSocket } from 'ws';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +26,8 @@ import { BARE, barePackr } from './remote-node.js';
 
 const REMOTE_NODE = fileURLToPath(new URL('./remote-node.js', import.meta.url));
 const A_NAME = 'bench_a@127.0.0.1';
+/** Node A of the second pair, the one without frame authentication. */
+const A_UNSEALED_NAME = 'bench_au@127.0.0.1';
 const MSG = { n: 1 } as const;
 const MORE = { more: true } as const;
 /** One shared 100-byte payload: the case measures bytes on the wire, not allocation. */
@@ -52,12 +59,21 @@ interface Pair {
   close(): Promise<void>;
 }
 
-/** Node A here, node B in a child process, connected (default transport settings). */
-async function pair(ctx: CaseContext): Promise<Pair> {
-  const cluster = await startCluster({ nodes: ['bench_b'], connect: false, scenarios: [REMOTE_NODE], runtime: 'dist', logLevel: 'warn', nodeArgs: profileArgsForB() });
-  const b = cluster.node('bench_b');
-  const node = new Node({ name: A_NAME, logger: errorsOnly });
-  const t = await WsTransport.start(node, { cookie: cluster.cookie });
+/** Node A here, node B in a child process, connected (default transport settings, or frames unauthenticated). */
+async function pair(ctx: CaseContext, frameAuth: FrameAuth = 'aes-256-gcm'): Promise<Pair> {
+  const cluster = await startCluster({
+    nodes: [frameAuth === 'none' ? 'bench_bu' : 'bench_b'],
+    connect: false,
+    scenarios: [REMOTE_NODE],
+    runtime: 'dist',
+    logLevel: 'warn',
+    nodeArgs: profileArgsForB(frameAuth === 'none' ? 'unsealed.' : ''),
+    transport: { frameAuth },
+  });
+  const b = cluster.node(frameAuth === 'none' ? 'bench_bu' : 'bench_b');
+  // Quiet: `frameAuth: 'none'` warns at start, by design.
+  const node = new Node({ name: frameAuth === 'none' ? A_UNSEALED_NAME : A_NAME, logger: frameAuth === 'none' ? { ...errorsOnly, warn() {} } : errorsOnly });
+  const t = await WsTransport.start(node, { cookie: cluster.cookie, frameAuth });
   await t.connect(b.url);
   return {
     cluster,
@@ -75,12 +91,12 @@ async function pair(ctx: CaseContext): Promise<Pair> {
   };
 }
 
-/** With `--prof` (this process runs under --cpu-prof), profile B too: `B.<case>.cpuprofile` next to A's. */
-function profileArgsForB(): string[] {
+/** With `--prof` (this process runs under --cpu-prof), profile B too: `B.<case>.cpuprofile` next to A's (`B.unsealed.<case>` for the pair without frame authentication). */
+function profileArgsForB(tag = ''): string[] {
   const dir = process.execArgv.find((a) => a.startsWith('--cpu-prof-dir='));
   if (dir === undefined) return [];
   const name = process.execArgv.find((a) => a.startsWith('--cpu-prof-name='))?.slice('--cpu-prof-name='.length) ?? 'remote.cpuprofile';
-  return ['--cpu-prof', dir, `--cpu-prof-name=B.${name}`];
+  return ['--cpu-prof', dir, `--cpu-prof-name=B.${tag}${name}`];
 }
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
@@ -311,6 +327,50 @@ async function callsInFlight(p: Pair, echo: Pid, n: number, procs: number): Prom
   return (tEnd - t0) / 1e3;
 }
 
+// ---- sealed vs unsealed, same run ------------------------------------------------------------
+
+/**
+ * The same throughput measured on two pairs (frames sealed, frames not) in
+ * one child: a warm-up of each, then `runs` rounds of one run each, the
+ * order alternating per round so that a drift of the machine's speed hits
+ * both alike. Medians of each.
+ */
+async function ratePair(
+  ctx: CaseContext,
+  n: number,
+  sealed: (n: number) => Promise<number>,
+  unsealed: (n: number) => Promise<number>,
+): Promise<{ sealed: number[]; unsealed: number[] }> {
+  const warm = Math.max(1, Math.floor(n / 5));
+  await sealed(warm);
+  await unsealed(warm);
+  const out = { sealed: [] as number[], unsealed: [] as number[] };
+  for (let i = 0; i < ctx.runs; i++) {
+    const order = i % 2 === 0 ? (['sealed', 'unsealed'] as const) : (['unsealed', 'sealed'] as const);
+    for (const which of order) out[which].push(n / (await (which === 'sealed' ? sealed : unsealed)(n)));
+  }
+  return out;
+}
+
+/** Sequential calls on two pairs, in alternating slices of `n / SLICES` each: latency samples of each. */
+async function callPair(a: { p: Pair; echo: Pid }, b: { p: Pair; echo: Pid }, n: number, clock: number): Promise<[Float64Array, Float64Array]> {
+  const SLICES = 8;
+  const per = Math.max(1, Math.floor(n / SLICES));
+  const sa = new Float64Array(per * SLICES);
+  const sb = new Float64Array(per * SLICES);
+  for (const side of [a, b]) await sequential(side.p, Math.max(1, n >> 2), new Float64Array(Math.max(1, n >> 2)), (c) => GenServer.call(c, side.echo, MSG)); // warm-up
+  for (let i = 0; i < SLICES; i++) {
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const k of order) {
+      const side = k === 0 ? a : b;
+      const into = (k === 0 ? sa : sb).subarray(i * per, (i + 1) * per);
+      await sequential(side.p, per, into, (c) => GenServer.call(c, side.echo, MSG));
+    }
+  }
+  for (const s of [sa, sb]) for (let i = 0; i < s.length; i++) s[i] = Math.max(0, s[i]! - clock);
+  return [sa, sb];
+}
+
 // ---- node down --------------------------------------------------------------------------------
 
 /** ms from the signal to A's `nodedown` for B; B is restarted (new creation) and reconnected after each sample. */
@@ -365,14 +425,25 @@ export const cases: Record<string, BenchCase> = {
     },
   },
   oneway: {
-    describe: 'one-way send of small messages from a process on A to a process on B, 2M (windowed: ≤ 100k unacknowledged)',
-    reports: ['remote.oneway'],
+    describe:
+      'one-way send of small messages from a process on A to a process on B, 2M (windowed: ≤ 100k unacknowledged); the same on a second pair with frameAuth none, alternating runs: the cost of sealing',
+    reports: ['remote.oneway', 'remote.oneway.unsealed', 'remote.oneway.sealedRatio'],
     async run(ctx) {
-      const p = await pair(ctx);
+      const sealed = await pair(ctx);
+      const unsealed = await pair(ctx, 'none');
       try {
-        await measureRate(ctx, 'remote.oneway', 'msgs/s', ctx.n(2_000_000), (n) => troupeOneway(p, n, MSG));
+        const r = await ratePair(ctx, ctx.n(2_000_000), (n) => troupeOneway(sealed, n, MSG), (n) => troupeOneway(unsealed, n, MSG));
+        const s = median(r.sealed);
+        const u = median(r.unsealed);
+        ctx.report({ name: 'remote.oneway', value: s, unit: 'msgs/s', runs: r.sealed });
+        ctx.report({ name: 'remote.oneway.unsealed', value: u, unit: 'msgs/s', runs: r.unsealed });
+        // The median of each round's ratio: the two runs of a round are adjacent in time, so a burst
+        // of load from other processes hits both more alike than it hits the two medians.
+        const ratios = r.sealed.map((x, i) => x / r.unsealed[i]!);
+        ctx.report({ name: 'remote.oneway.sealedRatio', value: median(ratios), unit: '×', runs: ratios });
       } finally {
-        await p.close();
+        await sealed.close();
+        await unsealed.close();
       }
     },
   },
@@ -405,21 +476,22 @@ export const cases: Record<string, BenchCase> = {
     },
   },
   call: {
-    describe: 'sequential GenServer.call from a process on A to an echo server on B, 20k: µs per call',
-    reports: ['remote.call.p50', 'remote.call.p99'],
+    describe:
+      'sequential GenServer.call from a process on A to an echo server on B, 20k: µs per call; the same on a second pair with frameAuth none, alternating slices: the cost of sealing',
+    reports: ['remote.call.p50', 'remote.call.p99', 'remote.call.unsealed.p50', 'remote.call.unsealed.p99', 'remote.call.p50.sealedDelta'],
     async run(ctx) {
-      const p = await pair(ctx);
+      const sealed = await pair(ctx);
+      const unsealed = await pair(ctx, 'none');
       try {
-        const echo = await p.b.run<Pid>('startEcho');
-        const n = ctx.n(20_000);
-        const clock = clockOverheadMs();
-        await sequential(p, Math.max(1, n >> 2), new Float64Array(Math.max(1, n >> 2)), (c) => GenServer.call(c, echo, MSG)); // warm-up
-        const samples = new Float64Array(n);
-        await sequential(p, n, samples, (c) => GenServer.call(c, echo, MSG));
-        for (let i = 0; i < n; i++) samples[i] = Math.max(0, samples[i]! - clock);
-        latencyFigures(ctx, 'remote.call', samples);
+        const a = { p: sealed, echo: await sealed.b.run<Pid>('startEcho') };
+        const b = { p: unsealed, echo: await unsealed.b.run<Pid>('startEcho') };
+        const [ss, su] = await callPair(a, b, ctx.n(20_000), clockOverheadMs());
+        latencyFigures(ctx, 'remote.call', ss);
+        latencyFigures(ctx, 'remote.call.unsealed', su);
+        ctx.report({ name: 'remote.call.p50.sealedDelta', value: (percentile(ss, 50) - percentile(su, 50)) * 1e3, unit: 'µs' });
       } finally {
-        await p.close();
+        await sealed.close();
+        await unsealed.close();
       }
     },
   },
@@ -473,12 +545,19 @@ export const metrics: Record<string, MetricInfo> = {
   'remote.wsRoundTrip.p50': { unit: 'µs' },
   'remote.wsRoundTrip.p99': { unit: 'µs', ratioTo: 'remote.wsRoundTrip.p50' },
   'remote.oneway': { unit: 'msgs/s', target: { op: '>=', value: 2e6 }, erlang: 0.27e6, ratioTo: 'remote.wsPipe' },
+  'remote.oneway.unsealed': { unit: 'msgs/s', ratioTo: 'remote.wsPipe' },
+  /** Frames sealed (AES-256-GCM) ÷ frames not, same child, alternating runs (issue 11: ≥ 0.90). */
+  'remote.oneway.sealedRatio': { unit: '×', target: { op: '>=', value: 0.9 } },
   'remote.oneway100B': { unit: 'msgs/s', ratioTo: 'remote.wsPipe' },
   'remote.pingpong': { unit: 'rt/s' },
   'remote.pingpong.p50': { unit: 'µs', erlang: 71, ratioTo: 'remote.wsRoundTrip.p50' },
   'remote.pingpong.p99': { unit: 'µs', ratioTo: 'remote.wsRoundTrip.p50' },
   'remote.call.p50': { unit: 'µs', erlang: 73, ratioTo: 'remote.wsRoundTrip.p50' },
   'remote.call.p99': { unit: 'µs', ratioTo: 'remote.wsRoundTrip.p50' },
+  'remote.call.unsealed.p50': { unit: 'µs', ratioTo: 'remote.wsRoundTrip.p50' },
+  'remote.call.unsealed.p99': { unit: 'µs', ratioTo: 'remote.wsRoundTrip.p50' },
+  /** Call p50 sealed − unsealed, same child, alternating slices (issue 11: ≤ +5 µs). */
+  'remote.call.p50.sealedDelta': { unit: 'µs', ratio: false, target: { op: '<=', value: 5 } },
   'remote.rpc.p50': { unit: 'µs', ratioTo: 'remote.wsRoundTrip.p50' },
   'remote.rpc.p99': { unit: 'µs', ratioTo: 'remote.wsRoundTrip.p50' },
   'remote.callsInFlight': { unit: 'calls/s', target: { op: '>=', value: 200e3 } },

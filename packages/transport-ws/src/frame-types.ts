@@ -49,6 +49,14 @@ export const CloseReason = {
   shutdown: 4018,
   /** Refused: the peer is on this node's block list (test hook `block`, the harness's partition). */
   blocked: 4019,
+  /**
+   * A frame after the handshake did not authenticate under the connection's
+   * keys and the next counter: forged, tampered, replayed, reordered,
+   * reflected, or after a dropped frame. Nothing from it or after is delivered.
+   */
+  frame_auth_failed: 4020,
+  /** The peer's `frameAuth` option differs from this node's (checked after its proof). */
+  frame_auth_mismatch: 4021,
 } as const;
 
 export type CloseReasonName = keyof typeof CloseReason;

@@ -7,6 +7,7 @@ export {
   type TransportHealth,
 } from './ws-transport.js';
 export type { WsTransportOptions, TlsOptions, ReconnectOptions } from './options.js';
+export type { FrameAuth } from './frame-auth/mode.js';
 export type { BackoffOptions } from './backoff.js';
 export type { RateLimitOptions } from './rate-limiter.js';
 export type { DownReason } from './peer-connection.js';

@@ -3,6 +3,7 @@ import type { RateLimitOptions } from './rate-limiter.js';
 import type { DiscoveryOptions } from './discovery/discovery.js';
 import type { DiscoveryStrategy } from './discovery/strategy.js';
 import { clampJitter, type BackoffOptions } from './backoff.js';
+import { FRAME_AUTH_MODES, isFrameAuth, type FrameAuth } from './frame-auth/mode.js';
 
 /** `wss://`: the server's certificate and key (PEM); clients verify peers against `ca`. */
 export interface TlsOptions {
@@ -71,6 +72,16 @@ export interface WsTransportOptions {
   maxConcurrentDials?: number;
   /** An HTTP request on the mesh port (the WebSocket upgrade included) must arrive whole within this many ms (default 5000). */
   httpRequestTimeoutMs?: number;
+  /**
+   * How frames after the handshake are protected (default `'aes-256-gcm'`):
+   * every WebSocket message is sealed with AES-256-GCM under keys derived
+   * per connection and direction from the cookie and the handshake, so a
+   * relay or on-path attacker without the cookie can neither read, inject,
+   * alter, replay, reorder nor drop frames unnoticed (close code 4020).
+   * `'none'` turns this off (insecure: frames in clear, unauthenticated).
+   * Both ends must agree: a mismatch fails the handshake (`frame_auth_mismatch`, 4021).
+   */
+  frameAuth?: FrameAuth;
   /** The signal codec (default actor-core's `SignalCodec`). */
   codec?: WireCodec;
   /** Discovery strategies run from start to close (`StaticSeeds`, `DnsPoll`, your own). */
@@ -106,6 +117,7 @@ export interface ResolvedOptions {
   httpRequestTimeoutMs: number;
   maxPeers: number;
   maxConcurrentDials: number;
+  frameAuth: FrameAuth;
   /** null: reconnection off. */
   reconnect: Required<ReconnectOptions> | null;
 }
@@ -134,8 +146,15 @@ export function resolveOptions(o: WsTransportOptions): ResolvedOptions {
     maxPeers: positive('maxPeers', o.maxPeers, 256, 1),
     maxConcurrentDials: positive('maxConcurrentDials', o.maxConcurrentDials, 8, 1),
     httpRequestTimeoutMs: positive('httpRequestTimeoutMs', o.httpRequestTimeoutMs, 5000, 100),
+    frameAuth: resolveFrameAuth(o.frameAuth),
     reconnect: resolveReconnect(o.reconnect),
   };
+}
+
+function resolveFrameAuth(v: unknown): FrameAuth {
+  if (v === undefined) return 'aes-256-gcm';
+  if (!isFrameAuth(v)) throw new RangeError(`frameAuth must be one of ${FRAME_AUTH_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function resolveReconnect(r: ReconnectOptions | false | undefined): Required<ReconnectOptions> | null {

@@ -7,6 +7,8 @@ import { FrameEncoder, membersFrame, tickFrame, type Member } from './frame-enco
 import { CloseReason, FrameType, type CloseReasonName } from './frame-types.js';
 import type { PeerInfo } from './handshake/types.js';
 import { Liveness } from './ticker.js';
+import { FrameOpener, FrameSealer, TAG_BYTES } from './frame-auth/seal.js';
+import type { FrameAuth } from './frame-auth/mode.js';
 
 /** Why a connection went down, as `nodedown` reports it (Erlang's `nodedown_reason`s). */
 export type DownReason =
@@ -18,7 +20,8 @@ export type DownReason =
   | 'replaced'
   | 'decode_error'
   | 'unknown_frame_type'
-  | 'protocol_error';
+  | 'protocol_error'
+  | 'frame_auth_failed';
 
 /** What a connection needs from its transport. */
 export interface PeerHost {
@@ -50,6 +53,7 @@ export class PeerConnection implements PeerChannel {
   readonly hidden: boolean;
   readonly url: string | null;
   readonly version: number;
+  readonly frameAuth: FrameAuth;
   readonly liveness: Liveness;
   closed = false;
   /** The WebSocket close code the peer sent, if it closed the connection (decides whether to reconnect). */
@@ -62,6 +66,9 @@ export class PeerConnection implements PeerChannel {
   /** @internal Test hook (a network partition): everything sent is discarded, everything received ignored; ticks still time out. */
   dropping = false;
   private readonly encoder: FrameEncoder;
+  /** Seal what this node writes / open what the peer wrote; null with `frameAuth: 'none'`. */
+  private readonly sealer: FrameSealer | null;
+  private readonly opener: FrameOpener | null;
   /** This node and the peer: what the codec leaves off the wire. */
   private readonly ends: CodecEnds;
   private flushScheduled = false;
@@ -83,6 +90,9 @@ export class PeerConnection implements PeerChannel {
     this.hidden = info.hidden;
     this.url = info.url;
     this.version = info.version;
+    this.frameAuth = info.frameAuth;
+    this.sealer = info.keys === null ? null : new FrameSealer(info.keys.send);
+    this.opener = info.keys === null ? null : new FrameOpener(info.keys.recv);
     this.liveness = new Liveness(now);
     this.ends = { local: host.node.name, peer: info.name, peerCreation: info.creation };
     this.encoder = new FrameEncoder(host.codec, (kind, err) => {
@@ -136,18 +146,21 @@ export class PeerConnection implements PeerChannel {
     }
   }
 
-  private write(frame: Buffer): void {
+  private write(plain: Buffer): void {
     if (this.dropping) return;
-    if (this.ws.bufferedAmount + frame.length > this.host.maxBufferedBytes) {
+    const size = plain.length + (this.sealer === null ? 0 : TAG_BYTES);
+    if (this.ws.bufferedAmount + size > this.host.maxBufferedBytes) {
       this.host.node.logger.error('transport-ws: outgoing buffer limit exceeded, connection closed', {
         peer: this.name,
         buffered: this.ws.bufferedAmount,
-        frame: frame.length,
+        frame: size,
         limit: this.host.maxBufferedBytes,
       });
       this.down('send_buffer_overflow', 'send_buffer_overflow', true);
       return;
     }
+    // Sealed only when it is certainly written: the counter must advance exactly once per message sent.
+    const frame = this.sealer === null ? plain : this.sealer.seal(plain);
     this.ws.send(frame);
     this.liveness.sent++;
     this.bytesSent += frame.length;
@@ -200,6 +213,8 @@ export class PeerConnection implements PeerChannel {
   }
 
   private detach(): void {
+    this.sealer?.dispose();
+    this.opener?.dispose();
     this.ws.off('message', this.onMessage);
     this.ws.off('close', this.onClose);
     this.ws.off('error', this.onError);
@@ -209,9 +224,15 @@ export class PeerConnection implements PeerChannel {
 
   private readonly onMessage = (data: RawData, isBinary: boolean): void => {
     if (this.closed || this.dropping) return;
-    this.liveness.received++;
-    const buf = toBuffer(data);
+    let buf = toBuffer(data);
     this.bytesReceived += buf.length;
+    if (this.opener !== null) {
+      // A text message cannot be a sealed frame: refused like any other that does not open.
+      const plain = isBinary ? this.opener.open(buf) : null;
+      if (plain === null) return this.authFailure(buf.length, isBinary);
+      buf = plain;
+    }
+    this.liveness.received++;
     if (isBinary && buf.length > 0 && buf[0] === FrameType.Data) {
       const codec = this.host.codec;
       if (codec.decodeFrame !== undefined) {
@@ -253,6 +274,23 @@ export class PeerConnection implements PeerChannel {
         this.host.node.logger.error('transport-ws: error handling a remote signal', { peer: this.name, kind: signals[i]!.k, error: String(e) });
       }
     }
+  }
+
+  /**
+   * A frame did not authenticate: someone without this connection's keys
+   * wrote into it (or replayed, reordered, dropped or altered a frame).
+   * Nothing from it or after is delivered (the opener stays broken and the
+   * connection is closed at once); logged once, since the connection ends.
+   */
+  private authFailure(bytes: number, isBinary: boolean): void {
+    this.host.node.logger.warn('transport-ws: frame failed authentication, connection closed', {
+      peer: this.name,
+      reason: 'frame_auth_failed',
+      frame: this.opener?.opened,
+      bytes,
+      binary: isBinary,
+    });
+    this.down('frame_auth_failed', 'frame_auth_failed', false);
   }
 
   private protocolFailure(reason: 'decode_error' | 'unknown_frame_type' | 'protocol_error', detail: string): void {

@@ -24,6 +24,7 @@ import { IntervalLog } from './interval-log.js';
 import { Discovery } from './discovery/discovery.js';
 import { CloseReason } from './frame-types.js';
 import { backoffDelay } from './backoff.js';
+import type { FrameAuth } from './frame-auth/mode.js';
 
 export interface NodeUpEvent {
   node: string;
@@ -56,6 +57,8 @@ export interface PeerStatus {
   /** True if this node dialled the connection. */
   initiated: boolean;
   version: number;
+  /** How this connection's frames are protected (`'aes-256-gcm'` unless both ends chose `'none'`). */
+  frameAuth: FrameAuth;
   /** Bytes written to the socket but not yet sent. */
   bufferedBytes: number;
   /** Frames and bytes over this connection, each way, since it came up. */
@@ -86,7 +89,9 @@ function allowFullPayload(ws: WebSocket, maxPayload: number): void {
 }
 
 /** Nodedowns that may be transient (a stall, a dropped socket): the peer is redialled. */
-const REDIAL_REASONS: ReadonlySet<DownReason> = new Set(['net_tick_timeout', 'connection_closed', 'send_buffer_overflow']);
+// A frame that failed authentication is an attack on that socket (or a broken path), not the peer
+// leaving: a fresh connection with fresh keys restores the link.
+const REDIAL_REASONS: ReadonlySet<DownReason> = new Set(['net_tick_timeout', 'connection_closed', 'send_buffer_overflow', 'frame_auth_failed']);
 /** Close codes by which the peer said "do not come back" (its `disconnect`, or a newer connection replaced this one). */
 const NO_REDIAL_CODES: ReadonlySet<number> = new Set([CloseReason.disconnect, CloseReason.replaced]);
 
@@ -214,7 +219,10 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw e;
     }
-    node.logger.info('transport-ws: listening', { node: node.name, url, hidden: o.hidden });
+    node.logger.info('transport-ws: listening', { node: node.name, url, hidden: o.hidden, frameAuth: o.frameAuth });
+    if (o.frameAuth === 'none') {
+      node.logger.warn('transport-ws: frame authentication is off (frameAuth: none): frames after the handshake travel unauthenticated and in clear', { node: node.name });
+    }
     if (options.discovery !== undefined && options.discovery.length > 0) t.discoveryRunner = new Discovery(t, options.discovery, options.discoveryOptions).start();
     return t;
   }
@@ -263,7 +271,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   peer(name: string): PeerStatus | undefined {
     const c = this.peers.get(name);
     if (c === undefined) return undefined;
-    return { name: c.name, creation: c.creation, hidden: c.hidden, url: c.url, initiated: c.initiated, version: c.version, bufferedBytes: c.ws.bufferedAmount,
+    return { name: c.name, creation: c.creation, hidden: c.hidden, url: c.url, initiated: c.initiated, version: c.version, frameAuth: c.frameAuth, bufferedBytes: c.ws.bufferedAmount,
       framesSent: c.liveness.sent, framesReceived: c.liveness.received, bytesSent: c.bytesSent, bytesReceived: c.bytesReceived };
   }
 
@@ -528,7 +536,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
 
   private context(attempt: Attempt | null): HandshakeContext {
     return {
-      self: { name: this.node.name, creation: this.node.creation, hidden: this.opts.hidden, url: this.url },
+      self: { name: this.node.name, creation: this.node.creation, hidden: this.opts.hidden, url: this.url, frameAuth: this.opts.frameAuth },
       cookie: this.cookie,
       minVersion: PROTOCOL_MIN_VERSION,
       maxVersion: PROTOCOL_MAX_VERSION,
@@ -693,7 +701,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.node.logger.info('transport-ws: reconnected', { peer: info.name, creation: info.creation, failedAttempts: r.attempts, initiated: attempt !== null });
       this.cancelRedial(info.name);
     }
-    this.node.logger.info('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null });
+    this.node.logger.info('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null, frameAuth: info.frameAuth });
     this.port.nodeUp(info.name, info.creation, { hidden: conn.hidden, channel: conn });
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
     if (conn.hidden) return;

@@ -15,7 +15,7 @@ import { RawPeer } from './raw-peer.js';
  * A property test: whatever a client throws at a live node — random bytes,
  * random frame types, valid frames with flipped bits, truncations and
  * insertions — before the handshake, as a mutated HELLO, or after a valid
- * handshake, the node stays up and correct for everyone else. The seed is
+ * handshake (sealed with the connection's keys, or raw), the node stays up and correct for everyone else. The seed is
  * fixed (FUZZ_SEED overrides it) and the run is bounded in time.
  */
 
@@ -71,6 +71,8 @@ const frameSpec: fc.Arbitrary<FrameSpec> = fc.oneof(
 
 const run = fc.record({
   phase: fc.constantFrom('pre' as const, 'hello' as const, 'post' as const),
+  /** After the handshake: sealed with the connection's keys (reaching the decoders) or raw (refused by frame authentication). */
+  sealed: fc.boolean(),
   helloMuts: fc.array(mutation, { minLength: 1, maxLength: 3 }),
   frames: fc.array(frameSpec, { minLength: 1, maxLength: 6 }),
 });
@@ -141,7 +143,7 @@ describe('fuzz: random and mutated frames against a live node (fast-check)', () 
     b.t.on('nodedown', () => bNodedowns++);
 
     await fc.assert(
-      fc.asyncProperty(run, async ({ phase, helloMuts, frames }) => {
+      fc.asyncProperty(run, async ({ phase, sealed, helloMuts, frames }) => {
         const name = `fuzz${n++}@local`;
         const evil = new Pid(name, 1, 4242);
         const r = await RawPeer.connect(a.t.url);
@@ -152,7 +154,7 @@ describe('fuzz: random and mutated frames against a live node (fast-check)', () 
           bases = validFrames(a, victim.pid, evil, true);
         } else if (phase === 'hello') {
           const ctx: HandshakeContext = {
-            self: { name, creation: 4242, hidden: true, url: null },
+            self: { name, creation: 4242, hidden: true, url: null, frameAuth: 'aes-256-gcm' },
             cookie: COOKIE,
             minVersion: PROTOCOL_MAX_VERSION,
             maxVersion: PROTOCOL_MAX_VERSION,
@@ -161,14 +163,15 @@ describe('fuzz: random and mutated frames against a live node (fast-check)', () 
             admit: () => null,
           };
           const s1 = initiatorNext(initiatorStart(), await r.nextHandshake(), ctx);
-          r.send(mutate(encodeHandshake(s1.send!), helloMuts));
+          r.sendRaw(mutate(encodeHandshake(s1.send!), helloMuts));
           bases = validFrames(a, victim.pid, evil, false);
         } else {
           bases = validFrames(a, victim.pid, evil, false);
         }
         for (const f of frames) {
           if (r.ws.readyState !== r.ws.OPEN) break;
-          r.send(build(f, bases));
+          if (sealed) r.send(build(f, bases));
+          else r.sendRaw(build(f, bases));
         }
         await drained(r);
         r.close();

@@ -4,7 +4,9 @@ import { initiatorNext, initiatorStart } from '../src/handshake/initiator.js';
 import { decodeHandshake, encodeHandshake, type HandshakeMsg } from '../src/handshake/messages.js';
 import { handshakeDigest } from '../src/handshake/digest.js';
 import { NonceCache } from '../src/handshake/nonce-cache.js';
-import { PROTOCOL_MAX_VERSION, type Failure, type HandshakeContext } from '../src/handshake/types.js';
+import { PROTOCOL_MAX_VERSION, PROTOCOL_MIN_VERSION, type Failure, type HandshakeContext } from '../src/handshake/types.js';
+import type { FrameAuth } from '../src/frame-auth/mode.js';
+import { FrameOpener, FrameSealer } from '../src/frame-auth/seal.js';
 
 let counter = 0;
 function nonce(): Uint8Array {
@@ -16,7 +18,7 @@ function nonce(): Uint8Array {
 function ctx(name: string, cookie: string, over: Partial<HandshakeContext> = {}): HandshakeContext {
   const cache = new NonceCache();
   return {
-    self: { name, creation: name.length * 7, hidden: false, url: `ws://127.0.0.1:${name.length}` },
+    self: { name, creation: name.length * 7, hidden: false, url: `ws://127.0.0.1:${name.length}`, frameAuth: 'aes-256-gcm' },
     cookie,
     minVersion: PROTOCOL_MAX_VERSION,
     maxVersion: PROTOCOL_MAX_VERSION,
@@ -141,7 +143,7 @@ describe('handshake state machine, frame by frame', () => {
   it('short nonces, wrong digest lengths and garbage do not decode', () => {
     const short = encodeHandshake({ t: 'challenge', minVersion: PROTOCOL_MAX_VERSION, maxVersion: PROTOCOL_MAX_VERSION, name: 'a@h', creation: 1, nonce: Buffer.alloc(8) });
     expect(decodeHandshake(short[0]!, short.subarray(1))).toMatch(/nonce/);
-    const hello = encodeHandshake({ t: 'hello', version: 1, name: 'a@h', creation: 1, hidden: false, url: null, nonce: nonce(), digest: Buffer.alloc(31) });
+    const hello = encodeHandshake({ t: 'hello', version: 1, name: 'a@h', creation: 1, hidden: false, url: null, nonce: nonce(), digest: Buffer.alloc(31), frameAuth: 'none' });
     expect(decodeHandshake(hello[0]!, hello.subarray(1))).toMatch(/digest/);
     expect(decodeHandshake(0x02, Buffer.from([0xc1]))).toMatch(/malformed/);
     expect(decodeHandshake(0x02, Buffer.from([0x01]))).toMatch(/not an array/);
@@ -169,10 +171,10 @@ describe('handshake state machine, frame by frame', () => {
     expect(initiatorNext(initiatorStart(), { t: 'accept', hidden: false, url: null, digest: Buffer.alloc(32) }, a).fail?.reason).toBe('protocol_error');
   });
 
-  it('the digest binds both nonces, both names, both creations, the version and HELLO\'s hidden and url', () => {
+  it('the digest binds both nonces, both names, both creations, the version and HELLO\'s hidden, url and frameAuth', () => {
     const base = {
       version: 1,
-      initiator: { name: 'a@h', creation: 1, nonce: Buffer.alloc(16, 1), hidden: false, url: null as string | null },
+      initiator: { name: 'a@h', creation: 1, nonce: Buffer.alloc(16, 1), hidden: false, url: null as string | null, frameAuth: 'aes-256-gcm' as FrameAuth },
       acceptor: { name: 'b@h', creation: 2, nonce: Buffer.alloc(16, 2) },
     };
     const d = handshakeDigest('c', 'initiator', base).toString('hex');
@@ -183,6 +185,7 @@ describe('handshake state machine, frame by frame', () => {
       { ...base, acceptor: { ...base.acceptor, nonce: Buffer.alloc(16, 3) } },
       { ...base, initiator: { ...base.initiator, hidden: true } },
       { ...base, initiator: { ...base.initiator, url: 'ws://relay:1' } },
+      { ...base, initiator: { ...base.initiator, frameAuth: 'none' as FrameAuth } },
     ];
     for (const v of variants) expect(handshakeDigest('c', 'initiator', v).toString('hex')).not.toBe(d);
     const claims = { hidden: false, url: null };
@@ -191,5 +194,72 @@ describe('handshake state machine, frame by frame', () => {
     expect(handshakeDigest('c', 'acceptor', base, { hidden: true, url: null }).toString('hex')).not.toBe(acc);
     expect(handshakeDigest('c', 'acceptor', base, { hidden: false, url: 'ws://relay:1' }).toString('hex')).not.toBe(acc);
     expect(handshakeDigest('other', 'initiator', base).toString('hex')).not.toBe(d);
+  });
+
+  it('frame keys: both ends derive the same pair, one per direction, fresh per connection', () => {
+    const a = ctx('a@h', 'c');
+    const b = ctx('bb@h', 'c');
+    const run = () => {
+      const s1 = acceptorStart(b);
+      const s2 = initiatorNext(initiatorStart(), wire(s1.send!), a);
+      const s3 = acceptorNext(s1.state, wire(s2.send!), b);
+      const s4 = initiatorNext(s2.state, wire(s3.send!), a);
+      return { acc: s3.up!.keys!, ini: s4.up!.keys! };
+    };
+    const { acc, ini } = run();
+    expect(ini.send.key.equals(acc.recv.key) && ini.send.iv.equals(acc.recv.iv)).toBe(true);
+    expect(ini.recv.key.equals(acc.send.key) && ini.recv.iv.equals(acc.send.iv)).toBe(true);
+    // Two directions, two keys: what A sends does not open as if B had sent it.
+    expect(ini.send.key.equals(ini.recv.key)).toBe(false);
+    const sealed = new FrameSealer(ini.send).seal(Buffer.from([0x11]));
+    expect(new FrameOpener(acc.recv).open(sealed)).toEqual(Buffer.from([0x11]));
+    expect(new FrameOpener(ini.recv).open(sealed)).toBeNull();
+    // New nonces, new keys: a frame of one connection means nothing on the next.
+    expect(run().ini.send.key.equals(ini.send.key)).toBe(false);
+  });
+
+  it('frameAuth: both ends must agree; the acceptor refuses another choice only after the proof', () => {
+    const b = ctx('b@h', 'c');
+    const none = (name: string, cookie: string) => ctx(name, cookie, { self: { ...ctx(name, cookie).self, frameAuth: 'none' } });
+    const s1 = acceptorStart(b);
+    const s2 = initiatorNext(initiatorStart(), wire(s1.send!), none('a@h', 'c'));
+    expect((s2.send as Extract<HandshakeMsg, { t: 'hello' }>).frameAuth).toBe('none');
+    const s3 = acceptorNext(s1.state, wire(s2.send!), b);
+    expect(s3.fail?.reason).toBe('frame_auth_mismatch');
+    expect(s3.fail?.detail).toMatch(/uses frameAuth 'none', this node 'aes-256-gcm'/);
+    // Without the cookie the mismatch is not revealed: bad_cookie.
+    const s1b = acceptorStart(b);
+    const s2b = initiatorNext(initiatorStart(), wire(s1b.send!), none('a@h', 'wrong'));
+    expect(acceptorNext(s1b.state, wire(s2b.send!), b).fail?.reason).toBe('bad_cookie');
+    // A relay rewriting HELLO's frameAuth (a downgrade) breaks the proof.
+    const bNone = none('b@h', 'c');
+    const s1c = acceptorStart(bNone);
+    const s2c = initiatorNext(initiatorStart(), wire(s1c.send!), ctx('a@h', 'c'));
+    const downgraded = { ...(s2c.send as Extract<HandshakeMsg, { t: 'hello' }>), frameAuth: 'none' as const };
+    expect(acceptorNext(s1c.state, wire(downgraded), bNone).fail?.reason).toBe('bad_cookie');
+    // Both none: up, without keys.
+    const s1d = acceptorStart(bNone);
+    const s2d = initiatorNext(initiatorStart(), wire(s1d.send!), none('a@h', 'c'));
+    const s3d = acceptorNext(s1d.state, wire(s2d.send!), bNone);
+    expect(s3d.up).toMatchObject({ frameAuth: 'none', keys: null });
+    expect(initiatorNext(s2d.state, wire(s3d.send!), none('a@h', 'c')).up).toMatchObject({ frameAuth: 'none', keys: null });
+  });
+
+  it('a protocol 4 HELLO (no frameAuth) decodes and is refused as version_mismatch, naming the upgrade', () => {
+    expect(PROTOCOL_MIN_VERSION).toBe(5);
+    const b = ctx('b@h', 'c');
+    const s1 = acceptorStart(b);
+    const s2 = initiatorNext(initiatorStart(), wire(s1.send!), ctx('a@h', 'c'));
+    const v4 = { ...(s2.send as Extract<HandshakeMsg, { t: 'hello' }>), version: 4, frameAuth: null };
+    const back = wire(v4);
+    expect(back).toMatchObject({ t: 'hello', version: 4, frameAuth: null });
+    const f = acceptorNext(s1.state, back, b).fail;
+    expect(f?.reason).toBe('version_mismatch');
+    expect(f?.detail).toMatch(/chose version 4; this node speaks 5\.\.5 \(protocol 5 authenticates every frame/);
+    // And a v4 acceptor's CHALLENGE (4..4) is refused by a v5 initiator.
+    const old = ctx('old@h', 'c', { minVersion: 4, maxVersion: 4 });
+    const c = initiatorNext(initiatorStart(), wire(acceptorStart(old).send!), ctx('a@h', 'c'));
+    expect(c.fail?.reason).toBe('version_mismatch');
+    expect(c.fail?.detail).toMatch(/upgrade the older node/);
   });
 });

@@ -8,6 +8,8 @@ import { SignalCodec, type Signal } from '@troupe/actor-core/wire';
 import { withType } from '../src/frame-encoder.js';
 import { FrameType } from '../src/index.js';
 import { withTimeout } from './helpers.js';
+import type { FrameAuth } from '../src/frame-auth/mode.js';
+import { FrameOpener, FrameSealer } from '../src/frame-auth/seal.js';
 
 const codec = new SignalCodec();
 /** A DATA frame carrying `signals`, as a raw peer sends it after the handshake. */
@@ -15,12 +17,20 @@ export const dataFrame = (signals: Signal[]): Buffer => withType(FrameType.Data,
 /** A copy of a local pid, as a peer names it on the wire. */
 export const remotePid = (p: Pid): Pid => new Pid(p.node, p.id, p.creation);
 
-/** A hand-driven client for feeding a node bad input: every frame it sends is chosen by the test. */
+/**
+ * A hand-driven client for feeding a node bad input: every frame it sends is
+ * chosen by the test. After `handshake` it holds the connection's frame keys
+ * (it knows the cookie), so `send` seals as a real node would and tests reach
+ * the decoders behind authentication; `sendRaw` writes bytes as they are.
+ */
 export class RawPeer {
   readonly frames: Buffer[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   /** The HELLO frame this peer sent, for replay tests. */
   hello: Buffer | null = null;
+  /** Set by a completed handshake with frame authentication. */
+  sealer: FrameSealer | null = null;
+  opener: FrameOpener | null = null;
   private waiting: (() => void) | null = null;
   private isClosed = false;
 
@@ -70,10 +80,10 @@ export class RawPeer {
     name: string,
     cookie: string,
     tamper?: (h: Extract<HandshakeMsg, { t: 'hello' }>) => HandshakeMsg,
-    self: { hidden: boolean; url: string | null } = { hidden: true, url: null },
+    self: { hidden: boolean; url: string | null; frameAuth?: FrameAuth } = { hidden: true, url: null },
   ): Promise<HandshakeMsg | null> {
     const ctx: HandshakeContext = {
-      self: { name, creation: 4242, ...self },
+      self: { name, creation: 4242, frameAuth: 'aes-256-gcm', ...self },
       cookie,
       minVersion: PROTOCOL_MAX_VERSION,
       maxVersion: PROTOCOL_MAX_VERSION,
@@ -90,11 +100,30 @@ export class RawPeer {
     if (reply === null) return null;
     const s2 = initiatorNext(s1.state, reply, ctx);
     if (s2.up === undefined) throw new Error(`handshake failed: ${JSON.stringify(s2.fail)}`);
+    if (s2.up.keys !== null) {
+      this.sealer = new FrameSealer(s2.up.keys.send);
+      this.opener = new FrameOpener(s2.up.keys.recv);
+    }
     return reply;
   }
 
+  /** Sends a frame, sealed once the handshake set up keys (a string goes out as a text message, never sealed). */
   send(b: Buffer | string): void {
+    this.ws.send(typeof b !== 'string' && this.sealer !== null ? this.sealer.seal(b) : b);
+  }
+
+  /** Sends bytes exactly as given (what a relay without the keys can do). */
+  sendRaw(b: Buffer | string): void {
     this.ws.send(b);
+  }
+
+  /** The next frame from the node after the handshake, opened; throws if it does not authenticate. */
+  async nextOpened(timeoutMs = 3000): Promise<Buffer> {
+    const f = await this.nextFrame(timeoutMs);
+    if (this.opener === null) return f;
+    const plain = this.opener.open(f);
+    if (plain === null) throw new Error('raw peer: a frame from the node did not authenticate');
+    return plain;
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import { FrameType } from '../frame-types.js';
 import { isValidNodeName } from '@troupe/actor-core';
+import { isFrameAuth, type FrameAuth } from '../frame-auth/mode.js';
 
 /**
  * The three handshake messages (numbered as in `acceptor.ts` /
@@ -31,6 +32,12 @@ export interface HelloMsg {
   url: string | null;
   nonce: Uint8Array;
   digest: Uint8Array;
+  /**
+   * How the initiator protects frames after the handshake (protocol 5); the
+   * acceptor refuses a different choice. null: a HELLO of protocol 4, which
+   * had no such field (refused as `version_mismatch`).
+   */
+  frameAuth: FrameAuth | null;
 }
 
 /** (3) acceptor → initiator: the acceptor's proof. */
@@ -64,7 +71,9 @@ export function encodeHandshake(m: HandshakeMsg): Buffer {
       break;
     case 'hello':
       type = FrameType.Hello;
-      body = [m.version, m.name, m.creation, m.hidden, m.url, m.nonce, m.digest];
+      body = m.frameAuth === null
+        ? [m.version, m.name, m.creation, m.hidden, m.url, m.nonce, m.digest]
+        : [m.version, m.name, m.creation, m.hidden, m.url, m.nonce, m.digest, m.frameAuth];
       break;
     case 'accept':
       type = FrameType.Accept;
@@ -100,12 +109,13 @@ export function decodeHandshake(type: number, payload: Uint8Array): HandshakeMsg
       return { t: 'challenge', minVersion, maxVersion, name, creation, nonce };
     }
     case FrameType.Hello: {
-      const [version, name, creation, hidden, url, nonce, digest] = v as unknown[];
-      if (v.length !== 7 || !isU32(version) || !isU32(creation) || typeof hidden !== 'boolean' || !isUrl(url)) return 'malformed hello';
+      const [version, name, creation, hidden, url, nonce, digest, frameAuth] = v as unknown[];
+      // 7 fields: protocol 4's HELLO, decoded so that the version check can name the problem.
+      if ((v.length !== 7 && v.length !== 8) || (v.length === 8 && !isFrameAuth(frameAuth)) || !isU32(version) || !isU32(creation) || typeof hidden !== 'boolean' || !isUrl(url)) return 'malformed hello';
       if (!isValidNodeName(name)) return `${INVALID_NAME} ${JSON.stringify(String(name)).slice(0, 80)}`;
       if (!isBytes(nonce, MIN_NONCE_BYTES, MAX_NONCE_BYTES)) return 'hello nonce too short or too long';
       if (!isBytes(digest, DIGEST_BYTES, DIGEST_BYTES)) return 'hello digest has the wrong length';
-      return { t: 'hello', version, name, creation, hidden, url, nonce, digest };
+      return { t: 'hello', version, name, creation, hidden, url, nonce, digest, frameAuth: v.length === 8 ? (frameAuth as FrameAuth) : null };
     }
     case FrameType.Accept: {
       const [hidden, url, digest] = v as unknown[];

@@ -26,6 +26,13 @@ export interface HandshakeHooks {
   failed(f: HandshakeFailure): void;
 }
 
+/** What a peer's refusal means for this node, when its close code alone does not say it. */
+const PEER_CLOSE_HINTS: Partial<Record<CloseReasonName, string>> = {
+  frame_auth_mismatch: ': the peer uses another frameAuth option; both ends must set the same one',
+  version_mismatch: ': the peer speaks another protocol version (5 since frames are authenticated); upgrade the older node',
+  bad_cookie: ': the peer has another cookie',
+};
+
 /** Binds the acceptor state machine to a socket: (1) is sent at once. */
 export function runAcceptor(ws: WebSocket, ctx: HandshakeContext, codec: WireCodec, timeoutMs: number, hooks: HandshakeHooks): void {
   let state: AcceptorState;
@@ -92,7 +99,8 @@ function bind(
   };
   const onClose = (code: number, reason: Buffer): void => {
     const named = closeReasonOf(code);
-    fail(named ?? 'connection_closed', `peer closed the connection during the handshake (code ${code}${reason.length > 0 ? `, ${reason.toString('utf8').slice(0, 123)}` : ''})`, true);
+    const hint = named !== undefined ? (PEER_CLOSE_HINTS[named] ?? '') : '';
+    fail(named ?? 'connection_closed', `peer closed the connection during the handshake (code ${code}${reason.length > 0 ? `, ${reason.toString('utf8').slice(0, 123)}` : ''})${hint}`, true);
   };
   const onError = (err: Error): void => fail('connection_error', err.message, true);
   const timer = setTimeout(() => fail('setup_timeout', `no complete handshake within ${timeoutMs} ms`, false), timeoutMs);

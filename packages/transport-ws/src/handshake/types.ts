@@ -1,4 +1,6 @@
 import type { HandshakeMsg } from './messages.js';
+import type { FrameAuth } from '../frame-auth/mode.js';
+import type { FrameKeys } from '../frame-auth/keys.js';
 
 /** Protocol versions this build speaks. Bump `MAX` for a new wire format, keep `MIN` while the old one is still served. */
 // 2: a Data frame is one flat array of signals (kind, then fields), `send`/`call` targets and
@@ -6,8 +8,19 @@ import type { HandshakeMsg } from './messages.js';
 // 3: consecutive sends to one process as one `SEND_RUN` (a v2 node cannot decode it).
 // 4: the proofs cover HELLO's and ACCEPT's `hidden` and `url`; `hidden` moved from CHALLENGE
 // to ACCEPT (a peer without the cookie learns less); `reply_failed` signals; only plain data decoded.
-export const PROTOCOL_MIN_VERSION = 4;
-export const PROTOCOL_MAX_VERSION = 4;
+// 5: HELLO carries `frameAuth`, covered by both proofs; every frame after the handshake is sealed
+// (AES-256-GCM, per-connection keys from HKDF, per-direction counters) unless both ends chose `none`.
+// A v4 peer is refused with `version_mismatch`: it would send frames this node cannot authenticate.
+export const PROTOCOL_MIN_VERSION = 5;
+export const PROTOCOL_MAX_VERSION = 5;
+
+/** What a version refusal adds when the peer is older than this node can serve. */
+export function olderHint(peerMax: number, selfMin: number): string {
+  if (peerMax >= selfMin) return '';
+  return peerMax < 5 && selfMin >= 5
+    ? ' (protocol 5 authenticates every frame after the handshake; upgrade the older node)'
+    : ' (upgrade the older node)';
+}
 
 export interface LocalIdentity {
   name: string;
@@ -15,6 +28,8 @@ export interface LocalIdentity {
   hidden: boolean;
   /** The URL this node listens on, told to peers for the mesh. */
   url: string | null;
+  /** How frames after the handshake are protected; both ends must agree. */
+  frameAuth: FrameAuth;
 }
 
 /** The authenticated peer at the end of a handshake. */
@@ -26,6 +41,9 @@ export interface PeerInfo {
   peerHidden: boolean;
   url: string | null;
   version: number;
+  frameAuth: FrameAuth;
+  /** This end's frame keys (null when `frameAuth` is `none`). */
+  keys: FrameKeys | null;
 }
 
 export type FailReason =
@@ -36,7 +54,8 @@ export type FailReason =
   | 'already_connected'
   | 'simultaneous_connect'
   | 'self_connect'
-  | 'blocked';
+  | 'blocked'
+  | 'frame_auth_mismatch';
 
 export interface Failure {
   reason: FailReason;
