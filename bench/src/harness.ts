@@ -3,6 +3,7 @@
  * can have, and the measuring helpers (warm-up + median of runs, per-operation
  * latency samples, heap bytes per object).
  */
+import type { Logger } from '@troupe/actor-core';
 
 /** Units a case may report. The runner derives the ratio kind from the unit. */
 export type Unit = 'msgs/s' | 'rt/s' | 'calls/s' | 'procs/s' | 'ns' | 'µs' | 'ms' | 's' | 'B' | 'B/s' | '%' | '×' | 'msgs/min' | 'B/min';
@@ -184,3 +185,15 @@ export function gcNow(): void {
   gc();
   gc();
 }
+
+/** A node logger for cases: warnings and errors only, on stderr (a connection failure during a run must be visible). */
+export const errorsOnly: Logger = {
+  debug() {},
+  info() {},
+  warn(msg, data) {
+    process.stderr.write(`warn ${msg} ${JSON.stringify(data ?? {})}\n`);
+  },
+  error(msg, data) {
+    process.stderr.write(`error ${msg} ${JSON.stringify(data ?? {})}\n`);
+  },
+};

@@ -12,26 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '@troupe/persistence/sqlite';
-import { GenServer, Node, type Logger, type Pid } from '@troupe/actor-core';
+import { GenServer, Node, type Pid } from '@troupe/actor-core';
 import { ReliableProducer } from '@troupe/persistence';
 import { WsTransport } from '@troupe/transport-ws';
 import { startCluster, type NodeHandle } from '@troupe/harness';
-import { clockOverheadMs, measureRate, percentile, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
+import { clockOverheadMs, measureRate, percentile, type BenchCase, type CaseContext, type MetricInfo, errorsOnly } from '../harness.js';
 import type { BenchItem } from './cluster-reliable-node.js';
 
 const CONSUMER_NODE = fileURLToPath(new URL('./cluster-reliable-node.js', import.meta.url));
 const MEMO = 'x'.repeat(100);
 
-const errorsOnly: Logger = {
-  debug() {},
-  info() {},
-  warn(msg, data) {
-    process.stderr.write(`warn ${msg} ${JSON.stringify(data ?? {})}\n`);
-  },
-  error(msg, data) {
-    process.stderr.write(`error ${msg} ${JSON.stringify(data ?? {})}\n`);
-  },
-};
 
 interface Pair {
   node: Node;

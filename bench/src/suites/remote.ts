@@ -16,12 +16,12 @@
  * in the same child, alternating runs, and report the cost of sealing as
  * `remote.oneway.sealedRatio` and `remote.call.p50.sealedDelta`.
  */
-import { GenServer, Node, Rpc, type Logger, type Pid, type ProcessContext } from '@troupe/actor-core';
+import { GenServer, Node, Rpc, type Pid, type ProcessContext } from '@troupe/actor-core';
 import { WsTransport, type FrameAuth } from '@troupe/transport-ws';
 import { startCluster, now, type Cluster, type NodeHandle } from '@troupe/harness';
 import { WebSocket } from 'ws';
 import { fileURLToPath } from 'node:url';
-import { clockOverheadMs, measureRate, median, percentile, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
+import { clockOverheadMs, measureRate, median, percentile, type BenchCase, type CaseContext, type MetricInfo, errorsOnly } from '../harness.js';
 import { BARE, barePackr } from './remote-node.js';
 
 const REMOTE_NODE = fileURLToPath(new URL('./remote-node.js', import.meta.url));
@@ -39,17 +39,6 @@ const CHUNK = 300;
 /** Bare pipe: items per ws message, as Troupe's transport (`maxBatch` 1000). */
 const BARE_BATCH = 1000;
 
-/** Errors only, on stderr: a connection failure during a run must be visible. */
-const errorsOnly: Logger = {
-  debug() {},
-  info() {},
-  warn(msg, data) {
-    process.stderr.write(`warn ${msg} ${JSON.stringify(data ?? {})}\n`);
-  },
-  error(msg, data) {
-    process.stderr.write(`error ${msg} ${JSON.stringify(data ?? {})}\n`);
-  },
-};
 
 interface Pair {
   cluster: Cluster;

@@ -39,6 +39,22 @@ function connect(a: SyncEngine<SimValue>, b: SyncEngine<SimValue>): void {
   pump(a, b, hb, b);
 }
 
+/** Five engines, 400 random writes under 10% drop, 10% duplication and reordering, anti-entropy every 100; then quiesced. `full`: rounds to every peer, else only to peers out of sync. */
+function lossyRun(seed: number, full: boolean): SimNet {
+  const r = rng(seed);
+  const net = new SimNet(r, { maxOpsPerDelta: 20 });
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  for (const n of names) net.add(n);
+  net.faults = { drop: 0.1, dup: 0.1, jitter: 30 };
+  for (let step = 0; step < 400; step++) {
+    randomOp(net, names[Math.floor(r() * names.length)]!, r);
+    net.run(2);
+    if (step % 100 === 99) net.tick(full);
+  }
+  net.quiesce(20, full);
+  return net;
+}
+
 describe('delta-CRDT engine', () => {
   it('scenario 1 basic replication: a local add reaches the peer as one delta', () => {
     const [a, b] = pair();
@@ -69,17 +85,7 @@ describe('delta-CRDT engine', () => {
 
   it('scenario 10: converges under 10% drop, 10% duplicate and reordering (several seeds)', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
-      const r = rng(seed);
-      const net = new SimNet(r, { maxOpsPerDelta: 20 });
-      const names = ['a', 'b', 'c', 'd', 'e'];
-      for (const n of names) net.add(n);
-      net.faults = { drop: 0.1, dup: 0.1, jitter: 30 };
-      for (let step = 0; step < 400; step++) {
-        randomOp(net, names[Math.floor(r() * names.length)]!, r);
-        net.run(2);
-        if (step % 100 === 99) net.tick();
-      }
-      net.quiesce();
+      const net = lossyRun(seed, true);
       expect(net.diverged()).toEqual([]);
       expect(net.violations).toBe(0);
       const stats = [...net.engines.values()].map((e) => e.stats);
@@ -301,17 +307,7 @@ describe('delta-CRDT engine', () => {
 
   it('converges under 10% drop, 10% duplicate and reordering with partial rounds only (several seeds)', () => {
     for (const seed of [11, 12, 13, 14, 15]) {
-      const r = rng(seed);
-      const net = new SimNet(r, { maxOpsPerDelta: 20 });
-      const names = ['a', 'b', 'c', 'd', 'e'];
-      for (const n of names) net.add(n);
-      net.faults = { drop: 0.1, dup: 0.1, jitter: 30 };
-      for (let step = 0; step < 400; step++) {
-        randomOp(net, names[Math.floor(r() * names.length)]!, r);
-        net.run(2);
-        if (step % 100 === 99) net.tick(false);
-      }
-      net.quiesce(20, false);
+      const net = lossyRun(seed, false);
       expect(net.diverged()).toEqual([]);
       expect(net.violations).toBe(0);
     }
