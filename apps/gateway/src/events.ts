@@ -285,6 +285,7 @@ export class EventHub {
       const { type, node, agent, data } = e;
       this.node.logger[level](`gateway event ${type}`, { event: type, node, ...(agent !== undefined ? { agent } : {}), ...logFields(data) });
     }
+    if (this.listeners.size === 0) return;
     for (const l of [...this.listeners]) {
       try {
         l(e, seq);
