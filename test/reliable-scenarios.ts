@@ -150,7 +150,12 @@ export const scenarios: Scenarios = {
   /** Waits until every send is confirmed; then stops the prober once the ref has been healthy again. */
   async relDone(env, timeoutMs: number): Promise<{ confirmed: number; stats: ProducerStats; health: HealthSample[] }> {
     const s = services(env);
-    const confirmed = await Promise.race([s.done!, sleep(timeoutMs).then(() => Promise.reject(new Error(`not all confirmed in ${timeoutMs} ms: ${JSON.stringify(s.producer!.stats())}`)))]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not all confirmed in ${timeoutMs} ms: ${JSON.stringify(s.producer!.stats())}`)), timeoutMs);
+    });
+    // The deadline's timer goes with the answer: left running it would hold the node for timeoutMs.
+    const confirmed = await Promise.race([s.done!, late]).finally(() => clearTimeout(timer));
     await until(() => s.health[s.health.length - 1]?.health === 'healthy', 10_000, 'the ref to be healthy again', env.node);
     s.stopProbe?.();
     return { confirmed, stats: s.producer!.stats(), health: s.health };
