@@ -112,6 +112,7 @@ export {
 } from './distribution/remote-spawn.js';
 export { RemoteSpawnError, SpawnNodeDownError, NotExposedError, SpawnTimeoutError, SpawnFailedError } from './distribution/remote-spawn-errors.js';
 export { MemoryNetwork, MemoryTransport, type MemoryNetworkOptions, type LaneStats, type DisconnectOptions } from './distribution/memory-transport.js';
+export type { VirtualTime } from './distribution/virtual-time.js';
 export {
   Rpc,
   RPC_SERVER,

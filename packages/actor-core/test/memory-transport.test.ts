@@ -172,4 +172,60 @@ describe('memory transport', () => {
     await until(() => kinds.length >= 2);
     expect(kinds).toEqual(['a@mem>b@mem:monitor', 'a@mem>b@mem:send']);
   });
+
+  describe('virtual time', () => {
+    /** CPU-bound work of `ms`, as a handler doing real work would be. */
+    const spin = (ms: number): void => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+
+    it('a node’s clock advances by its own work only; what it sends is handled no earlier than sent plus latency', async () => {
+      const net = new MemoryNetwork({ virtualTime: { latencyMs: 5 } });
+      const a = testNode('a@vt');
+      const b = testNode('b@vt');
+      const c = testNode('c@vt');
+      net.mesh(a, b, c);
+      const clock = net.clock!;
+      const pa = await probe(a);
+      // b and c each work 100 ms on one message: in one thread that is 200 ms, in simulated time each took 100.
+      const worker = (n: typeof b) => n.spawn({ handle: (m, ctx) => (spin(100), ctx.node.send(m as Pid, `${n.name} done`)) });
+      const wb = worker(b);
+      const wc = worker(c);
+      const t0 = clock.sync();
+      const w0 = performance.now();
+      clock.runAs('a@vt', () => {
+        spin(30);
+        a.send(wb, pa.pid);
+        a.send(wc, pa.pid);
+      });
+      expect(await pa.next()).toMatch(/done/);
+      expect(await pa.next()).toMatch(/done/);
+      expect(performance.now() - w0).toBeGreaterThanOrEqual(230);
+      for (const n of ['b@vt', 'c@vt']) {
+        // Handled after a's 30 ms and the 5 ms of latency, then 100 ms of its own.
+        expect(clock.now(n) - t0).toBeGreaterThanOrEqual(135);
+        expect(clock.now(n) - t0).toBeLessThan(200);
+      }
+      // a: its own 30 ms, then the two replies (stamped ~140 ms); not b's and c's work on top of each other.
+      expect(clock.now('a@vt') - t0).toBeGreaterThanOrEqual(140);
+      expect(clock.now('a@vt') - t0).toBeLessThan(200);
+      expect(clock.max()).toBe(Math.max(clock.now('a@vt'), clock.now('b@vt'), clock.now('c@vt')));
+    });
+
+    it('nodedown is handled no earlier than the connection was cut', async () => {
+      const net = new MemoryNetwork({ virtualTime: { latencyMs: 1 } });
+      const a = testNode('a@vt');
+      const b = testNode('b@vt');
+      net.mesh(a, b);
+      const clock = net.clock!;
+      const pa = await probe(a);
+      a.dist.monitorNodes(pa.pid, true);
+      clock.runAs('b@vt', () => spin(50));
+      const cut = clock.now('b@vt');
+      void net.disconnect(a, b);
+      expect(await pa.next(isNodeDown)).toMatchObject({ type: 'nodedown', node: 'b@vt' });
+      expect(clock.now('a@vt')).toBeGreaterThanOrEqual(cut + 1);
+    });
+  });
 });

@@ -3,6 +3,7 @@ import { BadArgError } from '../errors.js';
 import type { Node } from '../node.js';
 import { SignalCodec } from './codec.js';
 import type { Signal, Transport, TransportPort } from './signals.js';
+import { VirtualTime } from './virtual-time.js';
 
 export interface MemoryNetworkOptions {
   /**
@@ -12,6 +13,13 @@ export interface MemoryNetworkOptions {
    * Pids/Refs but not serialized (faster; functions and Maps pass through).
    */
   codec?: boolean;
+  /**
+   * Simulated time (`net.clock`): each node's clock advances by the CPU
+   * time of its own work only, as if it had a core of its own, and a signal
+   * is handled no earlier than it was sent plus `latencyMs` (default 0.1).
+   * For figures of many nodes in one thread; see `VirtualTime`.
+   */
+  virtualTime?: boolean | { latencyMs?: number };
 }
 
 /** Counters for one direction of one connection. */
@@ -35,11 +43,15 @@ export interface DisconnectOptions {
 interface Closing {
   readonly reason: string;
   readonly done: () => void;
+  /** The sender's clock when the connection was cut (virtual time only). */
+  readonly at: number;
 }
 
 /** One direction of one connection: its own FIFO, delivered on a later macrotask. */
 class Lane {
   readonly q: (Uint8Array | Signal)[] = [];
+  /** Send stamps, parallel to `q` (virtual time only). */
+  readonly at: number[] = [];
   head = 0;
   paused = false;
   scheduled = false;
@@ -97,9 +109,13 @@ export class MemoryNetwork {
   private readonly codec: SignalCodec | null;
   /** Sees every signal as it is delivered (after decoding). */
   tap: ((from: string, to: string, signal: Signal) => void) | null = null;
+  /** The nodes' simulated clocks, with the `virtualTime` option (else null). */
+  readonly clock: VirtualTime | null;
 
   constructor(opts: MemoryNetworkOptions = {}) {
     this.codec = opts.codec === false ? null : new SignalCodec();
+    const vt = opts.virtualTime;
+    this.clock = vt === undefined || vt === false ? null : new VirtualTime(vt === true ? 0.1 : (vt.latencyMs ?? 0.1));
   }
 
   /** Attaches this network as `node`'s transport. Node names must be unique on the network. */
@@ -113,6 +129,11 @@ export class MemoryNetwork {
     if (t === undefined) this.transports.set(node, (t = new MemoryTransport(this, node)));
     t.port = node.dist.attach(t);
     this.endpoints.set(node.name, t);
+    const clock = this.clock;
+    if (clock !== null) {
+      const name = node.name;
+      node.sched.meter = { begin: () => clock.begin(name), end: () => clock.end() };
+    }
     return t;
   }
 
@@ -181,9 +202,10 @@ export class MemoryNetwork {
       lanes.map(
         (lane) =>
           new Promise<void>((done) => {
-            lane.closing = { reason, done };
+            lane.closing = { reason, done, at: this.clock?.now(lane.from.name) ?? 0 };
             if (opts.drop) {
               lane.q.length = 0;
+              lane.at.length = 0;
               lane.head = 0;
             }
             lane.paused = false;
@@ -234,6 +256,7 @@ export class MemoryNetwork {
       frame = copy(s) as Signal;
     }
     lane.q.push(frame);
+    if (this.clock !== null) lane.at.push(this.clock.now(from.name) + this.clock.latencyMs);
     lane.sent++;
     this.schedule(lane);
     return true;
@@ -258,12 +281,24 @@ export class MemoryNetwork {
   }
 
   private flush(lane: Lane): void {
+    const clock = this.clock;
+    if (clock === null) return this.deliver(lane, null);
+    clock.begin(lane.to.name);
+    try {
+      this.deliver(lane, clock);
+    } finally {
+      clock.end();
+    }
+  }
+
+  private deliver(lane: Lane, clock: VirtualTime | null): void {
     lane.scheduled = false;
     const to = lane.to;
     const from = lane.from.name;
     let n = BATCH;
     while (n-- > 0 && !lane.paused && lane.head < lane.q.length) {
       const frame = lane.q[lane.head]!;
+      if (clock !== null) clock.arrive(lane.at[lane.head]!);
       lane.q[lane.head++] = undefined as unknown as Signal; // let it be collected
       let s: Signal;
       if (frame instanceof Uint8Array) {
@@ -282,9 +317,11 @@ export class MemoryNetwork {
     }
     if (lane.head === lane.q.length) {
       lane.q.length = 0;
+      lane.at.length = 0;
       lane.head = 0;
     } else if (lane.head > 1024 && lane.head * 2 > lane.q.length) {
       lane.q.splice(0, lane.head);
+      if (clock !== null) lane.at.splice(0, lane.head);
       lane.head = 0;
     }
     if (lane.queued > 0) {
@@ -294,7 +331,8 @@ export class MemoryNetwork {
     if (lane.closing !== null) {
       if (this.lanes.get(key(from, to.name)) === lane) this.lanes.delete(key(from, to.name));
       const c = lane.closing;
-      lane.closing = { reason: c.reason, done: () => {} }; // report once
+      lane.closing = { reason: c.reason, done: () => {}, at: c.at }; // report once
+      clock?.arrive(c.at + clock.latencyMs);
       this.portOf(to).nodeDown(from, c.reason);
       c.done();
     }

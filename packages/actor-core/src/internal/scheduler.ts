@@ -38,7 +38,18 @@ export class Scheduler {
   yields = 0;
   private lag: IntervalHistogram | null = null;
   private lagResolutionNs = 0;
-  private readonly runBound = (): void => this.run();
+  /** @internal Charges each turn to a node's simulated clock (a `MemoryNetwork` with `virtualTime`). */
+  meter: { begin(): void; end(): void } | null = null;
+  private readonly runBound = (): void => {
+    const m = this.meter;
+    if (m === null) return this.run();
+    m.begin();
+    try {
+      this.run();
+    } finally {
+      m.end();
+    }
+  };
   /** True from the start of a slice until the event loop's next check phase. */
   private inSlice = false;
   private wakeups = 0;
