@@ -74,6 +74,8 @@ export interface BenchCase {
   readonly reports: readonly string[];
   /** V8 old-space limit of the case's process, MiB, when the default (about 2 GiB here) is too small. */
   readonly heapMb?: number;
+  /** The case's time limit, ms, when the runner's default (10 minutes) is too short. */
+  readonly limitMs?: number;
   run(ctx: CaseContext): Promise<void>;
 }
 

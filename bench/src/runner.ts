@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killAfter, killOnExit, onLines } from '@troupe/child-process';
-import { BASELINE_PREFIX, CPU_PREFIX, FIGURE_PREFIX, secondsPer, unitKind, type Figure, type MetricInfo, type Unit } from './harness.js';
+import { BASELINE_PREFIX, CPU_PREFIX, FIGURE_PREFIX, secondsPer, unitKind, type BenchCase, type Figure, type MetricInfo, type Unit } from './harness.js';
 import { loadSuite, suites } from './suites/index.js';
 import { NoiseMeter, waitForQuiet } from './noise.js';
 
@@ -123,7 +123,7 @@ interface ChildOutcome {
   probe: number | null;
 }
 
-function runChild(suite: string, caseName: string, opts: RunOptions, heapMb: number | undefined): Promise<ChildOutcome> {
+function runChild(suite: string, caseName: string, opts: RunOptions, { heapMb, limitMs }: BenchCase): Promise<ChildOutcome> {
   const args = ['--expose-gc'];
   if (heapMb !== undefined) args.push(`--max-old-space-size=${heapMb}`);
   if (opts.profileDir) {
@@ -152,7 +152,7 @@ function runChild(suite: string, caseName: string, opts: RunOptions, heapMb: num
       stderr += chunk;
       if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
     });
-    const limit = opts.timeoutMs ?? 10 * 60_000;
+    const limit = opts.timeoutMs ?? limitMs ?? 10 * 60_000;
     killAfter(child, limit);
     child.on('close', (code, signal) => {
       let error: string | null = null;
@@ -184,7 +184,7 @@ export async function runBench(opts: RunOptions): Promise<Result[]> {
       }
       const started = performance.now();
       log(`${suite}.${c} ...`);
-      const { figures, error, noise, probe } = await runChild(suite, c, opts, mod.cases[c]!.heapMb);
+      const { figures, error, noise, probe } = await runChild(suite, c, opts, mod.cases[c]!);
       const noiseNote = noise !== null && noise >= NOISY_CORES ? `, NOISY: others used ${noise.toFixed(2)} cores` : '';
       log(`${suite}.${c} done in ${((performance.now() - started) / 1e3).toFixed(1)} s${noiseNote}${error ? ` (FAILED: ${error})` : ''}`);
       if (c === mod.baseline && figures[0] !== undefined) baseline = figures[0].value;

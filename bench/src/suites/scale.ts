@@ -123,12 +123,13 @@ export const cases: Record<string, BenchCase> = {
   sim200: {
     describe:
       '200 nodes in this process on MemoryNetwork (wire codec on, simulated time: each node\'s clock advances by its own CPU work, as with a core per node; see VirtualTime): 100k names registered across them, simulated ms until every replica holds all, and the wall ms of this one thread (--quick: 50 nodes, 10k names)',
-    reports: ['scale.sim200.converge', 'scale.sim200.convergeWall'],
+    reports: ['scale.sim200.converge', 'scale.sim200.convergeMedian', 'scale.sim200.convergeWall'],
     // 100k entries on each of 200 replicas: ~7 GB of heap at ~350 B per replica entry.
     heapMb: 14_000,
     async run(ctx) {
       const r = await simNames(ctx.quick ? 50 : 200, ctx.n(100_000));
       ctx.report({ name: 'scale.sim200.converge', value: r.sim, unit: 'ms' });
+      ctx.report({ name: 'scale.sim200.convergeMedian', value: r.median, unit: 'ms' });
       ctx.report({ name: 'scale.sim200.convergeWall', value: r.wall, unit: 'ms' });
     },
   },
@@ -138,6 +139,8 @@ export const cases: Record<string, BenchCase> = {
       '200 simulated nodes as in sim200, a DistributedSupervisor on each: 100k children started through the nodes in turn once every node sees all 200, max/mean children per node; then 20 nodes removed at once, simulated ms until every survivor holds all children again, none on a removed node (and the wall ms) (--quick: 50 nodes, 10k children)',
     reports: ['scale.sim200.balance', 'scale.sim200.failover', 'scale.sim200.failoverWall'],
     heapMb: 14_000,
+    // 100k children on 200 replicas, then 10k restarts on 180: this one thread needs more than the default 10 minutes.
+    limitMs: 25 * 60_000,
     async run(ctx) {
       await simSupervisor(ctx);
     },
@@ -181,8 +184,8 @@ async function idleTraffic(n: number, everyRound: boolean): Promise<{ frames: nu
   }
 }
 
-/** Names registered across `n` simulated nodes: wall ms, and simulated ms until every replica holds all. */
-async function simNames(n: number, names: number): Promise<{ sim: number; wall: number }> {
+/** Names registered across `n` simulated nodes: simulated ms until every replica holds all (and the median replica), and wall ms. */
+async function simNames(n: number, names: number): Promise<{ sim: number; median: number; wall: number }> {
   const s = await simCluster(n, false);
   const clock = s.net.clock!;
   try {
@@ -197,33 +200,33 @@ async function simNames(n: number, names: number): Promise<{ sim: number; wall: 
       });
     }
     const done = await eachDone(s.nodes, (i) => s.regs[i]!.count() === total, clock, `${total} names on ${n} replicas`);
-    return { sim: done - t0, wall: performance.now() - w0 };
+    return { sim: Math.max(...done) - t0, median: median(done) - t0, wall: performance.now() - w0 };
   } finally {
     stopSim(s);
   }
 }
 
 /**
- * Polls `cond(i)` for every node until all hold; returns the latest of the
- * nodes' clocks at the poll that first saw each hold. A node may have done a
- * little more work by then than at the moment it held: an upper bound.
+ * Polls `cond(i)` for every node until all hold; returns each node's clock
+ * at the poll that first saw it hold. A node may have done a little more
+ * work by then than at the moment it held: upper bounds.
  */
-async function eachDone(nodes: readonly Node[], cond: (i: number) => boolean, clock: VirtualTime, what: string): Promise<number> {
+async function eachDone(nodes: readonly Node[], cond: (i: number) => boolean, clock: VirtualTime, what: string): Promise<number[]> {
+  const at: number[] = nodes.map(() => NaN);
   const left = new Set(nodes.map((_, i) => i));
-  let latest = 0;
   await until(
     () => {
       for (const i of left) {
         if (!cond(i)) continue;
         left.delete(i);
-        latest = Math.max(latest, clock.now(nodes[i]!.name));
+        at[i] = clock.now(nodes[i]!.name);
       }
       return left.size === 0;
     },
-    600_000,
+    1_200_000,
     what,
   );
-  return latest;
+  return at;
 }
 
 /** Live records in a supervisor's local replica, running or not (O(origins), where `countChildren` is O(children)). */
@@ -268,7 +271,7 @@ async function simSupervisor(ctx: CaseContext): Promise<void> {
       clock,
       'every child running on a survivor',
     );
-    ctx.report({ name: 'scale.sim200.failover', value: done - t0, unit: 'ms' });
+    ctx.report({ name: 'scale.sim200.failover', value: Math.max(...done) - t0, unit: 'ms' });
     ctx.report({ name: 'scale.sim200.failoverWall', value: performance.now() - w0, unit: 'ms' });
   } finally {
     stopSim(s);
@@ -283,6 +286,7 @@ export const metrics: Record<string, MetricInfo> = {
   'scale.idleCpu3': { unit: '%' },
   'scale.mesh32': { unit: 'ms', ratio: false, target: { op: '<=', value: 5000 } },
   'scale.sim200.converge': { unit: 'ms', ratio: false, target: { op: '<=', value: 10_000 } },
+  'scale.sim200.convergeMedian': { unit: 'ms', ratio: false },
   'scale.sim200.convergeWall': { unit: 'ms', ratio: false },
   'scale.sim200.balance': { unit: '×', target: { op: '<=', value: 1.3 } },
   'scale.sim200.failover': { unit: 'ms', ratio: false, target: { op: '<=', value: 2000 } },
