@@ -48,15 +48,27 @@ interface Sim {
 
 const BEHAVIOUR = 'scale_idle';
 
+/**
+ * The services' timers run on wall time, and one thread doing the work of
+ * every node makes wall time pass ~100x faster than a node's simulated time
+ * (200 nodes, most of them busy). Their periods are stretched by that much,
+ * so rounds come as often per simulated second as the defaults' would (flush
+ * window 5 ms, anti-entropy 5 s, full rounds 60 s, take-over grace 2 s): at
+ * the defaults a 5 s round came every ~50 ms of a node's time, and HELLOs and
+ * the resends they cause were a third of all frames.
+ */
+const SIM_SLOWDOWN = 100;
+const SIM_TIMING: ReplicaTiming = { flushDelayMs: 5 * SIM_SLOWDOWN, antiEntropyMs: 5000 * SIM_SLOWDOWN, antiEntropyFullMs: 60_000 * SIM_SLOWDOWN };
+
 async function simCluster(n: number, sup: boolean): Promise<Sim> {
   const net = new MemoryNetwork({ codec: true, virtualTime: true });
   const nodes = Array.from({ length: n }, (_, i) => new Node({ name: `m${i}@sim`, logger: silentLogger }));
   net.mesh(...nodes);
-  const regs = await Promise.all(nodes.map((node) => Registry.start(node, { name: 'names' })));
+  const regs = await Promise.all(nodes.map((node) => Registry.start(node, { name: 'names', ...SIM_TIMING })));
   const sups: DistributedSupervisor[] = [];
   if (sup) {
     for (const node of nodes) DistributedSupervisor.registerBehaviour(node, BEHAVIOUR, { start: (sup) => ({ ok: sup.spawnLink({ handle() {} }) }) });
-    sups.push(...(await Promise.all(nodes.map((node, i) => DistributedSupervisor.start(node, { name: 'sup', registry: regs[i]! })))));
+    sups.push(...(await Promise.all(nodes.map((node, i) => DistributedSupervisor.start(node, { name: 'sup', registry: regs[i]!, ...SIM_TIMING, orphanGraceMs: 2000 * SIM_SLOWDOWN })))));
   }
   await Promise.all(regs.map((r) => r.whenReady()));
   return { net, nodes, regs, sups };
@@ -242,14 +254,16 @@ async function simSupervisor(ctx: CaseContext): Promise<void> {
   try {
     // Placement uses each node's view of the members: start once every node sees all (a formed cluster).
     await Promise.all(s.sups.map((x) => x.whenTargets(n, { timeoutMs: 120_000 })));
-    // Started through every node in turn, as clients would spread them.
-    const batch = 1000;
+    // Started through every node in turn, as clients would spread them, a batch at a time: the next
+    // batch once node 0 holds the records of the last. In one thread, a backlog of replication would
+    // otherwise hold calls past their 30 s (wall) timeout. A batch gives each node ~10 starts, whose
+    // records go out together (one delta per peer, not one per child): 100k children one at a time
+    // would be 20M frames for this one thread.
+    const batch = 2000;
     for (let k = 0; k < children; k += batch) {
-      await Promise.all(
-        Array.from({ length: Math.min(batch, children - k) }, (_, j) =>
-          s.sups[(k + j) % n]!.startChild({ behaviour: BEHAVIOUR, id: `c${k + j}`, restart: 'permanent' }),
-        ),
-      );
+      const m = Math.min(batch, children - k);
+      await Promise.all(Array.from({ length: m }, (_, j) => s.sups[(k + j) % n]!.startChild({ behaviour: BEHAVIOUR, id: `c${k + j}`, restart: 'permanent' })));
+      await until(() => recordsHeld(s.sups[0]!) >= k + m, 600_000, `${k + m} records on node 0`);
     }
     await eachDone(s.nodes, (i) => recordsHeld(s.sups[i]!) === children, clock, `${children} children on every replica`);
     const perNode = new Map<string, number>();

@@ -3,7 +3,7 @@ import { BadArgError } from '../errors.js';
 import type { Node } from '../node.js';
 import { SignalCodec } from './codec.js';
 import type { Signal, Transport, TransportPort } from './signals.js';
-import { VirtualTime } from './virtual-time.js';
+import { VirtualTime, type Stamp } from './virtual-time.js';
 
 export interface MemoryNetworkOptions {
   /**
@@ -43,15 +43,15 @@ export interface DisconnectOptions {
 interface Closing {
   readonly reason: string;
   readonly done: () => void;
-  /** The sender's clock when the connection was cut (virtual time only). */
-  readonly at: number;
+  /** When the cut reaches the other side (virtual time only). */
+  readonly at: Stamp | null;
 }
 
 /** One direction of one connection: its own FIFO, delivered on a later macrotask. */
 class Lane {
   readonly q: (Uint8Array | Signal)[] = [];
   /** Send stamps, parallel to `q` (virtual time only). */
-  readonly at: number[] = [];
+  readonly at: Stamp[] = [];
   head = 0;
   paused = false;
   scheduled = false;
@@ -202,7 +202,7 @@ export class MemoryNetwork {
       lanes.map(
         (lane) =>
           new Promise<void>((done) => {
-            lane.closing = { reason, done, at: this.clock?.now(lane.from.name) ?? 0 };
+            lane.closing = { reason, done, at: this.clock?.stampOf(lane.from.name) ?? null };
             if (opts.drop) {
               lane.q.length = 0;
               lane.at.length = 0;
@@ -256,7 +256,7 @@ export class MemoryNetwork {
       frame = copy(s) as Signal;
     }
     lane.q.push(frame);
-    if (this.clock !== null) lane.at.push(this.clock.now(from.name) + this.clock.latencyMs);
+    if (this.clock !== null) lane.at.push(this.clock.stampOf(from.name));
     lane.sent++;
     this.schedule(lane);
     return true;
@@ -332,7 +332,7 @@ export class MemoryNetwork {
       if (this.lanes.get(key(from, to.name)) === lane) this.lanes.delete(key(from, to.name));
       const c = lane.closing;
       lane.closing = { reason: c.reason, done: () => {}, at: c.at }; // report once
-      clock?.arrive(c.at + clock.latencyMs);
+      if (c.at !== null) clock?.arrive(c.at);
       this.portOf(to).nodeDown(from, c.reason);
       c.done();
     }
