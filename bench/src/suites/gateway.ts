@@ -74,9 +74,36 @@ async function latencies(k: number, next: (i: number) => Promise<unknown>): Prom
   return out.sort();
 }
 
-/** p50 of SendMessage through node 1's gateway, 1 client; agents placed across the cluster by the supervisor. */
-async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<{ send: number; health: number; cpuPerReq: number }> {
-  const cl = await TroupeCluster.start(nodes, prof ? ['--cpu-prof', `--cpu-prof-dir=${process.cwd()}/bench-report/prof/gateway-${nodes}`] : []);
+/** With TROUPE_BENCH_NODE_PROF=1, node flags that make each node process write a CPU profile into bench-report/prof/<dir>. */
+function profFlags(dir: string): string[] {
+  return process.env['TROUPE_BENCH_NODE_PROF'] === '1' ? ['--cpu-prof', `--cpu-prof-dir=${process.cwd()}/bench-report/prof/${dir}`] : [];
+}
+
+/** `k` agents the supervisor placed on other nodes than `gateway` (names it put on `gateway` are started too, and skipped). */
+async function startRemoteAgents(c: Client, prefix: string, k: number, gateway: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; out.length < k; i++) {
+    const r = (await c.rpc('StartAgent', { name: `${prefix}${i}` })) as { result: { node: string } };
+    if (r.result.node !== gateway) out.push(`${prefix}${i}`);
+  }
+  return out;
+}
+
+interface P50 {
+  send: number;
+  health: number;
+  cpuPerReq: number;
+  /** The same with every agent on another node than the gateway's: each request crosses the mesh. */
+  sendRemote: number;
+  cpuPerReqRemote: number;
+}
+
+/**
+ * p50 of SendMessage through node 1's gateway, 1 client; agents placed across the cluster by the
+ * supervisor (on node 1 itself for about 1/N of them), then only on the other nodes.
+ */
+async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<P50> {
+  const cl = await TroupeCluster.start(nodes, prof ? profFlags(`gateway-${nodes}`) : []);
   try {
     await cl.awaitMesh();
     const c = new Client(cl.nodes[0]!.http);
@@ -84,14 +111,20 @@ async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<
     const per = 500;
     const warm = await startAgents(c, 'w', 2);
     const agents = await startAgents(c, 'a', Math.ceil(k / per));
+    const remote = await startRemoteAgents(c, 'r', Math.ceil(k / per), cl.nodes[0]!.name);
     await latencies(Math.min(k, 800), (i) => c.rpc('SendMessage', sendMessage(warm[i % 2]!).params));
     const health = await latencies(k, () => c.send('/health', null));
-    const cpu0 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
-    const s = await latencies(k, (i) => c.rpc('SendMessage', sendMessage(agents[i % agents.length]!).params));
-    const cpu1 = cl.nodes.reduce((s2, n) => s2 + n.cpuMs(), 0);
-    c.close();
     // CPU the whole cluster spent per request (idle cost over the window included): where the time goes.
-    return { send: percentile(s, 50), health: percentile(health, 50), cpuPerReq: (cpu1 - cpu0) / k };
+    const run = async (to: string[]): Promise<{ p50: number; cpuPerReq: number }> => {
+      const cpu0 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
+      const s = await latencies(k, (i) => c.rpc('SendMessage', sendMessage(to[i % to.length]!).params));
+      const cpu1 = cl.nodes.reduce((s2, n) => s2 + n.cpuMs(), 0);
+      return { p50: percentile(s, 50), cpuPerReq: (cpu1 - cpu0) / k };
+    };
+    const any = await run(agents);
+    const rem = await run(remote);
+    c.close();
+    return { send: any.p50, health: percentile(health, 50), cpuPerReq: any.cpuPerReq, sendRemote: rem.p50, cpuPerReqRemote: rem.cpuPerReq };
   } finally {
     await cl.stop();
   }
@@ -104,7 +137,7 @@ export const cases: Record<string, BenchCase> = {
     describe: '3 troupe node processes; one keep-alive client on node 1: p50 of GET /health (the baseline) and of SendMessage (echo task to an agent the supervisor placed on any node)',
     reports: ['gateway.health.p50', 'gateway.sendMessage.p50', 'gateway.sendMessage.cpuPerReq'],
     async run(ctx) {
-      const r = await sendP50(ctx, 3, process.env['TROUPE_BENCH_NODE_PROF'] === '1');
+      const r = await sendP50(ctx, 3, true);
       ctx.report({ name: 'gateway.health.p50', value: r.health, unit: 'ms' });
       ctx.report({ name: 'gateway.sendMessage.p50', value: r.send, unit: 'ms' });
       ctx.report({ name: 'gateway.sendMessage.cpuPerReq', value: r.cpuPerReq, unit: 'ms' });
@@ -112,16 +145,28 @@ export const cases: Record<string, BenchCase> = {
   },
 
   p50at16: {
-    describe: 'the same at 16 node processes: p50 of SendMessage, and its ratio to the 3-node figure (flat in cluster size: ~1)',
-    reports: ['gateway.sendMessage.p50at16', 'gateway.sendMessage.cpuPerReq16', 'gateway.sendMessage.p50ratio16to3'],
+    describe:
+      'the same at 16 node processes: p50 of SendMessage, and its ratio to the 3-node figure (flat in cluster size: ~1); also both with every agent on another node than the gateway (at 3 nodes a third of the agents are on the gateway\'s node, at 16 a sixteenth)',
+    reports: [
+      'gateway.sendMessage.p50at16',
+      'gateway.sendMessage.cpuPerReq16',
+      'gateway.sendMessage.p50ratio16to3',
+      'gateway.sendMessage.p50remote3',
+      'gateway.sendMessage.cpuPerReqRemote3',
+      'gateway.sendMessage.cpuPerReqRemote16',
+      'gateway.sendMessage.p50remoteRatio16to3',
+    ],
     async run(ctx) {
-      const prof = process.env['TROUPE_BENCH_NODE_PROF'] === '1';
       const r3 = await sendP50(ctx, 3, false);
-      const r16 = await sendP50(ctx, 16, prof);
+      const r16 = await sendP50(ctx, 16, true);
       ctx.report({ name: 'gateway.sendMessage.p50at16', value: r16.send, unit: 'ms' });
       ctx.report({ name: 'gateway.sendMessage.cpuPerReq16', value: r16.cpuPerReq, unit: 'ms' });
       // Both taken in this case, minutes apart at most, so the box's drift cancels.
       ctx.report({ name: 'gateway.sendMessage.p50ratio16to3', value: r16.send / r3.send, unit: '×' });
+      ctx.report({ name: 'gateway.sendMessage.p50remote3', value: r3.sendRemote, unit: 'ms' });
+      ctx.report({ name: 'gateway.sendMessage.cpuPerReqRemote3', value: r3.cpuPerReqRemote, unit: 'ms' });
+      ctx.report({ name: 'gateway.sendMessage.cpuPerReqRemote16', value: r16.cpuPerReqRemote, unit: 'ms' });
+      ctx.report({ name: 'gateway.sendMessage.p50remoteRatio16to3', value: r16.sendRemote / r3.sendRemote, unit: '×' });
     },
   },
 
@@ -129,7 +174,7 @@ export const cases: Record<string, BenchCase> = {
     describe: '3 troupe node processes; 64 keep-alive clients spread over the three gateways, each sending SendMessage as fast as answers come: requests/s',
     reports: ['gateway.sendMessage.rate'],
     async run(ctx) {
-      const cl = await TroupeCluster.start(3);
+      const cl = await TroupeCluster.start(3, profFlags('gateway-rate'));
       try {
         await cl.awaitMesh();
         const clients = Array.from({ length: 64 }, (_, i) => new Client(cl.nodes[i % 3]!.http));
@@ -161,5 +206,9 @@ export const metrics: Record<string, MetricInfo> = {
   'gateway.sendMessage.p50at16': { unit: 'ms', ratio: false },
   'gateway.sendMessage.cpuPerReq16': { unit: 'ms', ratio: false },
   'gateway.sendMessage.p50ratio16to3': { unit: '×', target: { op: '<=', value: 1.5 } },
+  'gateway.sendMessage.p50remote3': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.cpuPerReqRemote3': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.cpuPerReqRemote16': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.p50remoteRatio16to3': { unit: '×', target: { op: '<=', value: 1.5 } },
   'gateway.sendMessage.rate': { unit: 'rt/s', target: { op: '>=', value: 10_000 } },
 };
