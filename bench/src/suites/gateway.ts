@@ -96,6 +96,16 @@ interface P50 {
   /** The same with every agent on another node than the gateway's: each request crosses the mesh. */
   sendRemote: number;
   cpuPerReqRemote: number;
+  /** CPU the whole cluster spends with no request (ticks, anti-entropy), % of one core. */
+  idleCpu: number;
+}
+
+/** What the idle cluster spends over a quiet window, % of one core (CPU is read in 10 ms ticks: the window is 2 s). */
+async function idleCpu(cl: TroupeCluster): Promise<number> {
+  const t0 = performance.now();
+  const cpu0 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
+  await new Promise((r) => setTimeout(r, 2000));
+  return ((cl.nodes.reduce((s, n) => s + n.cpuMs(), 0) - cpu0) * 100) / (performance.now() - t0);
 }
 
 /**
@@ -109,11 +119,14 @@ async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<
     const c = new Client(cl.nodes[0]!.http);
     const k = ctx.n(2000, 5);
     const per = 500;
-    const warm = await startAgents(c, 'w', 2);
     const agents = await startAgents(c, 'a', Math.ceil(k / per));
     const remote = await startRemoteAgents(c, 'r', Math.ceil(k / per), cl.nodes[0]!.name);
-    await latencies(Math.min(k, 800), (i) => c.rpc('SendMessage', sendMessage(warm[i % 2]!).params));
+    // Warm-up through the measured agents themselves, so every node that serves the measurement ran
+    // its code before (with agents of their own, most nodes of a larger cluster were measured cold).
+    const all = [...agents, ...remote];
+    await latencies(Math.min(k, 800), (i) => c.rpc('SendMessage', sendMessage(all[i % all.length]!).params));
     const health = await latencies(k, () => c.send('/health', null));
+    const idle = await idleCpu(cl);
     // CPU the whole cluster spent per request (idle cost over the window included): where the time goes.
     const run = async (to: string[]): Promise<{ p50: number; cpuPerReq: number }> => {
       const cpu0 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
@@ -124,7 +137,7 @@ async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<
     const any = await run(agents);
     const rem = await run(remote);
     c.close();
-    return { send: any.p50, health: percentile(health, 50), cpuPerReq: any.cpuPerReq, sendRemote: rem.p50, cpuPerReqRemote: rem.cpuPerReq };
+    return { send: any.p50, health: percentile(health, 50), cpuPerReq: any.cpuPerReq, sendRemote: rem.p50, cpuPerReqRemote: rem.cpuPerReq, idleCpu: idle };
   } finally {
     await cl.stop();
   }
@@ -155,6 +168,8 @@ export const cases: Record<string, BenchCase> = {
       'gateway.sendMessage.cpuPerReqRemote3',
       'gateway.sendMessage.cpuPerReqRemote16',
       'gateway.sendMessage.p50remoteRatio16to3',
+      'gateway.cluster.idleCpu3',
+      'gateway.cluster.idleCpu16',
     ],
     async run(ctx) {
       const r3 = await sendP50(ctx, 3, false);
@@ -167,12 +182,15 @@ export const cases: Record<string, BenchCase> = {
       ctx.report({ name: 'gateway.sendMessage.cpuPerReqRemote3', value: r3.cpuPerReqRemote, unit: 'ms' });
       ctx.report({ name: 'gateway.sendMessage.cpuPerReqRemote16', value: r16.cpuPerReqRemote, unit: 'ms' });
       ctx.report({ name: 'gateway.sendMessage.p50remoteRatio16to3', value: r16.sendRemote / r3.sendRemote, unit: '×' });
+      // Part of every cpuPerReq figure: the idle cluster's CPU over the request's time (ticks to every peer: it grows with N²).
+      ctx.report({ name: 'gateway.cluster.idleCpu3', value: r3.idleCpu, unit: '%' });
+      ctx.report({ name: 'gateway.cluster.idleCpu16', value: r16.idleCpu, unit: '%' });
     },
   },
 
   rate: {
     describe: '3 troupe node processes; 64 keep-alive clients spread over the three gateways, each sending SendMessage as fast as answers come: requests/s',
-    reports: ['gateway.sendMessage.rate'],
+    reports: ['gateway.sendMessage.rate', 'gateway.sendMessage.rateCpuPerReq'],
     async run(ctx) {
       const cl = await TroupeCluster.start(3, profFlags('gateway-rate'));
       try {
@@ -189,9 +207,13 @@ export const cases: Record<string, BenchCase> = {
         };
         await round(Math.ceil(per / 4));
         const rates: number[] = [];
+        const cpu0 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
         for (let r = 0; r < 2; r++) rates.push((clients.length * per) / (await round(per)));
+        const cpu1 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
         for (const c of clients) c.close();
         ctx.report({ name: 'gateway.sendMessage.rate', value: Math.max(...rates), unit: 'rt/s', runs: rates });
+        // The cluster's CPU per request under this load: what the rate is made of, far less noisy than the rate itself on a shared box.
+        ctx.report({ name: 'gateway.sendMessage.rateCpuPerReq', value: (cpu1 - cpu0) / (2 * clients.length * per), unit: 'ms' });
       } finally {
         await cl.stop();
       }
@@ -210,5 +232,8 @@ export const metrics: Record<string, MetricInfo> = {
   'gateway.sendMessage.cpuPerReqRemote3': { unit: 'ms', ratio: false },
   'gateway.sendMessage.cpuPerReqRemote16': { unit: 'ms', ratio: false },
   'gateway.sendMessage.p50remoteRatio16to3': { unit: '×', target: { op: '<=', value: 1.5 } },
+  'gateway.cluster.idleCpu3': { unit: '%', ratio: false },
+  'gateway.cluster.idleCpu16': { unit: '%', ratio: false },
   'gateway.sendMessage.rate': { unit: 'rt/s', target: { op: '>=', value: 10_000 } },
+  'gateway.sendMessage.rateCpuPerReq': { unit: 'ms', ratio: false },
 };
