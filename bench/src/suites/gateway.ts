@@ -103,9 +103,9 @@ interface P50 {
 /** What the idle cluster spends over a quiet window, % of one core (CPU is read in 10 ms ticks: the window is 2 s). */
 async function measureIdle(cl: TroupeCluster): Promise<number> {
   const t0 = performance.now();
-  const cpu0 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
+  const cpu0 = cl.cpuMs();
   await new Promise((r) => setTimeout(r, 2000));
-  return ((cl.nodes.reduce((s, n) => s + n.cpuMs(), 0) - cpu0) * 100) / (performance.now() - t0);
+  return ((cl.cpuMs() - cpu0) * 100) / (performance.now() - t0);
 }
 
 /**
@@ -133,13 +133,12 @@ async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<
     // CPU the whole cluster spent per request (idle cost over the window included): where the time goes.
     // The two placements take turns in halves (any, remote, any, remote), so the box's drift and what
     // is left of the warm-up fall on both alike.
-    const cpu = (): number => cl.nodes.reduce((sum, n) => sum + n.cpuMs(), 0);
     const half = Math.ceil(k / 2);
     const phase = { any: { to: agents, ms: [] as number[], cpu: 0 }, remote: { to: remote, ms: [] as number[], cpu: 0 } };
     for (const p of [phase.any, phase.remote, phase.any, phase.remote]) {
-      const cpu0 = cpu();
+      const cpu0 = cl.cpuMs();
       const l = await latencies(half, (i) => c.rpc('SendMessage', sendMessage(p.to[(i + p.ms.length) % p.to.length]!).params));
-      p.cpu += cpu() - cpu0;
+      p.cpu += cl.cpuMs() - cpu0;
       p.ms.push(...l);
     }
     const result = (p: { ms: number[]; cpu: number }): { p50: number; cpuPerReq: number } => ({
@@ -219,9 +218,9 @@ export const cases: Record<string, BenchCase> = {
         };
         await round(Math.ceil(per / 4));
         const rates: number[] = [];
-        const cpu0 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
+        const cpu0 = cl.cpuMs();
         for (let r = 0; r < 2; r++) rates.push((clients.length * per) / (await round(per)));
-        const cpu1 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
+        const cpu1 = cl.cpuMs();
         for (const c of clients) c.close();
         ctx.report({ name: 'gateway.sendMessage.rate', value: Math.max(...rates), unit: 'rt/s', runs: rates });
         // The cluster's CPU per request under this load: what the rate is made of, far less noisy than the rate itself on a shared box.
