@@ -74,24 +74,81 @@ async function latencies(k: number, next: (i: number) => Promise<unknown>): Prom
   return out.sort();
 }
 
-/** p50 of SendMessage through node 1's gateway, 1 client; agents placed across the cluster by the supervisor. */
-async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<{ send: number; health: number; cpuPerReq: number }> {
-  const cl = await TroupeCluster.start(nodes, prof ? ['--cpu-prof', `--cpu-prof-dir=${process.cwd()}/bench-report/prof/gateway-${nodes}`] : []);
+/** With TROUPE_BENCH_NODE_PROF=1, node flags that make each node process write a CPU profile into bench-report/prof/<dir>. */
+function profFlags(dir: string): string[] {
+  return process.env['TROUPE_BENCH_NODE_PROF'] === '1' ? ['--cpu-prof', `--cpu-prof-dir=${process.cwd()}/bench-report/prof/${dir}`] : [];
+}
+
+/** `k` agents the supervisor placed on other nodes than `gateway` (names it put on `gateway` are started too, and skipped). */
+async function startRemoteAgents(c: Client, prefix: string, k: number, gateway: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; out.length < k; i++) {
+    const r = (await c.rpc('StartAgent', { name: `${prefix}${i}` })) as { result: { node: string } };
+    if (r.result.node !== gateway) out.push(`${prefix}${i}`);
+  }
+  return out;
+}
+
+interface P50 {
+  send: number;
+  health: number;
+  cpuPerReq: number;
+  /** The same with every agent on another node than the gateway's: each request crosses the mesh. */
+  sendRemote: number;
+  cpuPerReqRemote: number;
+  /** CPU the whole cluster spends with no request (ticks, anti-entropy), % of one core. */
+  idleCpu: number;
+}
+
+/** What the idle cluster spends over a quiet window, % of one core (CPU is read in 10 ms ticks: the window is 2 s). */
+async function measureIdle(cl: TroupeCluster): Promise<number> {
+  const t0 = performance.now();
+  const cpu0 = cl.cpuMs();
+  await new Promise((r) => setTimeout(r, 2000));
+  return ((cl.cpuMs() - cpu0) * 100) / (performance.now() - t0);
+}
+
+/**
+ * p50 of SendMessage through node 1's gateway, 1 client; agents placed across the cluster by the
+ * supervisor (on node 1 itself for about 1/N of them), and agents only on the other nodes.
+ * `prof`: this cluster is the one TROUPE_BENCH_NODE_PROF profiles.
+ */
+async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<P50> {
+  const cl = await TroupeCluster.start(nodes, prof ? profFlags(`gateway-${nodes}`) : []);
   try {
     await cl.awaitMesh();
     const c = new Client(cl.nodes[0]!.http);
     const k = ctx.n(2000, 5);
-    const per = 500;
-    const warm = await startAgents(c, 'w', 2);
+    // Many agents, few requests each: the share on the gateway's own node (local calls, no frames)
+    // then is near 1/N. With 4 names it was the hash's luck: 3 of 4 at 3 nodes, so that p50 was a local call's.
+    const per = 50;
     const agents = await startAgents(c, 'a', Math.ceil(k / per));
-    await latencies(Math.min(k, 800), (i) => c.rpc('SendMessage', sendMessage(warm[i % 2]!).params));
+    const remote = await startRemoteAgents(c, 'r', Math.ceil(k / per), cl.nodes[0]!.name);
+    // Warm-up through the measured agents themselves, so every node that serves the measurement ran
+    // its code before (with agents of their own, most nodes of a larger cluster were measured cold).
+    const all = [...agents, ...remote];
+    await latencies(Math.min(k, 800), (i) => c.rpc('SendMessage', sendMessage(all[i % all.length]!).params));
     const health = await latencies(k, () => c.send('/health', null));
-    const cpu0 = cl.nodes.reduce((s, n) => s + n.cpuMs(), 0);
-    const s = await latencies(k, (i) => c.rpc('SendMessage', sendMessage(agents[i % agents.length]!).params));
-    const cpu1 = cl.nodes.reduce((s2, n) => s2 + n.cpuMs(), 0);
-    c.close();
+    const idle = await measureIdle(cl);
     // CPU the whole cluster spent per request (idle cost over the window included): where the time goes.
-    return { send: percentile(s, 50), health: percentile(health, 50), cpuPerReq: (cpu1 - cpu0) / k };
+    // The two placements take turns in halves (any, remote, any, remote), so the box's drift and what
+    // is left of the warm-up fall on both alike.
+    const half = Math.ceil(k / 2);
+    const phase = { any: { to: agents, ms: [] as number[], cpu: 0 }, remote: { to: remote, ms: [] as number[], cpu: 0 } };
+    for (const p of [phase.any, phase.remote, phase.any, phase.remote]) {
+      const cpu0 = cl.cpuMs();
+      const l = await latencies(half, (i) => c.rpc('SendMessage', sendMessage(p.to[(i + p.ms.length) % p.to.length]!).params));
+      p.cpu += cl.cpuMs() - cpu0;
+      p.ms.push(...l);
+    }
+    const result = (p: { ms: number[]; cpu: number }): { p50: number; cpuPerReq: number } => ({
+      p50: percentile(Float64Array.from(p.ms).sort(), 50),
+      cpuPerReq: p.cpu / p.ms.length,
+    });
+    const any = result(phase.any);
+    const rem = result(phase.remote);
+    c.close();
+    return { send: any.p50, health: percentile(health, 50), cpuPerReq: any.cpuPerReq, sendRemote: rem.p50, cpuPerReqRemote: rem.cpuPerReq, idleCpu: idle };
   } finally {
     await cl.stop();
   }
@@ -104,7 +161,7 @@ export const cases: Record<string, BenchCase> = {
     describe: '3 troupe node processes; one keep-alive client on node 1: p50 of GET /health (the baseline) and of SendMessage (echo task to an agent the supervisor placed on any node)',
     reports: ['gateway.health.p50', 'gateway.sendMessage.p50', 'gateway.sendMessage.cpuPerReq'],
     async run(ctx) {
-      const r = await sendP50(ctx, 3, process.env['TROUPE_BENCH_NODE_PROF'] === '1');
+      const r = await sendP50(ctx, 3, true);
       ctx.report({ name: 'gateway.health.p50', value: r.health, unit: 'ms' });
       ctx.report({ name: 'gateway.sendMessage.p50', value: r.send, unit: 'ms' });
       ctx.report({ name: 'gateway.sendMessage.cpuPerReq', value: r.cpuPerReq, unit: 'ms' });
@@ -112,24 +169,41 @@ export const cases: Record<string, BenchCase> = {
   },
 
   p50at16: {
-    describe: 'the same at 16 node processes: p50 of SendMessage, and its ratio to the 3-node figure (flat in cluster size: ~1)',
-    reports: ['gateway.sendMessage.p50at16', 'gateway.sendMessage.cpuPerReq16', 'gateway.sendMessage.p50ratio16to3'],
+    describe:
+      'the same at 16 node processes: p50 of SendMessage, and its ratio to the 3-node figure (flat in cluster size: ~1); also both with every agent on another node than the gateway (agents anywhere: about 1/N of them on the gateway\'s node, a local call)',
+    reports: [
+      'gateway.sendMessage.p50at16',
+      'gateway.sendMessage.cpuPerReq16',
+      'gateway.sendMessage.p50ratio16to3',
+      'gateway.sendMessage.p50remote3',
+      'gateway.sendMessage.cpuPerReqRemote3',
+      'gateway.sendMessage.cpuPerReqRemote16',
+      'gateway.sendMessage.p50remoteRatio16to3',
+      'gateway.cluster.idleCpu3',
+      'gateway.cluster.idleCpu16',
+    ],
     async run(ctx) {
-      const prof = process.env['TROUPE_BENCH_NODE_PROF'] === '1';
       const r3 = await sendP50(ctx, 3, false);
-      const r16 = await sendP50(ctx, 16, prof);
+      const r16 = await sendP50(ctx, 16, true);
       ctx.report({ name: 'gateway.sendMessage.p50at16', value: r16.send, unit: 'ms' });
       ctx.report({ name: 'gateway.sendMessage.cpuPerReq16', value: r16.cpuPerReq, unit: 'ms' });
       // Both taken in this case, minutes apart at most, so the box's drift cancels.
       ctx.report({ name: 'gateway.sendMessage.p50ratio16to3', value: r16.send / r3.send, unit: '×' });
+      ctx.report({ name: 'gateway.sendMessage.p50remote3', value: r3.sendRemote, unit: 'ms' });
+      ctx.report({ name: 'gateway.sendMessage.cpuPerReqRemote3', value: r3.cpuPerReqRemote, unit: 'ms' });
+      ctx.report({ name: 'gateway.sendMessage.cpuPerReqRemote16', value: r16.cpuPerReqRemote, unit: 'ms' });
+      ctx.report({ name: 'gateway.sendMessage.p50remoteRatio16to3', value: r16.sendRemote / r3.sendRemote, unit: '×' });
+      // Part of every cpuPerReq figure: the idle cluster's CPU over the request's time (ticks to every peer: it grows with N²).
+      ctx.report({ name: 'gateway.cluster.idleCpu3', value: r3.idleCpu, unit: '%' });
+      ctx.report({ name: 'gateway.cluster.idleCpu16', value: r16.idleCpu, unit: '%' });
     },
   },
 
   rate: {
     describe: '3 troupe node processes; 64 keep-alive clients spread over the three gateways, each sending SendMessage as fast as answers come: requests/s',
-    reports: ['gateway.sendMessage.rate'],
+    reports: ['gateway.sendMessage.rate', 'gateway.sendMessage.rateCpuPerReq'],
     async run(ctx) {
-      const cl = await TroupeCluster.start(3);
+      const cl = await TroupeCluster.start(3, profFlags('gateway-rate'));
       try {
         await cl.awaitMesh();
         const clients = Array.from({ length: 64 }, (_, i) => new Client(cl.nodes[i % 3]!.http));
@@ -144,9 +218,13 @@ export const cases: Record<string, BenchCase> = {
         };
         await round(Math.ceil(per / 4));
         const rates: number[] = [];
+        const cpu0 = cl.cpuMs();
         for (let r = 0; r < 2; r++) rates.push((clients.length * per) / (await round(per)));
+        const cpu1 = cl.cpuMs();
         for (const c of clients) c.close();
         ctx.report({ name: 'gateway.sendMessage.rate', value: Math.max(...rates), unit: 'rt/s', runs: rates });
+        // The cluster's CPU per request under this load: what the rate is made of, far less noisy than the rate itself on a shared box.
+        ctx.report({ name: 'gateway.sendMessage.rateCpuPerReq', value: (cpu1 - cpu0) / (2 * clients.length * per), unit: 'ms' });
       } finally {
         await cl.stop();
       }
@@ -161,5 +239,12 @@ export const metrics: Record<string, MetricInfo> = {
   'gateway.sendMessage.p50at16': { unit: 'ms', ratio: false },
   'gateway.sendMessage.cpuPerReq16': { unit: 'ms', ratio: false },
   'gateway.sendMessage.p50ratio16to3': { unit: '×', target: { op: '<=', value: 1.5 } },
+  'gateway.sendMessage.p50remote3': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.cpuPerReqRemote3': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.cpuPerReqRemote16': { unit: 'ms', ratio: false },
+  'gateway.sendMessage.p50remoteRatio16to3': { unit: '×', target: { op: '<=', value: 1.5 } },
+  'gateway.cluster.idleCpu3': { unit: '%', ratio: false },
+  'gateway.cluster.idleCpu16': { unit: '%', ratio: false },
   'gateway.sendMessage.rate': { unit: 'rt/s', target: { op: '>=', value: 10_000 } },
+  'gateway.sendMessage.rateCpuPerReq': { unit: 'ms', ratio: false },
 };

@@ -111,6 +111,11 @@ export class TroupeCluster {
     });
   }
 
+  /** CPU time all node processes used so far, ms. */
+  cpuMs(): number {
+    return this.nodes.reduce((sum, n) => sum + n.cpuMs(), 0);
+  }
+
   /** Resolves when every node sees all the others (visible peers). */
   async awaitMesh(timeoutMs = 60_000): Promise<void> {
     const t0 = performance.now();
