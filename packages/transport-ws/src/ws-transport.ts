@@ -706,12 +706,14 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.port.nodeUp(info.name, info.creation, { hidden: conn.hidden, channel: conn });
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
     if (conn.hidden) return;
-    // Transitive mesh: tell the newcomer our members, and our members the newcomer.
+    // Transitive mesh: tell the newcomer our members, and our members the newcomer. Of a pair only
+    // the smaller name dials (onMembers), so each hears only of the larger names: half the frames
+    // of telling everyone everything, with the same connections made.
     const members: Member[] = [];
     for (const c of this.peers.values()) {
       if (c === conn || c.hidden || c.url === null) continue;
-      members.push({ name: c.name, url: c.url });
-      if (conn.url !== null) c.sendMembers([{ name: conn.name, url: conn.url }]);
+      if (conn.name < c.name) members.push({ name: c.name, url: c.url });
+      else if (conn.url !== null) c.sendMembers([{ name: conn.name, url: conn.url }]);
     }
     conn.sendMembers(members);
   }
