@@ -84,7 +84,7 @@ export class TroupeCluster {
     const seen = new Set<string>();
     onLines(child.stdout!, (l) => {
       keep(l);
-      const m = /"msg":"node(up|down) ([^" ]+)(?: \(hidden\))?/.exec(l);
+      const m = /"msg":"node(up|down) ([^" ]+)/.exec(l);
       if (m === null || l.includes('(hidden)')) return;
       if (m[1] === 'up') seen.add(m[2]!);
       else seen.delete(m[2]!);

@@ -53,6 +53,7 @@ export class Liveness {
   }
 }
 
+/** A timer to cancel. */
 export interface Stoppable {
   stop(): void;
 }
@@ -62,7 +63,7 @@ export interface Stoppable {
  * clock, so that all nodes of a cluster check (and tick) at the same
  * instants. A node then receives its peers' ticks in a few bursts rather
  * than in one wake-up per peer, each running the frame path with cold
- * caches: this halved an idle node's CPU at 16 nodes. The next call is
+ * caches (docs/SCALE.md, "Idle CPU"). The next call is
  * never more than `periodMs` away, whatever the clock does. Does not keep
  * the process alive.
  */

@@ -723,4 +723,3 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     for (const c of this.peers.values()) c.tick(now, this.opts.tickMs, this.opts.tickTimeoutMs);
   }
 }
-
