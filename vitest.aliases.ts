@@ -5,6 +5,7 @@
 const sources: Record<string, string> = {
   '@troupe/actor-core': 'packages/actor-core/src/index.ts',
   '@troupe/actor-core/wire': 'packages/actor-core/src/wire.ts',
+  '@troupe/actor-core/node-name': 'packages/actor-core/src/node-name.ts',
   '@troupe/actor-core/testing': 'packages/actor-core/src/testing/index.ts',
   '@troupe/transport-ws': 'packages/transport-ws/src/index.ts',
   '@troupe/transport-ws/testing': 'packages/transport-ws/src/testing/index.ts',

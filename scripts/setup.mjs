@@ -5,7 +5,7 @@
 // Install: skipped while pnpm-lock.yaml, pnpm-workspace.yaml and every
 // workspace package.json hash to what the last successful install recorded
 // and node_modules still holds pnpm's record of it.
-// Build: a package is rebuilt when the hash of its inputs (src/, its
+// Build: a package is rebuilt when the hash of its inputs (src/, scripts/, its
 // tsconfig.json and package.json, the root tsconfig.base.json, the install)
 // differs from the last successful build's, or its dist/ is missing; the
 // packages that depend on it are rebuilt with it (their types come from its
@@ -68,7 +68,7 @@ function installHash(root, pkgs) {
 }
 
 function buildHash(root, pkg, install) {
-  const inputs = [...walk(join(pkg.dir, 'src')), join(pkg.dir, 'tsconfig.json'), join(pkg.dir, 'package.json'), join(root, 'tsconfig.base.json')];
+  const inputs = [...walk(join(pkg.dir, 'src')), ...walk(join(pkg.dir, 'scripts')), join(pkg.dir, 'tsconfig.json'), join(pkg.dir, 'package.json'), join(root, 'tsconfig.base.json')];
   return `${install.slice(0, 16)}:${hashFiles(root, inputs)}`;
 }
 

@@ -6,8 +6,9 @@
  * exit code 2.
  */
 import { parseArgs as parseArgv } from 'node:util';
-import { isValidNodeName } from '@troupe/actor-core';
-import { LOG_LEVELS, type CliLogLevel } from './log.js';
+// Light imports only: every command parses its arguments first (`troupe node` then loads its bundle).
+import { isValidNodeName } from '@troupe/actor-core/node-name';
+import { LOG_LEVELS, type CliLogLevel } from './log-levels.js';
 import { parseStoreUrl, type StoreSpec } from './store.js';
 
 

@@ -10,13 +10,13 @@ import { createRequire } from 'node:module';
 import { destination, pino, stdTimeFunctions, type DestinationStream, type Logger as Pino } from 'pino';
 import type PinoPretty from 'pino-pretty';
 import type { Logger } from '@troupe/actor-core';
+import type { CliLogLevel } from './log-levels.js';
 
 // Loaded only for pretty output: it is a third of a node's logging start-up cost (~50 ms per process,
 // which adds up when `troupe cluster` starts 32 of them on two cores), and JSON lines never need it.
 const loadPretty = (): typeof PinoPretty => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
-export type CliLogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type CliLogLevel } from './log-levels.js';
 export type LogFormat = 'pretty' | 'json';
 
 export function logFormat(env: NodeJS.ProcessEnv, stdoutIsTty: boolean): LogFormat {

@@ -30,6 +30,8 @@ export interface TroupeNode {
   http: string;
   mesh: string;
   status(): Promise<Status>;
+  /** Visible peers as this node's `nodeup` / `nodedown` log lines tell (no request to the node). */
+  readonly seen: ReadonlySet<string>;
   /** CPU time (user + system) this process used so far, ms. */
   cpuMs(): number;
 }
@@ -47,6 +49,8 @@ export class TroupeCluster {
   readonly nodes: TroupeNode[] = [];
   private readonly cookie = randomBytes(24).toString('base64url');
   private nextId = 1;
+  /** Woken by every `nodeup` / `nodedown` line of any node. */
+  private changed: (() => void) | null = null;
 
   /** `nodeFlags`: node flags for every node process (e.g. `--cpu-prof`). */
   constructor(private readonly nodeFlags: string[] = []) {}
@@ -68,14 +72,24 @@ export class TroupeCluster {
     const short = `s${this.nextId++}`;
     const args = [...this.nodeFlags, CLI, 'node', '--name', short, '--host', HOST, '--port', '0', '--dist-port', '0', '--no-local-discovery'];
     for (const j of join) args.push('--join', j);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, TROUPE_COOKIE: this.cookie } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, TROUPE_COOKIE: this.cookie, TROUPE_LOG_FORMAT: 'json' } });
     killOnExit(child);
     const tail: string[] = [];
     const keep = (l: string): void => {
       tail.push(l);
       if (tail.length > 20) tail.shift();
     };
-    onLines(child.stdout!, keep);
+    // The node logs each visible peer's `nodeup` / `nodedown` (JSON lines on a pipe): the mesh
+    // is followed from them, not by polling every node's status (which costs the nodes CPU while they mesh).
+    const seen = new Set<string>();
+    onLines(child.stdout!, (l) => {
+      keep(l);
+      const m = /"msg":"node(up|down) ([^" ]+)/.exec(l);
+      if (m === null || l.includes('(hidden)')) return;
+      if (m[1] === 'up') seen.add(m[2]!);
+      else seen.delete(m[2]!);
+      this.changed?.();
+    });
     onLines(child.stderr!, keep);
     let seq = 0;
     const waiting = new Map<number, (s: Status) => void>();
@@ -100,6 +114,7 @@ export class TroupeCluster {
                 child.send({ t: 'status', id });
               }),
             cpuMs: () => cpuMsOf(child.pid!),
+            seen,
           };
           this.nodes.push(node);
           ok(node);
@@ -116,15 +131,33 @@ export class TroupeCluster {
     return this.nodes.reduce((sum, n) => sum + n.cpuMs(), 0);
   }
 
-  /** Resolves when every node sees all the others (visible peers). */
+  /**
+   * Resolves when every node sees all the others (visible peers): waits for
+   * their log lines to say so, then confirms with each node's status.
+   */
   async awaitMesh(timeoutMs = 60_000): Promise<void> {
     const t0 = performance.now();
     const want = this.nodes.length - 1;
+    let quiet = false;
     for (;;) {
-      const seen = await Promise.all(this.nodes.map((n) => n.status()));
-      if (seen.every((s) => s.connected.length >= want)) return;
-      if (performance.now() - t0 > timeoutMs) throw new Error(`mesh incomplete after ${timeoutMs} ms: ${seen.map((s) => `${s.name} ${s.connected.length}`).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 20));
+      // Asked when the lines say so, and after a second without any line (should one be missed).
+      if (quiet || this.nodes.every((n) => n.seen.size >= want)) {
+        const seen = await Promise.all(this.nodes.map((n) => n.status()));
+        if (seen.every((s) => s.connected.length >= want)) return;
+      }
+      const left = timeoutMs - (performance.now() - t0);
+      if (left <= 0) {
+        const seen = await Promise.all(this.nodes.map((n) => n.status()));
+        throw new Error(`mesh incomplete after ${timeoutMs} ms: ${seen.map((s) => `${s.name} ${s.connected.length}`).join(', ')}`);
+      }
+      quiet = await new Promise<boolean>((r) => {
+        const t = setTimeout(() => r(true), Math.min(1000, left));
+        this.changed = () => {
+          clearTimeout(t);
+          r(false);
+        };
+      });
+      this.changed = null;
     }
   }
 

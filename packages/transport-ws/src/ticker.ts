@@ -52,3 +52,36 @@ export class Liveness {
     return now - this.lastHeard;
   }
 }
+
+/** A timer to cancel. */
+export interface Stoppable {
+  stop(): void;
+}
+
+/**
+ * Calls `fn` every `periodMs`, at the multiples of `periodMs` on the wall
+ * clock, so that all nodes of a cluster check (and tick) at the same
+ * instants. A node then receives its peers' ticks in a few bursts rather
+ * than in one wake-up per peer, each running the frame path with cold
+ * caches (docs/SCALE.md, "Idle CPU"). The next call is
+ * never more than `periodMs` away, whatever the clock does. Does not keep
+ * the process alive.
+ */
+export function alignedTimer(periodMs: number, fn: () => void): Stoppable {
+  let timer: NodeJS.Timeout | null = null;
+  const arm = (): void => {
+    timer = setTimeout(fire, periodMs - (Date.now() % periodMs));
+    timer.unref();
+  };
+  const fire = (): void => {
+    arm();
+    fn();
+  };
+  arm();
+  return {
+    stop: () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

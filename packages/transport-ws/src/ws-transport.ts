@@ -19,6 +19,7 @@ import { assertNodeName } from './node-name.js';
 import { resolveOptions, type ResolvedOptions, type WsTransportOptions } from './options.js';
 import { PeerConnection, type DownReason, type PeerHost } from './peer-connection.js';
 import { FailureLimiter } from './rate-limiter.js';
+import { alignedTimer, type Stoppable } from './ticker.js';
 import { PendingHandshakes } from './pending-handshakes.js';
 import { IntervalLog } from './interval-log.js';
 import { Discovery } from './discovery/discovery.js';
@@ -141,7 +142,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   private readonly refusals: IntervalLog;
   /** @internal Peers whose traffic is dropped and whose connections are refused (`block` in `@troupe/transport-ws/testing`). */
   readonly blocked = new Set<string>();
-  private readonly ticker: NodeJS.Timeout;
+  private readonly ticker: Stoppable;
   private closed = false;
   private discoveryRunner: Discovery | null = null;
   /** Peers being redialled after a transient nodedown, by name. */
@@ -169,8 +170,8 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.refusals = new IntervalLog(node.logger);
     // Liveness is checked 16 times per tick timeout (ticks still go out once per tickMs): a
     // silent peer is down at most timeout/16 after the timeout, not up to a whole interval.
-    this.ticker = setInterval(() => this.tick(), Math.max(5, Math.min(this.opts.tickMs, this.opts.tickTimeoutMs / 16)));
-    this.ticker.unref();
+    // On the wall clock's multiples of the period (alignedTimer): a cluster's ticks go out in bursts.
+    this.ticker = alignedTimer(Math.max(5, Math.min(this.opts.tickMs, this.opts.tickTimeoutMs / 16)), () => this.tick());
     wss.on('connection', (ws, req) => this.accept(ws, req));
     wss.on('error', (err) => node.logger.error('transport-ws: server error', { error: err.message }));
   }
@@ -214,7 +215,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     } catch (e) {
       // The node already has a transport: release the port, leave the other transport alone.
       t.closed = true;
-      clearInterval(t.ticker);
+      t.ticker.stop();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw e;
@@ -312,7 +313,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.ticker);
+    this.ticker.stop();
     this.meshQueue.clear();
     this.discoveryRunner?.stop();
     for (const name of [...this.redials.keys()]) this.cancelRedial(name);
@@ -705,12 +706,14 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.port.nodeUp(info.name, info.creation, { hidden: conn.hidden, channel: conn });
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
     if (conn.hidden) return;
-    // Transitive mesh: tell the newcomer our members, and our members the newcomer.
+    // Transitive mesh: tell the newcomer our members, and our members the newcomer. Of a pair only
+    // the smaller name dials (onMembers), so each hears only of the larger names: half the frames
+    // of telling everyone everything, with the same connections made.
     const members: Member[] = [];
     for (const c of this.peers.values()) {
       if (c === conn || c.hidden || c.url === null) continue;
-      members.push({ name: c.name, url: c.url });
-      if (conn.url !== null) c.sendMembers([{ name: conn.name, url: conn.url }]);
+      if (conn.name < c.name) members.push({ name: c.name, url: c.url });
+      else if (conn.url !== null) c.sendMembers([{ name: conn.name, url: conn.url }]);
     }
     conn.sendMembers(members);
   }

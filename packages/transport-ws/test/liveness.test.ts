@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Pid, type DownMessage, type ExitMessage } from '@troupe/actor-core';
-import { Liveness } from '../src/ticker.js';
+import { Liveness, alignedTimer } from '../src/ticker.js';
 import { resolveOptions } from '../src/options.js';
 import { Cluster, nextEvent, probe } from './helpers.js';
 import { freeze } from '../src/testing/index.js';
@@ -25,6 +25,21 @@ describe('liveness (ticks)', () => {
     l.received++;
     expect(l.heardSinceCheck()).toBe(true);
     expect(l.check(800, 100, 400)).not.toBe('timeout');
+  });
+
+  it('alignedTimer: calls at the wall clock\'s multiples of the period, from any start, until stopped', () => {
+    vi.useFakeTimers({ now: 1_000_037 });
+    try {
+      const at: number[] = [];
+      const t = alignedTimer(250, () => at.push(Date.now()));
+      vi.advanceTimersByTime(1000);
+      expect(at).toEqual([1_000_250, 1_000_500, 1_000_750, 1_001_000]);
+      t.stop();
+      vi.advanceTimersByTime(1000);
+      expect(at).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('defaults detect a silent peer within 5 s (4 s timeout, 1 s ticks); 1 s is configurable', () => {

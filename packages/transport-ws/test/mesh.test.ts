@@ -47,6 +47,19 @@ describe('nodes and the mesh', () => {
     for (const n of ns) expect(n.t.nodes('connected')).toHaveLength(3);
   });
 
+  it('seven nodes joining one seed at once, names in no order: a full mesh, each connection the seed did not accept dialled by the smaller name', async () => {
+    const names = ['d@l', 'g@l', 'a@l', 'f@l', 'b@l', 'e@l', 'c@l'];
+    const ns = await Promise.all(names.map((n) => c.start(n)));
+    const seed = ns[0]!;
+    await Promise.all(ns.slice(1).map((n) => n.t.connect(seed.t.url)));
+    await until(() => ns.every((n) => n.t.nodes().length === names.length - 1), 5000, '7-node mesh');
+    for (const n of ns) {
+      expect(sorted(n.t.nodes())).toEqual(sorted(names.filter((x) => x !== n.node.name)));
+      // Every connection the seed did not accept was dialled by the smaller name.
+      for (const p of n.t.nodes()) if (n !== seed && p !== seed.node.name) expect(n.t.peer(p)?.initiated).toBe(n.node.name < p);
+    }
+  });
+
   it('a hidden node connects only where asked and is not listed or propagated', async () => {
     const a = await c.start('a@local');
     const b = await c.start('b@local');

@@ -1,0 +1,56 @@
+// Build step of @troupe/cli (after tsc): `troupe node`'s code as one CommonJS
+// file, dist/node.cjs (src/node-bundle.ts loads it with a V8 code cache).
+//
+// Why: a node spends most of its start-up loading ~180 ES modules (resolving,
+// reading, compiling them); a cluster on one host starts many nodes at once.
+// One file with its bytecode cached skips the resolving and the compiling;
+// main.js loads it through `node-bundle.js` and falls back to the ES modules
+// when it is absent or stale.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'node.cjs');
+
+// Packages with native code stay out of the bundle and are required from where the install put
+// them (resolved from the module that asks for them), so they behave as they do without it.
+const NATIVE = /^(bufferutil|utf-8-validate|msgpackr-extract)$/;
+const fromImporter = (name, dir) => {
+  try {
+    return createRequire(join(dir, 'noop.js')).resolve(name);
+  } catch {
+    return null; // an optional dependency that is not installed: the library's own fallback applies
+  }
+};
+
+await build({
+  entryPoints: [join(root, 'dist', 'node-cmd.js')],
+  outfile: out,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  // `import.meta.url` of the bundled modules: the bundle's own (createRequire('pino-pretty') resolves from apps/cli).
+  define: { 'import.meta.url': '__bundle_url' },
+  banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  // The durable stores run only on the ES-module path (main.js does not use the bundle with --store).
+  external: ['pino-pretty', '@troupe/persistence/sqlite', '@troupe/persistence/postgres', 'better-sqlite3', 'pg'],
+  plugins: [
+    {
+      name: 'native-from-install',
+      setup(b) {
+        b.onResolve({ filter: NATIVE }, (a) => ({ path: fromImporter(a.path, a.resolveDir) ?? a.path, external: true }));
+      },
+    },
+  ],
+});
+
+// Evaluated once here, so that a bundle that cannot start fails the build, not a node.
+// (Its code cache is written by the first start, with what that start compiled: src/node-bundle.ts.)
+rmSync(`${out}.cache`, { force: true });
+const { bundleLoads } = await import(pathToFileURL(join(root, 'dist', 'node-bundle.js')).href);
+if (!bundleLoads()) throw new Error(`${out}: the bundle does not export runNode`);
