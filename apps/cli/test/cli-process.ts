@@ -33,7 +33,16 @@ const running = new Set<ChildProcess>();
 export const NODES_DIR = mkdtempSync(join(tmpdir(), 'troupe-cli-nodes-'));
 
 export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', tsx, entry, ...args], {
+  return launch(['--import', tsx, entry, ...args], env);
+}
+
+/** The built CLI (`dist/main.js`, as `npm start` runs it): for what only the build has, such as the `troupe node` bundle. */
+export function startBuiltCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  return launch([join(cliDir, 'dist', 'main.js'), ...args], env);
+}
+
+function launch(argv: string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, argv, {
     cwd: cliDir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TSX_TSCONFIG_PATH: `${cliDir}tsconfig.src.json`, FORCE_COLOR: '0', TROUPE_LOG_FORMAT: 'pretty', TROUPE_NODES_DIR: NODES_DIR, ...env },

@@ -1,8 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadBundle } from '../src/node-bundle.js';
+import { eventually, killAll, startBuiltCli, within } from './cli-process.js';
 import type { NodeCliOptions } from '../src/args.js';
 
 const opts = {} as NodeCliOptions;
@@ -40,5 +43,53 @@ describe('the troupe node bundle and its code cache', () => {
   it('no bundle, or one without runNode: null (the caller loads the ES modules)', () => {
     expect(loadBundle(join(tmpdir(), 'no-such-dir-troupe', 'node.cjs'))).toBeNull();
     expect(loadBundle(bundleFile('exports.other = 1;\n'))).toBeNull();
+  });
+
+  describe('the built troupe node', () => {
+    afterEach(() => killAll());
+    const bundle = fileURLToPath(new URL('../dist/node.cjs', import.meta.url));
+
+    it('runs from the bundle (its first start writes the code cache): two nodes mesh and answer a SendMessage across them', async () => {
+      // The setup step built it; a build that made no bundle fails here rather than falling back unseen.
+      expect(existsSync(bundle)).toBe(true);
+      rmSync(`${bundle}.cache`, { force: true });
+      const env = { TROUPE_COOKIE: randomBytes(16).toString('hex') };
+      const flags = ['--port', '0', '--dist-port', '0', '--no-local-discovery'];
+      const a = startBuiltCli(['node', '--name', 'bundle-a', ...flags], env);
+      const readyA = await a.waitLine(/ ready bundle-a@/, 20_000);
+      const b = startBuiltCli(['node', '--name', 'bundle-b', ...flags, '--join', /mesh=(ws:\/\/\S+)/.exec(readyA)![1]!], env);
+      const httpB = /http=(http:\/\/\S+)/.exec(await b.waitLine(/ ready bundle-b@/, 20_000))![1]!;
+      await a.waitLine(/ nodeup bundle-b@127\.0\.0\.1$/, 10_000);
+      await b.waitLine(/ nodeup bundle-a@127\.0\.0\.1$/, 10_000);
+      // Only the bundle's loader writes this file: the ES-module path never does.
+      await eventually('the code cache written by a bundled start', () => existsSync(`${bundle}.cache`), 10_000);
+      const digest = createHash('sha256').update(readFileSync(bundle)).digest();
+      expect(readFileSync(`${bundle}.cache`).subarray(0, 32).equals(digest)).toBe(true);
+
+      const rpc = async (method: string, params: object): Promise<Record<string, unknown>> => {
+        const res = await fetch(`${httpB}/a2a`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+        const body = (await res.json()) as { result?: Record<string, unknown>; error?: { message: string } };
+        if (body.result === undefined) throw new Error(`${method}: ${body.error?.message ?? 'no result'}`);
+        return body.result;
+      };
+      // a must be a placement target in b's view before an agent can land there.
+      const aAlive = async (): Promise<boolean> => {
+        const info = (await rpc('GetClusterInfo', {})) as { members: { supervisor: { node: string; status: string }[] } };
+        return info.members.supervisor.some((m) => m.node === 'bundle-a@127.0.0.1' && m.status === 'alive');
+      };
+      await eventually("a alive in b's supervisor members", aAlive, 10_000);
+      // Names until one lands on a (placement is by hash): the call then crosses the mesh.
+      let onA: string | null = null;
+      for (let i = 0; i < 20 && onA === null; i++) {
+        const started = await rpc('StartAgent', { name: `bundled${i}` });
+        if (started.node === 'bundle-a@127.0.0.1') onA = String(started.name);
+      }
+      expect(onA).not.toBeNull();
+      expect(await rpc('SendMessage', { agent: onA, action: 'echo', params: { text: 'hi' } })).toMatchObject({ status: 'queued', queueLength: 1 });
+      for (const p of [a, b]) {
+        p.child.kill('SIGTERM');
+        expect((await within(p.exited, 12_000, 'exit after SIGTERM')).code).toBe(0);
+      }
+    });
   });
 });
