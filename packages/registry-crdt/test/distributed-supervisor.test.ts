@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BadArgError, type Node } from '@troupe/actor-core';
 import { DistributedSupervisor, homeOf, rendezvous } from '../src/index.js';
-import { Orphans } from '../src/supervisor/orphans.js';
+import { Orphans, rankOf } from '../src/supervisor/orphans.js';
 import { cluster, shutdownAll, until } from './helpers.js';
 import { live, startSups } from './dsup-helpers.js';
 
@@ -175,6 +175,25 @@ describe('DistributedSupervisor: placement units', () => {
     expect(o.due('dead', 99999, 100, 0, [...nodes, 'dead'], rendezvous, none)).toEqual([]);
     expect(o.due(ranked[0]!, 1000, 100, 0, nodes, rendezvous, () => true)).toEqual([]);
     expect(o.size).toBe(0);
+  });
+
+  it('orphans: the rank without sorting is the ranking\'s own, and is computed again when the targets change', () => {
+    const targets = Array.from({ length: 40 }, (_, i) => `n${i}`);
+    for (let i = 0; i < 2000; i++) {
+      const key = `k${i}`;
+      const self = targets[i % targets.length]!;
+      const from = i % 3 === 0 ? self : targets[(i * 7) % targets.length]!;
+      expect(rankOf(self, key, from, targets, rendezvous)).toBe(rendezvous.rank(key, targets.filter((n) => n !== from)).indexOf(self));
+    }
+    expect(rankOf('gone', 'k', 'x', targets, rendezvous)).toBe(-1);
+    // One orphan, due on the first of its ranking only: once that node leaves the targets, the next is first.
+    const o = new Orphans();
+    const spec = { behaviour: 'w', args: null, restart: 'permanent' as const, shutdown: 5000, named: false };
+    o.add({ key: 'y', spec, from: 'dead', gen: 0, handoff: false, ho: undefined }, 1000);
+    const [first, second] = rendezvous.rank('y', targets);
+    const none = (): boolean => false;
+    expect(o.due(second!, 1000, 100, 0, targets, rendezvous, none)).toEqual([]);
+    expect(o.due(second!, 1000, 100, 0, targets.filter((n) => n !== first), rendezvous, none).map((x) => x.key)).toEqual(['y']);
   });
 
   it('a behaviour missing on the home node: startChild reports it from there', async () => {

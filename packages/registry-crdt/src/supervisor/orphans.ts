@@ -1,3 +1,4 @@
+import { hrwScore, rendezvous } from './rendezvous.js';
 import type { PlacementStrategy } from './types.js';
 import type { WireSpec } from './spec.js';
 
@@ -28,6 +29,14 @@ export interface Orphan {
  */
 export class Orphans {
   private readonly m = new Map<string, Orphan>();
+  /**
+   * This node's rank for each orphan, valid for `ranksFor` (self and the
+   * targets). `due` runs on every change a take-over brings (each arriving
+   * record): ranking every orphan anew each time cost a survivor of a
+   * 20-of-200-node loss ~60 ms a call, seconds in all.
+   */
+  private readonly ranks = new Map<string, number>();
+  private ranksFor = '';
 
   get size(): number {
     return this.m.size;
@@ -35,6 +44,7 @@ export class Orphans {
 
   add(o: Omit<Orphan, 'since' | 'failed'>, now: number): void {
     const had = this.m.get(o.key);
+    this.ranks.delete(o.key); // `from` may differ: it is never a candidate
     // A later report (the relinquish, then the drop of its owner) keeps the first time and any hand-off data.
     this.m.set(o.key, {
       ...o,
@@ -47,6 +57,7 @@ export class Orphans {
 
   delete(key: string): void {
     this.m.delete(key);
+    this.ranks.delete(key);
   }
 
   /**
@@ -57,17 +68,19 @@ export class Orphans {
    */
   due(self: string, now: number, graceMs: number, progressAt: number, targets: readonly string[], strategy: PlacementStrategy, claimed: (key: string) => boolean): Orphan[] {
     const out: Orphan[] = [];
+    const at = `${self}\u0001${targets.join('\u0000')}`;
+    if (at !== this.ranksFor) {
+      this.ranks.clear();
+      this.ranksFor = at;
+    }
     for (const o of this.m.values()) {
       if (claimed(o.key)) {
-        this.m.delete(o.key);
+        this.delete(o.key);
         continue;
       }
       if (o.failed) continue;
-      const ranked = strategy.rank(
-        o.key,
-        targets.filter((n) => n !== o.from),
-      );
-      const r = ranked.indexOf(self);
+      let r = this.ranks.get(o.key);
+      if (r === undefined) this.ranks.set(o.key, (r = rankOf(self, o.key, o.from, targets, strategy)));
       const from = Math.max(o.since, Math.min(progressAt, o.since + 4 * graceMs));
       if (r === 0 || (r > 0 && now - from >= r * graceMs)) out.push(o);
     }
@@ -77,4 +90,22 @@ export class Orphans {
   values(): IterableIterator<Orphan> {
     return this.m.values();
   }
+}
+
+/**
+ * Where `self` comes in the ranking of `key` over `targets` without `from`
+ * (-1: not a candidate). For rendezvous hashing, without sorting: the number
+ * of candidates scoring above `self` (ties to the lower name, as `rank`).
+ */
+export function rankOf(self: string, key: string, from: string, targets: readonly string[], strategy: PlacementStrategy): number {
+  if (strategy !== rendezvous) return strategy.rank(key, targets.filter((n) => n !== from)).indexOf(self);
+  if (self === from || !targets.includes(self)) return -1;
+  const mine = hrwScore(key, self);
+  let r = 0;
+  for (const n of targets) {
+    if (n === self || n === from) continue;
+    const s = hrwScore(key, n);
+    if (s > mine || (s === mine && n < self)) r++;
+  }
+  return r;
 }
