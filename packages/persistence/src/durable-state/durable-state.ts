@@ -6,7 +6,6 @@ import { recoveryPermits, within } from '../internal/recovery-limiter.js';
 import { callResult, isThenable, noReplyResult, persistFailed } from '../internal/outcome.js';
 import { DeliveryMarks } from '../delivery/marks.js';
 import { consumeDelivery, DEFAULT_MAX_PRODUCERS } from '../delivery/consumer.js';
-import { inOrder } from '../delivery/in-order.js';
 import { looksLikeDeliver } from '../delivery/protocol.js';
 import type { DurableStateBehaviour, DurableStateOptions, DurableStateServerState, StateCommandEffect, StateEffect } from './types.js';
 
@@ -130,33 +129,29 @@ class DurableStateServer<S, Cmd, Reply, Cast, Info, Args, Msg> {
    */
   private deliver(msg: unknown, w: Running<S>, ctx: ServerContext): unknown {
     const h = this.b.handleDelivery;
-    return consumeDelivery(msg, w.id, w.marks, ctx, h === undefined ? undefined : (d, skip, confirm) => {
+    return consumeDelivery<Running<S>, { readonly state?: S }>(msg, w.id, w.marks, ctx, h === undefined ? undefined : () => {
       let next = w.state;
-      const take = (eff: { readonly state?: S }): void => {
-        if ('state' in eff && eff.state !== undefined) next = eff.state;
+      return {
+        handle: (m, meta) => h(m as Msg, next, meta, ctx),
+        take: (eff) => {
+          if ('state' in eff && eff.state !== undefined) next = eff.state;
+        },
+        write: (producer, hwm, stored) => {
+          const marks = w.marks.entries().filter(([p]) => p !== producer);
+          marks.push([producer, hwm]);
+          const list = w.processed.entries();
+          const row: Row = list.length > 0 ? { s: next, p: list, d: marks } : { s: next, d: marks };
+          return this.store.upsert(w.id, w.revision, row, this.version).then(
+            (revision) => {
+              w.revision = revision;
+              w.state = next;
+              stored();
+              return { noreply: w };
+            },
+            (e: unknown) => ({ stop: persistFailed(w.id, e), state: w }),
+          );
+        },
       };
-      const write = (): Promise<unknown> => {
-        const hwm = d.f + d.m.length - 1;
-        const marks = w.marks.entries().filter(([p]) => p !== d.p);
-        marks.push([d.p, hwm]);
-        const list = w.processed.entries();
-        const row: Row = list.length > 0 ? { s: next, p: list, d: marks } : { s: next, d: marks };
-        return this.store.upsert(w.id, w.revision, row, this.version).then(
-          (revision) => {
-            w.revision = revision;
-            w.state = next;
-            w.marks.set(d.p, hwm);
-            confirm(hwm);
-            return { noreply: w };
-          },
-          (e: unknown) => ({ stop: persistFailed(w.id, e), state: w }),
-        );
-      };
-      const folded = inOrder(skip, d.m.length, (i) => {
-        const r = h(d.m[i] as Msg, next, { producerId: d.p, seq: d.f + i }, ctx);
-        return isThenable(r) ? r.then(take) : take(r);
-      });
-      return folded === undefined ? write() : folded.then(write);
     }, w);
   }
 

@@ -7,7 +7,6 @@ import { recoveryPermits, within } from '../internal/recovery-limiter.js';
 import { callResult, isThenable, noReplyResult, persistFailed } from '../internal/outcome.js';
 import { DeliveryMarks } from '../delivery/marks.js';
 import { consumeDelivery, MARK_VERSION, DEFAULT_MAX_PRODUCERS } from '../delivery/consumer.js';
-import { inOrder } from '../delivery/in-order.js';
 import { looksLikeDeliver } from '../delivery/protocol.js';
 import type { CommandEffect, DeliveryEffect, Effect, EventSourcedBehaviour, EventSourcedOptions, EventSourcedState } from './types.js';
 
@@ -199,36 +198,32 @@ class EventSourcedServer<S, Cmd, Ev, Reply, Cast, Info, Args, Msg> {
    */
   private deliver(msg: unknown, w: Running<S>, ctx: ServerContext): unknown {
     const h = this.b.handleDelivery;
-    return consumeDelivery(msg, w.id, w.marks, ctx, h === undefined ? undefined : (d, skip, confirm) => {
+    return consumeDelivery<Running<S>, DeliveryEffect<Ev>>(msg, w.id, w.marks, ctx, h === undefined ? undefined : () => {
       let next = w.state;
       const toWrite: EventToWrite[] = [];
-      const take = (eff: DeliveryEffect<Ev>): void => {
-        const evs = eff.events ?? [];
-        for (let k = 0; k < evs.length; k++) {
-          next = this.b.handleEvent(next, evs[k]!);
-          toWrite.push({ event: evs[k], version: this.eventVersion });
-        }
+      return {
+        handle: (m, meta) => h(m as Msg, next, meta, ctx),
+        take: (eff) => {
+          const evs = eff.events ?? [];
+          for (let k = 0; k < evs.length; k++) {
+            next = this.b.handleEvent(next, evs[k]!);
+            toWrite.push({ event: evs[k], version: this.eventVersion });
+          }
+        },
+        write: (producer, hwm, stored) => {
+          toWrite.push({ event: [producer, hwm], version: MARK_VERSION });
+          return this.journal.append({ id: w.id, expectedSeq: w.seq, events: toWrite }).then(
+            () => {
+              w.state = next;
+              w.seq += toWrite.length;
+              stored();
+              if (this.every > 0 && w.seq - w.snapshotSeq >= this.every) this.snapshot(w, ctx);
+              return { noreply: w };
+            },
+            (e: unknown) => ({ stop: persistFailed(w.id, e), state: w }),
+          );
+        },
       };
-      const write = (): Promise<unknown> => {
-        const hwm = d.f + d.m.length - 1;
-        toWrite.push({ event: [d.p, hwm], version: MARK_VERSION });
-        return this.journal.append({ id: w.id, expectedSeq: w.seq, events: toWrite }).then(
-          () => {
-            w.state = next;
-            w.seq += toWrite.length;
-            w.marks.set(d.p, hwm);
-            confirm(hwm);
-            if (this.every > 0 && w.seq - w.snapshotSeq >= this.every) this.snapshot(w, ctx);
-            return { noreply: w };
-          },
-          (e: unknown) => ({ stop: persistFailed(w.id, e), state: w }),
-        );
-      };
-      const folded = inOrder(skip, d.m.length, (i) => {
-        const r = h(d.m[i] as Msg, next, { producerId: d.p, seq: d.f + i }, ctx);
-        return isThenable(r) ? r.then(take) : take(r);
-      });
-      return folded === undefined ? write() : folded.then(write);
     }, w);
   }
 
