@@ -69,12 +69,16 @@ async function recovers(r: Relayed, before: unknown[]): Promise<void> {
   expect(r.sink.got).toEqual([...before, 'after']);
 }
 
-/** Waits until B refused a frame and both ends saw the connection go. */
-async function refusedByB(r: Relayed, downB: Promise<{ reason: string }>, downA: Promise<unknown>): Promise<void> {
-  expect(await r.link.bClosed).toEqual({ code: CloseReason.frame_auth_failed, reason: 'frame_auth_failed' });
-  expect((await downB).reason).toBe('frame_auth_failed');
-  await downA;
-  await r.b.log.wait((l) => l.msg === AUTH_FAILED && l.level === 'warn' && l.data?.peer === 'a@local');
+/** Starts watching both ends; the wait it returns resolves once B refused a frame from A and both ends saw the connection go. */
+function refusal(r: Relayed): () => Promise<void> {
+  const downB = nextEvent(r.b.t, 'nodedown', (e) => e.node === 'a@local');
+  const downA = nextEvent(r.a.t, 'nodedown', (e) => e.node === 'b@local');
+  return async () => {
+    expect(await r.link.bClosed).toEqual({ code: CloseReason.frame_auth_failed, reason: 'frame_auth_failed' });
+    expect((await downB).reason).toBe('frame_auth_failed');
+    await downA;
+    await r.b.log.wait((l) => l.msg === AUTH_FAILED && l.level === 'warn' && l.data?.peer === 'a@local');
+  };
 }
 
 const authLines = (n: TestNode): number => n.log.lines.filter((l) => l.msg === AUTH_FAILED).length;
@@ -82,10 +86,9 @@ const authLines = (n: TestNode): number => n.log.lines.filter((l) => l.msg === A
 describe('frame authentication (AES-256-GCM, per-connection keys): what a relay without the cookie cannot do', () => {
   it('injected frame: a relay forwards a genuine handshake, then injects a DATA frame; B delivers nothing, closes 4020, and the nodes reconnect', async () => {
     const r = await relayed();
-    const downB = nextEvent(r.b.t, 'nodedown', (e) => e.node === 'a@local');
-    const downA = nextEvent(r.a.t, 'nodedown', (e) => e.node === 'b@local');
+    const refused = refusal(r);
     r.link.injectToB(dataFrame([{ k: 'send', to: remotePid(r.sink.pid), msg: { tag: 'injected' } }]));
-    await refusedByB(r, downB, downA);
+    await refused();
     await recovers(r, []);
     expect(authLines(r.b)).toBe(1);
   });
@@ -93,10 +96,9 @@ describe('frame authentication (AES-256-GCM, per-connection keys): what a relay 
   it('replayed frame: the genuine frame is delivered once, its copy is refused', async () => {
     let dup = true;
     const r = await relayed((f) => (f.postHandshake && isBig(f.data) && dup ? ((dup = false), [f.data, f.data]) : [f.data]));
-    const downB = nextEvent(r.b.t, 'nodedown', (e) => e.node === 'a@local');
-    const downA = nextEvent(r.a.t, 'nodedown', (e) => e.node === 'b@local');
+    const refused = refusal(r);
     r.send('m1');
-    await refusedByB(r, downB, downA);
+    await refused();
     await recovers(r, ['m1']);
     expect(authLines(r.b)).toBe(1);
   });
@@ -113,23 +115,21 @@ describe('frame authentication (AES-256-GCM, per-connection keys): what a relay 
       swapped = true;
       return [f.data, held];
     });
-    const downB = nextEvent(r.b.t, 'nodedown', (e) => e.node === 'a@local');
-    const downA = nextEvent(r.a.t, 'nodedown', (e) => e.node === 'b@local');
+    const refused = refusal(r);
     // Two frames: the first signal of a quiet tick is written at once, the second at the tick's end.
     r.send('m1');
     r.send('m2');
-    await refusedByB(r, downB, downA);
+    await refused();
     await recovers(r, []);
   });
 
   it('dropped frame: the frame after a dropped one is refused', async () => {
     let dropped = false;
     const r = await relayed((f) => (f.postHandshake && isBig(f.data) && !dropped ? ((dropped = true), []) : [f.data]));
-    const downB = nextEvent(r.b.t, 'nodedown', (e) => e.node === 'a@local');
-    const downA = nextEvent(r.a.t, 'nodedown', (e) => e.node === 'b@local');
+    const refused = refusal(r);
     r.send('m1');
     r.send('m2');
-    await refusedByB(r, downB, downA);
+    await refused();
     await recovers(r, []);
   });
 
@@ -142,10 +142,9 @@ describe('frame authentication (AES-256-GCM, per-connection keys): what a relay 
       t[t.length >> 1]! ^= 0x01;
       return [t];
     });
-    const downB = nextEvent(r.b.t, 'nodedown', (e) => e.node === 'a@local');
-    const downA = nextEvent(r.a.t, 'nodedown', (e) => e.node === 'b@local');
+    const refused = refusal(r);
     r.send('m1');
-    await refusedByB(r, downB, downA);
+    await refused();
     await recovers(r, []);
   });
 
