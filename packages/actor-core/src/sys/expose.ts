@@ -50,10 +50,14 @@ function int(v: unknown, what: string, dflt: number): number {
  */
 export function exposeIntrospection(node: Node, opts: IntrospectionOptions = {}): void {
   const started = opts.started ?? Date.now();
-  node.monitorLag();
   const mon = sysMonitor(node);
   const remoteTraces = new Set<string>();
-  Rpc.expose(node, 'troupe.sys.node', () => nodeSnapshot(node, started, opts.mesh?.() ?? null));
+  // Lag sampling starts with the first reader, not with the node: its timer wakes the node five
+  // times a second, most of an idle node's CPU when nobody looks (the first snapshot has no lag yet).
+  Rpc.expose(node, 'troupe.sys.node', () => {
+    node.monitorLag();
+    return nodeSnapshot(node, started, opts.mesh?.() ?? null);
+  });
   Rpc.expose(node, 'troupe.sys.processes', () => processRows(node));
   Rpc.expose(node, 'troupe.sys.process', (args) => processDetail(node, parseLocalPid(node, args[0])));
   Rpc.expose(node, 'troupe.sys.trees', () => {
