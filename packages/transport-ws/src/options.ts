@@ -35,7 +35,7 @@ export interface WsTransportOptions {
   hidden?: boolean;
   /** Tick interval in ms (default 1000): a tick goes out when nothing else was sent for this long. */
   tickMs?: number;
-  /** A peer silent this long (ms) is down with `net_tick_timeout` (default 4 × tickMs; checked once per tickMs: down 4–5 s after the last frame). */
+  /** A peer silent this long (ms) is down with `net_tick_timeout` (default 4 × tickMs: down 4–4.25 s after the last frame). */
   tickTimeoutMs?: number;
   /** Connection setup (WebSocket upgrade + handshake) timeout in ms (default 7000, Erlang's `net_setuptime`). */
   setupTimeoutMs?: number;

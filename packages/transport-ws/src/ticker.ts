@@ -42,15 +42,6 @@ export class Liveness {
     return null;
   }
 
-  /**
-   * The tick (or the flush) that a 'tick' asked for was written: it is not
-   * traffic of the coming interval. Checked once per interval, the next check
-   * would otherwise see it as a send and skip a tick: one every two intervals.
-   */
-  ticked(): void {
-    this.seenSent = this.sent;
-  }
-
   /** Whether a frame arrived since the last `check` (a timeout is confirmed only if not). */
   heardSinceCheck(): boolean {
     return this.received !== this.seenReceived;

@@ -168,11 +168,10 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.limiter = new FailureLimiter(options.rateLimit);
     this.pendingHandshakes = new PendingHandshakes(this.opts.maxPendingHandshakes, this.opts.maxPendingHandshakesPerAddress);
     this.refusals = new IntervalLog(node.logger);
-    // Liveness is checked once per tick interval, when the ticks go out: each check is an
-    // event-loop wake-up, and on this kind of host a wake-up alone costs ~0.2 ms of CPU
-    // (docs/SCALE.md, "Idle CPU"), so a silent peer is down up to one interval after the timeout.
+    // Liveness is checked 16 times per tick timeout (ticks still go out once per tickMs): a
+    // silent peer is down at most timeout/16 after the timeout, not up to a whole interval.
     // On the wall clock's multiples of the period (alignedTimer): a cluster's ticks go out in bursts.
-    this.ticker = alignedTimer(this.opts.tickMs, () => this.tick());
+    this.ticker = alignedTimer(Math.max(5, Math.min(this.opts.tickMs, this.opts.tickTimeoutMs / 16)), () => this.tick());
     wss.on('connection', (ws, req) => this.accept(ws, req));
     wss.on('error', (err) => node.logger.error('transport-ws: server error', { error: err.message }));
   }
