@@ -37,6 +37,9 @@ export interface PeerHost {
   onDown(conn: PeerConnection, reason: DownReason): void;
 }
 
+/** How long newcomer announcements to one peer are gathered into one frame (`announceMembers`). */
+const ANNOUNCE_WINDOW_MS = 50;
+
 /**
  * One authenticated connection to one peer: the single FIFO that carries
  * every signal between the two nodes (data and control together, so OTP's per-pair signal order holds), its
@@ -75,6 +78,13 @@ export class PeerConnection implements PeerChannel {
   private readonly flushBound = (): void => {
     this.flushScheduled = false;
     this.flush();
+  };
+  /** Newcomers to tell the peer about, sent together when the window ends (`announceMembers`). */
+  private announcing: Map<string, Member> | null = null;
+  private readonly announceBound = (): void => {
+    const a = this.announcing;
+    this.announcing = null;
+    if (a !== null) this.sendMembers([...a.values()]);
   };
 
   constructor(
@@ -131,6 +141,24 @@ export class PeerConnection implements PeerChannel {
     }
   }
 
+  /**
+   * Tells the peer of a newcomer within ANNOUNCE_WINDOW_MS, with the others
+   * of that window in one frame. While a cluster forms, each node sees a
+   * newcomer per connection made and tells its other peers of each: one
+   * frame per peer per newcomer, O(N²) frames per node, nearly all of them
+   * about nodes the peer already knows from the seed. A late announcement
+   * only delays a dial that the seed's own announcements did not cause.
+   */
+  announceMembers(members: readonly Member[]): void {
+    if (this.closed || members.length === 0) return;
+    if (this.announcing === null) {
+      this.announcing = new Map();
+      setTimeout(this.announceBound, ANNOUNCE_WINDOW_MS).unref();
+    }
+    for (const m of members) this.announcing.set(m.name, m);
+  }
+
+  /** Sends `members` now, behind the queued signals. */
   sendMembers(members: readonly Member[]): void {
     if (this.closed || members.length === 0) return;
     this.flush();

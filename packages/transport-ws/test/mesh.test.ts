@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidUrlError, PROTOCOL_MAX_VERSION, WsTransport } from '../src/index.js';
 import { Node, silentLogger } from '@troupe/actor-core';
 import { COOKIE, Cluster, nextEvent, until } from './helpers.js';
@@ -58,6 +58,22 @@ describe('nodes and the mesh', () => {
       // Every connection the seed did not accept was dialled by the smaller name.
       for (const p of n.t.nodes()) if (n !== seed && p !== seed.node.name) expect(n.t.peer(p)?.initiated).toBe(n.node.name < p);
     }
+  });
+
+  it('newcomers announced to a peer within the window reach it as one members frame', async () => {
+    const a = await c.start('a@l');
+    const z = await c.start('z@l');
+    await a.t.connect(z.t.url);
+    const got = vi.spyOn(z.t, 'onMembers');
+    const conn = a.t.peers.get('z@l')!;
+    const sent = vi.spyOn(conn, 'sendMembers');
+    // Names smaller than z's: z learns of them and dials none (only the smaller name dials).
+    for (const n of ['m1@l', 'm2@l', 'm1@l', 'm3@l']) conn.announceMembers([{ name: n, url: `ws://127.0.0.1:1/${n}` }]);
+    expect(sent).not.toHaveBeenCalled();
+    await until(() => got.mock.calls.length > 0, 3000, 'the members frame');
+    expect(sent).toHaveBeenCalledTimes(1);
+    expect(got).toHaveBeenCalledTimes(1);
+    expect(got.mock.calls[0]![1].map((m) => m.name)).toEqual(['m1@l', 'm2@l', 'm3@l']);
   });
 
   it('a hidden node connects only where asked and is not listed or propagated', async () => {
