@@ -22,6 +22,24 @@ export function machineBusySeconds(): number | null {
   }
 }
 
+/**
+ * CPU seconds of this process's children that have exited and been waited
+ * for, with everything they waited for in turn (the kernel's cutime + cstime),
+ * or null without /proc. A case's child is waited for when it ends, so the
+ * difference across a case covers the `troupe node` processes the case
+ * started and stopped, which its own `process.cpuUsage()` does not see.
+ */
+export function reapedChildrenCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // After the command name (which may hold spaces): cutime is field 16, cstime 17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / HZ;
+  } catch {
+    return null;
+  }
+}
+
 function ownCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
