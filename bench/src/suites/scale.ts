@@ -7,8 +7,10 @@
  * where all nodes share one thread: an upper bound of what one node of a
  * real cluster would take (each has its own core there).
  */
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { MemoryNetwork, Node, silentLogger, type VirtualTime } from '@troupe/actor-core';
 import { DistributedSupervisor, PubSub, Registry, type ReplicaTiming } from '@troupe/registry-crdt';
+import { WebSocket, WebSocketServer } from 'ws';
 import { median, type BenchCase, type MetricInfo } from '../harness.js';
 import { TroupeCluster } from './troupe-nodes.js';
 
@@ -96,6 +98,47 @@ export const cases: Record<string, BenchCase> = {
       const per = await idleCpu(16, win, 5000);
       ctx.report({ name: 'scale.idleCpu', value: median(per), unit: '%', runs: per });
       ctx.report({ name: 'scale.idleCpu.max', value: Math.max(...per), unit: '%' });
+    },
+  },
+
+  frameCost: {
+    describe:
+      'what an idle node pays per wake-up and per small frame on this host: rounds 20 ms apart in this process, each a timer wake-up alone, or with a 17-byte write on a loopback TCP socket read back here, or the same as a WebSocket message (ws); CPU per round in µs, median of 3 runs of 300 rounds',
+    reports: ['scale.frameCost.wakeup', 'scale.frameCost.netFrame', 'scale.frameCost.wsFrame'],
+    async run(ctx) {
+      const rounds = ctx.n(300, 5);
+      const frame = Buffer.alloc(17, 1);
+      // CPU per round of `act` at one round per 20 ms: the paths run cold, as an idle node's ticks do.
+      const perRound = async (act: () => void): Promise<number> => {
+        const runs: number[] = [];
+        for (let r = 0; r < 4; r++) {
+          const c0 = process.cpuUsage();
+          for (let i = 0; i < rounds; i++) {
+            act();
+            await sleep(20);
+          }
+          const c = process.cpuUsage(c0);
+          if (r > 0) runs.push((c.user + c.system) / rounds); // the first is warm-up
+        }
+        return median(runs);
+      };
+      ctx.report({ name: 'scale.frameCost.wakeup', value: await perRound(() => {}), unit: 'µs' });
+      const srv = createServer((sock) => sock.on('data', () => {}));
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      const client = connect((srv.address() as AddressInfo).port, '127.0.0.1');
+      client.setNoDelay(true);
+      await new Promise((r) => client.once('connect', r));
+      ctx.report({ name: 'scale.frameCost.netFrame', value: await perRound(() => client.write(frame)), unit: 'µs' });
+      client.destroy();
+      srv.close();
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+      await new Promise((r) => wss.once('listening', r));
+      wss.on('connection', (s) => s.on('message', () => {}));
+      const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { perMessageDeflate: false });
+      await new Promise((r) => ws.once('open', r));
+      ctx.report({ name: 'scale.frameCost.wsFrame', value: await perRound(() => ws.send(frame)), unit: 'µs' });
+      ws.close();
+      wss.close();
     },
   },
 
@@ -321,6 +364,9 @@ export const metrics: Record<string, MetricInfo> = {
   'scale.idleCpu.max': { unit: '%' },
   'scale.idleCpu3': { unit: '%' },
   'scale.mesh32': { unit: 'ms', ratio: false, target: { op: '<=', value: 5000 } },
+  'scale.frameCost.wakeup': { unit: 'µs', ratio: false },
+  'scale.frameCost.netFrame': { unit: 'µs', ratio: false },
+  'scale.frameCost.wsFrame': { unit: 'µs', ratio: false },
   'scale.sim200.converge': { unit: 'ms', ratio: false, target: { op: '<=', value: 10_000 } },
   'scale.sim200.convergeMedian': { unit: 'ms', ratio: false },
   'scale.sim200.convergeWall': { unit: 'ms', ratio: false },
