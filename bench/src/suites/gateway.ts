@@ -8,6 +8,7 @@
  * on the same gateway (HTTP + JSON without the cluster), so the ratio says
  * what the agent call adds.
  */
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
 import { percentile, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
@@ -213,6 +214,40 @@ async function load(cl: TroupeCluster, agents: string[], per: number): Promise<L
   return { requests, rate: (requests * 1000) / wall, clusterCpuMs: cl.cpuMs() - cpu0, clientCpuMs: (own.user + own.system) / 1000 };
 }
 
+/** A bare HTTP server: every request answered with a constant JSON body; prints its port. */
+const PLAIN_SERVER = `const b = '{"jsonrpc":"2.0","id":1,"result":{}}';
+require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length }); res.end(b); }); })
+  .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+
+/** Requests/s of three bare node:http processes under the rate case's load (CONNECTIONS connections, `per` POSTs each, best of two runs after a warm-up). */
+async function plainHttpRate(per: number): Promise<number> {
+  const servers = [0, 1, 2].map(() => spawn(process.execPath, ['-e', PLAIN_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  try {
+    const ports = await Promise.all(servers.map((p) => new Promise<number>((ok) => p.stdout!.once('data', (d: Buffer) => ok(Number(d.toString().trim()))))));
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, ...sendMessage('a0') });
+    const round = async (k: number): Promise<number> => {
+      const t0 = performance.now();
+      const done = await Promise.all(
+        ports.map(
+          (port, g) =>
+            new Promise<number>((ok, fail) => {
+              const connections = Math.round(CONNECTIONS / 3) + (g === 0 ? CONNECTIONS % 3 : 0);
+              autocannon(
+                { url: `http://127.0.0.1:${port}/a2a`, connections, amount: connections * k, method: 'POST', headers: { 'content-type': 'application/json' }, body },
+                (err, r) => (err !== null && err !== undefined ? fail(err) : r.non2xx > 0 || r.errors > 0 ? fail(new Error(`plain server: ${r.non2xx} non-2xx, ${r.errors} errors`)) : ok(r.requests.total)),
+              );
+            }),
+        ),
+      );
+      return (done.reduce((a, b) => a + b, 0) * 1000) / (performance.now() - t0);
+    };
+    await round(Math.ceil(per / 4));
+    return Math.max(await round(per), await round(per));
+  } finally {
+    for (const p of servers) p.kill();
+  }
+}
+
 export const baseline = 'p50';
 
 export const cases: Record<string, BenchCase> = {
@@ -260,8 +295,8 @@ export const cases: Record<string, BenchCase> = {
 
   rate: {
     describe:
-      '3 troupe node processes; 64 keep-alive connections spread over the three gateways (autocannon, in this process), each sending SendMessage to its own agent as soon as the answer came: requests/s',
-    reports: ['gateway.sendMessage.rate', 'gateway.sendMessage.rateCpuPerReq', 'gateway.sendMessage.rateClientCpuPerReq'],
+      '3 troupe node processes; 64 keep-alive connections spread over the three gateways (autocannon, in this process), each sending SendMessage to its own agent as soon as the answer came: requests/s; and the same load on three bare node:http processes answering a constant body (the box\'s own limit)',
+    reports: ['gateway.sendMessage.rate', 'gateway.sendMessage.rateCpuPerReq', 'gateway.sendMessage.rateClientCpuPerReq', 'gateway.plainHttp.rate'],
     async run(ctx) {
       const cl = await TroupeCluster.start(3, profFlags('gateway-rate'));
       try {
@@ -270,6 +305,8 @@ export const cases: Record<string, BenchCase> = {
         const agents = await startAgents(c, 'r', CONNECTIONS);
         c.close();
         const per = ctx.n(400, 8); // < 1000, the queue limit of one agent, over warm-up + runs
+        // What the box gives at all: three bare node:http servers under the same load, while the cluster idles.
+        ctx.report({ name: 'gateway.plainHttp.rate', value: await plainHttpRate(per), unit: 'rt/s' });
         await load(cl, agents, Math.ceil(per / 4));
         const runs: Load[] = [];
         for (let r = 0; r < 2; r++) runs.push(await load(cl, agents, per));
@@ -299,7 +336,8 @@ export const metrics: Record<string, MetricInfo> = {
   'gateway.sendMessage.p50remoteRatio16to3': { unit: '×', target: { op: '<=', value: 1.5 } },
   'gateway.cluster.idleCpu3': { unit: '%', ratio: false },
   'gateway.cluster.idleCpu16': { unit: '%', ratio: false },
-  'gateway.sendMessage.rate': { unit: 'rt/s', target: { op: '>=', value: 10_000 } },
+  'gateway.sendMessage.rate': { unit: 'rt/s', ratioTo: 'gateway.plainHttp.rate', target: { op: '>=', value: 10_000 } },
+  'gateway.plainHttp.rate': { unit: 'rt/s', ratio: false },
   'gateway.sendMessage.rateCpuPerReq': { unit: 'ms', ratio: false },
   'gateway.sendMessage.rateClientCpuPerReq': { unit: 'ms', ratio: false },
 };
