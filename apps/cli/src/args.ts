@@ -55,6 +55,8 @@ export interface NodeCliOptions {
   /** `--store`: durable agents' store; null: agents in memory. */
   store: StoreSpec | null;
   logLevel: CliLogLevel;
+  /** `--tick-ms`: the mesh's tick interval (a peer silent 4 × this long is down); absent: the transport's 1000. */
+  tickMs?: number;
 }
 
 export interface ClusterCliOptions {
@@ -91,6 +93,7 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
                    [--join-dns NAME[:PORT]]... [--cookie-file FILE] [--partition KEY] [--hidden]
                    [--http-host 127.0.0.1] [--http-token-file FILE] [--no-local-discovery]
                    [--gossip ADDR:PORT [--gossip-interface ADDR]] [--store URL] [--log-level info]
+                   [--tick-ms 1000]
   --name NAME         node name; '@HOST' is appended if absent (NAME@HOST)
   --host HOST         interface of the mesh, and the node name's host (default 127.0.0.1)
   --port P            HTTP port of the gateway (default ${DEFAULT_HTTP_PORT}, or the next free one; 0 = any free port)
@@ -113,6 +116,9 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
   --store URL         durable agents: their queues survive a crash of their node. sqlite:PATH (one file
                       every node on this host opens) or postgres://USER@HOST:PORT/DB (password from
                       PGPASSWORD rather than the URL: argv is public); none (default): agents in memory
+  --tick-ms MS        the mesh's tick interval (default 1000): a peer silent 4 x MS is down. An idle node
+                      sends every peer a tick per interval, most of its idle CPU: higher means less of it
+                      and slower detection of a hung peer. Give every node of a cluster the same value
   --log-level L       ${LOG_LEVELS.join(' | ')} (default info; crash stacks at debug). Lines are
                       pretty on a terminal, JSON otherwise (TROUPE_LOG_FORMAT=pretty|json to choose)
   SIGTERM / SIGINT drain the node (its agents move to other members) and exit 0.`;
@@ -217,12 +223,14 @@ function parseNode(argv: readonly string[]): Command {
   const u = USAGE_NODE;
   const p = tokenize(
     argv,
-    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value', 'no-local-discovery': 'bool', gossip: 'value', 'gossip-interface': 'value', store: 'value', 'log-level': 'value' },
+    { name: 'value', host: 'value', port: 'value', 'dist-port': 'value', join: 'list', 'join-dns': 'list', 'cookie-file': 'value', partition: 'value', hidden: 'bool', 'http-host': 'value', 'http-token-file': 'value', 'no-local-discovery': 'bool', gossip: 'value', 'gossip-interface': 'value', store: 'value', 'log-level': 'value', 'tick-ms': 'value' },
     u,
     false,
   );
   if (p.help) return { cmd: 'help', text: u };
   const host = nonEmpty(p, 'host', u) ?? '127.0.0.1';
+  // The transport's own bounds: at least 10 ms; at most 10 minutes (a silent peer is then down after 40).
+  const tickMs = one(p, 'tick-ms') === undefined ? undefined : int(p, 'tick-ms', 0, 10, 600_000, u);
   const port = int(p, 'port', DEFAULT_HTTP_PORT, 0, 65535, u);
   const distDefault = port === 0 ? 0 : port + DIST_PORT_OFFSET;
   if (one(p, 'dist-port') === undefined && distDefault > 65535) {
@@ -297,6 +305,7 @@ function parseNode(argv: readonly string[]): Command {
       ...(httpTokenFile === undefined ? {} : { httpTokenFile }),
       store,
       logLevel: logLevel as CliLogLevel,
+      ...(tickMs === undefined ? {} : { tickMs }),
     },
   };
 }

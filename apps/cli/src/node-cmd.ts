@@ -65,6 +65,7 @@ export async function runNode(o: NodeCliOptions): Promise<number> {
       host: o.host,
       port,
       hidden: o.hidden,
+      ...(o.tickMs === undefined ? {} : { tickMs: o.tickMs }),
       ...(o.cookieFile === null ? {} : { cookieFile: o.cookieFile }),
       ...(strategies.length === 0 ? {} : { discovery: strategies, discoveryOptions: { maxMs: 5000 } }),
     });

@@ -31,6 +31,7 @@ describe('parseArgs', () => {
     expect(b).toEqual({ name: 'b@box1', host: '0.0.0.0', port: 0, distPort: 0, defaultPorts: { http: false, dist: false }, join: ['ws://10.0.0.1:5000', 'wss://h:5001'], joinDns: [], cookieFile: '/tmp/c', partition: 'eu', hidden: true, localDiscovery: true, gossip: null, store: null, logLevel: 'info' });
     expect(ok(['node', '--name', 'a', '--log-level', 'debug'], 'node').opts.logLevel).toBe('debug');
     expect(ok(['node', '--name', 'c', '--port', '8080', '--dist-port', '9000'], 'node').opts.distPort).toBe(9000);
+    expect(ok(['node', '--name', 'a', '--tick-ms', '3000'], 'node').opts.tickMs).toBe(3000);
   });
 
   it('troupe node: local discovery on by default, --no-local-discovery; --gossip ADDR:PORT [--gossip-interface]', () => {
@@ -104,6 +105,8 @@ describe('parseArgs', () => {
     [['node', '--name', 'a', '--dist-port', '0', '--join-dns', 'svc.local'], '--join-dns needs a :PORT when --dist-port is 0'],
     [['node', '--name', 'a', '--hidden=yes'], '--hidden takes no value'],
     [['node', '--name', 'a', '--log-level', 'loud'], "--log-level must be one of trace, debug, info, warn, error, silent, got 'loud'"],
+    [['node', '--name', 'a', '--tick-ms', '5'], "--tick-ms must be an integer 10-600000, got '5'"],
+    [['node', '--name', 'a', '--tick-ms', '1s'], "--tick-ms must be an integer 10-600000, got '1s'"],
     [['node', '--name', 'a', 'extra'], "unexpected argument 'extra'"],
     [['node', '--name', 'a', '--partition', ''], '--partition must not be empty'],
     [['node', '--name', 'a', '--port', '65000'], '--port 65000 leaves no room for the default mesh port 66000: give --dist-port'],

@@ -212,3 +212,13 @@ it('a node killed and started again under its name rejoins: GetClusterInfo count
     rmSync(nodesDir, { recursive: true, force: true });
   }
 }, 120_000);
+
+it('troupe node --tick-ms 250: the mesh ticks every 250 ms and takes a peer silent for 1 s as down (the transport says so when it listens)', async () => {
+  const p = startCli(['node', '--name', 'tick@127.0.0.1', '--port', '0', '--dist-port', '0', '--no-local-discovery', '--tick-ms', '250'], { TROUPE_COOKIE: randomBytes(32).toString('hex') });
+  await p.waitLine(/ ready tick@127\.0\.0\.1 /, 20_000);
+  const listening = p.lines.find((l) => l.includes('transport-ws: listening'));
+  expect(listening).toMatch(/"tickMs":250\b/);
+  expect(listening).toMatch(/"tickTimeoutMs":1000\b/);
+  p.child.kill('SIGTERM');
+  expect((await within(p.exited, 12_000, 'exit')).code).toBe(0);
+});

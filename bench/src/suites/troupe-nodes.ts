@@ -52,12 +52,15 @@ export class TroupeCluster {
   /** Woken by every `nodeup` / `nodedown` line of any node. */
   private changed: (() => void) | null = null;
 
-  /** `nodeFlags`: node flags for every node process (e.g. `--cpu-prof`). */
-  constructor(private readonly nodeFlags: string[] = []) {}
+  /** `nodeFlags`: node flags for every node process (e.g. `--cpu-prof`); `cliArgs`: more `troupe node` arguments (e.g. `--tick-ms`). */
+  constructor(
+    private readonly nodeFlags: string[] = [],
+    private readonly cliArgs: string[] = [],
+  ) {}
 
   /** Starts `n` nodes (the first alone, the others joining it); resolves when all are ready. */
-  static async start(n: number, nodeFlags: string[] = []): Promise<TroupeCluster> {
-    const c = new TroupeCluster(nodeFlags);
+  static async start(n: number, nodeFlags: string[] = [], cliArgs: string[] = []): Promise<TroupeCluster> {
+    const c = new TroupeCluster(nodeFlags, cliArgs);
     try {
       const first = await c.launch([]);
       await Promise.all(Array.from({ length: n - 1 }, () => c.launch([first.mesh])));
@@ -70,7 +73,7 @@ export class TroupeCluster {
 
   private launch(join: string[]): Promise<TroupeNode> {
     const short = `s${this.nextId++}`;
-    const args = [...this.nodeFlags, CLI, 'node', '--name', short, '--host', HOST, '--port', '0', '--dist-port', '0', '--no-local-discovery'];
+    const args = [...this.nodeFlags, CLI, 'node', '--name', short, '--host', HOST, '--port', '0', '--dist-port', '0', '--no-local-discovery', ...this.cliArgs];
     for (const j of join) args.push('--join', j);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, TROUPE_COOKIE: this.cookie, TROUPE_LOG_FORMAT: 'json' } });
     killOnExit(child);

@@ -220,7 +220,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw e;
     }
-    node.logger.info('transport-ws: listening', { node: node.name, url, hidden: o.hidden, frameAuth: o.frameAuth });
+    node.logger.info('transport-ws: listening', { node: node.name, url, hidden: o.hidden, frameAuth: o.frameAuth, tickMs: o.tickMs, tickTimeoutMs: o.tickTimeoutMs });
     if (o.frameAuth === 'none') {
       node.logger.warn('transport-ws: frame authentication is off (frameAuth: none): frames after the handshake travel unauthenticated and in clear', { node: node.name });
     }
