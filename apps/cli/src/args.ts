@@ -66,6 +66,8 @@ export interface ClusterCliOptions {
   json: boolean;
   /** `--store`: given to every node; 'run-dir': a SQLite file in a directory made for this run (the default); null: `none`. */
   store: StoreSpec | null | 'run-dir';
+  /** `--tick-ms`: given to every node; absent: the nodes' default. */
+  tickMs?: number;
 }
 
 export interface BenchCliOptions {
@@ -123,12 +125,13 @@ export const USAGE_NODE = `usage: troupe node --name NAME [--host 127.0.0.1] [--
                       pretty on a terminal, JSON otherwise (TROUPE_LOG_FORMAT=pretty|json to choose)
   SIGTERM / SIGINT drain the node (its agents move to other members) and exit 0.`;
 
-export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}] [--store URL] [--json]
+export const USAGE_CLUSTER = `usage: troupe cluster [--nodes 3] [--base-port ${DEFAULT_HTTP_PORT}] [--store URL] [--tick-ms MS] [--json]
   --nodes N           node processes to start on 127.0.0.1 (1-64, default 3)
   --base-port P       node i serves HTTP on P + i (default ${DEFAULT_HTTP_PORT})
   --store URL         the durable agents' store, given to every node (see troupe node --help); default:
                       a SQLite file in a directory made for this run, removed when the cluster stops;
                       none: agents in memory
+  --tick-ms MS        the mesh's tick interval, given to every node (see troupe node --help)
   --json              for scripts: one JSON object per line on stdout ({"event":"up"|"status"|"stopped",...});
                       the nodes' log lines go to stderr
   Shows a live status every second; Ctrl-C stops every node.`;
@@ -207,6 +210,11 @@ function int(p: Parsed, flag: string, dflt: number, min: number, max: number, us
   return n;
 }
 
+/** `--tick-ms`, in the transport's own bounds: at least 10 ms; at most 10 minutes (a silent peer is then down after 40). */
+function tickMsOf(p: Parsed, usage: string): number | undefined {
+  return one(p, 'tick-ms') === undefined ? undefined : int(p, 'tick-ms', 0, 10, 600_000, usage);
+}
+
 function nonEmpty(p: Parsed, flag: string, usage: string): string | undefined {
   const raw = one(p, flag);
   if (raw !== undefined && raw.trim() === '') throw new UsageError(`--${flag} must not be empty`, usage);
@@ -229,8 +237,7 @@ function parseNode(argv: readonly string[]): Command {
   );
   if (p.help) return { cmd: 'help', text: u };
   const host = nonEmpty(p, 'host', u) ?? '127.0.0.1';
-  // The transport's own bounds: at least 10 ms; at most 10 minutes (a silent peer is then down after 40).
-  const tickMs = one(p, 'tick-ms') === undefined ? undefined : int(p, 'tick-ms', 0, 10, 600_000, u);
+  const tickMs = tickMsOf(p, u);
   const port = int(p, 'port', DEFAULT_HTTP_PORT, 0, 65535, u);
   const distDefault = port === 0 ? 0 : port + DIST_PORT_OFFSET;
   if (one(p, 'dist-port') === undefined && distDefault > 65535) {
@@ -314,13 +321,14 @@ export const MAX_CLUSTER_NODES = 64;
 
 function parseCluster(argv: readonly string[]): Command {
   const u = USAGE_CLUSTER;
-  const p = tokenize(argv, { nodes: 'value', 'base-port': 'value', store: 'value', json: 'bool' }, u, false);
+  const p = tokenize(argv, { nodes: 'value', 'base-port': 'value', store: 'value', json: 'bool', 'tick-ms': 'value' }, u, false);
   if (p.help) return { cmd: 'help', text: u };
   const nodes = int(p, 'nodes', 3, 1, MAX_CLUSTER_NODES, u);
   const basePort = int(p, 'base-port', DEFAULT_HTTP_PORT, 1, 65535 - DIST_PORT_OFFSET - nodes + 1, u);
   const storeRaw = one(p, 'store');
   const store = storeRaw === undefined ? 'run-dir' : storeSpec(storeRaw, u);
-  return { cmd: 'cluster', opts: { nodes, basePort, json: p.bools.has('json'), store } };
+  const tickMs = tickMsOf(p, u);
+  return { cmd: 'cluster', opts: { nodes, basePort, json: p.bools.has('json'), store, ...(tickMs === undefined ? {} : { tickMs }) } };
 }
 
 function parseBench(argv: readonly string[]): Command {

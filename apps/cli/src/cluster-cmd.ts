@@ -140,6 +140,7 @@ export async function runCluster(o: ClusterCliOptions): Promise<number> {
   const launch = (i: number, join: string[]): Member => {
     const short = `n${i + 1}`;
     const args = [...self.args, 'node', '--name', short, '--host', HOST, '--port', String(o.basePort + i), '--dist-port', '0', ...nodeStoreArgs];
+    if (o.tickMs !== undefined) args.push('--tick-ms', String(o.tickMs));
     for (const j of join) args.push('--join', j);
     // The cookie goes through the environment, not argv (argv is visible to every user in `ps`).
     // detached: a terminal's Ctrl-C reaches this process only, which then stops the nodes in order;

@@ -53,6 +53,8 @@ describe('parseArgs', () => {
   it('troupe cluster and troupe bench', () => {
     expect(ok(['cluster'], 'cluster').opts).toEqual({ nodes: 3, basePort: 4000, json: false, store: 'run-dir' });
     expect(ok(['cluster', '--nodes', '5', '--base-port=4500'], 'cluster').opts).toEqual({ nodes: 5, basePort: 4500, json: false, store: 'run-dir' });
+    expect(ok(['cluster', '--tick-ms', '2000'], 'cluster').opts.tickMs).toBe(2000);
+    expect(() => parseArgs(['cluster', '--tick-ms', '0'])).toThrow("--tick-ms must be an integer 10-600000, got '0'");
     expect(ok(['cluster', '--json'], 'cluster').opts).toMatchObject({ json: true });
     expect(ok(['bench', '--json', 'local'], 'bench').opts).toMatchObject({ json: true, targets: ['local'] });
     expect(ok(['bench', '--quick', 'local', 'remote.call'], 'bench').opts).toEqual({ quick: true, prof: false, list: false, out: null, waitS: null, targets: ['local', 'remote.call'], json: false });

@@ -91,3 +91,16 @@ it('troupe cluster --json: stdout is one JSON object per line (up, status, stopp
   expect(all.at(-1)).toMatchObject({ event: 'stopped', reason: 'SIGINT', members: [{ exit: { code: 0 } }, { exit: { code: 0 } }] });
   expect(p.stderr.some((l) => l.startsWith('[n1] {') && (JSON.parse(l.slice(5)) as { msg: string }).msg.startsWith('ready n1@127.0.0.1'))).toBe(true);
 });
+
+it('troupe cluster --tick-ms 300: every node runs its mesh with that tick (each logs it when its transport listens)', async () => {
+  const { p } = await startCluster(2, { args: ['--json', '--store', 'none', '--tick-ms', '300'], env: { TROUPE_LOG_FORMAT: '' }, upLine: (l) => l.startsWith('{"event":"up"') });
+  const up = JSON.parse(p.stdout.find((l) => l.startsWith('{"event":"up"'))!) as { members: { osPid: number }[] };
+  leftovers.push(...up.members.map((m) => m.osPid));
+  for (const n of ['n1', 'n2']) {
+    const line = p.stderr.find((l) => l.startsWith(`[${n}] {`) && l.includes('transport-ws: listening'));
+    expect(line, `${n}'s listening line`).toMatch(/"tickMs":300\b/);
+    expect(line).toMatch(/"tickTimeoutMs":1200\b/);
+  }
+  p.child.kill('SIGINT');
+  expect((await within(p.exited, 20_000, 'cluster exit')).code).toBe(0);
+});
