@@ -23,18 +23,21 @@ export function machineBusySeconds(): number | null {
 }
 
 /**
- * CPU seconds of this process's children that have exited and been waited
- * for, with everything they waited for in turn (the kernel's cutime + cstime),
- * or null without /proc. A case's child is waited for when it ends, so the
- * difference across a case covers the `troupe node` processes the case
- * started and stopped, which its own `process.cpuUsage()` does not see.
+ * CPU seconds from /proc/<pid>/stat, or null without it (no /proc, or the
+ * process is gone): `own` is the process's user + system time; `reaped`
+ * that of its children that have exited and been waited for, with
+ * everything they waited for in turn (cutime + cstime). A case's child is
+ * waited for when it ends, so `reaped` of this process across a case covers
+ * the `troupe node` processes the case started and stopped, which the case's
+ * own `process.cpuUsage()` does not see.
  */
-export function reapedChildrenCpuSeconds(): number | null {
+export function processCpuSeconds(pid: number | 'self', which: 'own' | 'reaped' = 'own'): number | null {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    // After the command name (which may hold spaces): cutime is field 16, cstime 17.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name (which may hold spaces): utime, stime, cutime, cstime are fields 14-17.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[13]) + Number(f[14])) / HZ;
+    const i = which === 'own' ? 11 : 13;
+    return (Number(f[i]) + Number(f[i + 1])) / HZ;
   } catch {
     return null;
   }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { killAfter, killOnExit, onLines } from '@troupe/child-process';
 import { BASELINE_PREFIX, CPU_PREFIX, FIGURE_PREFIX, secondsPer, unitKind, type BenchCase, type Figure, type MetricInfo, type Unit } from './harness.js';
 import { loadSuite, suites } from './suites/index.js';
-import { NoiseMeter, reapedChildrenCpuSeconds, waitForQuiet } from './noise.js';
+import { NoiseMeter, processCpuSeconds, waitForQuiet } from './noise.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const childScript = resolve(here, 'child.js');
@@ -138,7 +138,7 @@ function runChild(suite: string, caseName: string, opts: RunOptions, { heapMb, l
     const figures: Figure[] = [];
     const meter = new NoiseMeter();
     meter.start();
-    const reaped0 = reapedChildrenCpuSeconds();
+    const reaped0 = processCpuSeconds('self', 'reaped');
     let childCpu: number | null = null;
     let probe: number | null = null;
     let stderr = '';
@@ -165,7 +165,7 @@ function runChild(suite: string, caseName: string, opts: RunOptions, { heapMb, l
       // Without the child's own CPU (it failed) others' share is unknown. The processes a case
       // started and waited for (troupe nodes) are its own load, not others': the kernel counts them
       // into the child's once it is waited for; the figure it reported covers helpers it did not wait for.
-      const reaped1 = reapedChildrenCpuSeconds();
+      const reaped1 = processCpuSeconds('self', 'reaped');
       const tree = reaped0 === null || reaped1 === null ? 0 : reaped1 - reaped0;
       const noise = childCpu === null ? null : meter.stop(Math.max(childCpu, tree));
       resolvePromise({ figures, error, noise, probe });

@@ -6,7 +6,7 @@
  * JavaScript) running cluster-failover-node.ts; this process drives them and
  * takes their wall-clock event times.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,21 +15,15 @@ import { startTempPostgres } from '@troupe/persistence/testkit/postgres';
 import { startCluster } from '@troupe/harness';
 import type { CellStore } from './cluster-failover-node.js';
 import { median, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
+import { processCpuSeconds } from '../noise.js';
 
 const NODE = fileURLToPath(new URL('./cluster-failover-node.js', import.meta.url));
 /** As the cross-process tests: a SIGKILLed node's sockets close at once, the tick timeout is only the fallback. */
 const TRANSPORT = { tickMs: 250, tickTimeoutMs: 1000 };
 
-/** CPU time (user + system) of an OS process so far, µs (Linux /proc; fields after the command name). */
+/** CPU time (user + system) of an OS process so far, µs; 0 if it is gone. */
 function cpuMicros(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return ((Number(rest[11]) + Number(rest[12])) * 1e6) / 100; // USER_HZ
-  } catch {
-    return 0;
-  }
+  return pid === undefined ? 0 : (processCpuSeconds(pid) ?? 0) * 1e6;
 }
 
 let stormSeq = 0;

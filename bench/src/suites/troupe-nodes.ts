@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exited, killOnExit, onLines } from '@troupe/child-process';
+import { processCpuSeconds } from '../noise.js';
 
 /** bench/dist/suites → apps/cli/dist/main.js */
 const CLI = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'apps', 'cli', 'dist', 'main.js');
@@ -36,13 +36,10 @@ export interface TroupeNode {
   cpuMs(): number;
 }
 
-const CLK_TCK = 100; // Linux USER_HZ
-
 function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  const s = processCpuSeconds(pid);
+  if (s === null) throw new Error(`no CPU time for process ${pid} (gone, or no /proc)`);
+  return s * 1000;
 }
 
 export class TroupeCluster {
