@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
+import { exited } from '@troupe/child-process';
 import { percentile, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
 import { TroupeCluster } from './troupe-nodes.js';
 
@@ -168,30 +169,28 @@ interface Load {
 }
 
 /**
- * `per` SendMessage requests on each of CONNECTIONS keep-alive connections
- * (autocannon: its own HTTP/1.1 client on raw sockets, about half the CPU
- * per request of node:http's, which shares the two cores with the cluster),
- * connection i sending to agent i through gateway i mod 3. Any answer that
- * is not HTTP 200 with a JSON-RPC result fails the case.
+ * `per` POSTs on each of `bodies.length` keep-alive connections, connection
+ * i sending `bodies[i]` to `urls[i mod urls.length]` as soon as its answer
+ * came (autocannon: its own HTTP/1.1 client on raw sockets, about half the
+ * CPU per request of node:http's, which shares the two cores with the
+ * servers). Any request that did not get HTTP 200 with a JSON-RPC result
+ * (an error answer, a timeout, a dropped connection) fails the case.
  */
-async function load(cl: TroupeCluster, agents: string[], per: number): Promise<Load> {
-  const gateways = cl.nodes.length;
-  const cpu0 = cl.cpuMs();
-  const own0 = process.cpuUsage();
-  const t0 = performance.now();
+async function fire(urls: readonly string[], bodies: readonly string[], per: number): Promise<{ requests: number; wallMs: number }> {
   let failed = 0;
   let firstFailure = '';
-  const runs = Array.from({ length: gateways }, (_, g) => {
-    const mine = agents.filter((_, i) => i % gateways === g);
+  const t0 = performance.now();
+  const runs = urls.map((url, g) => {
+    const mine = bodies.filter((_, i) => i % urls.length === g);
     let next = 0;
     return new Promise<number>((ok, fail) => {
       autocannon(
         {
-          url: new URL('/a2a', cl.nodes[g]!.http).toString(),
+          url,
           connections: mine.length,
           amount: mine.length * per,
           timeout: 30,
-          setupClient: (client) => client.setBody(JSON.stringify({ jsonrpc: '2.0', id: 1, ...sendMessage(mine[next++ % mine.length]!) })),
+          setupClient: (client) => client.setBody(mine[next++ % mine.length]!),
           requests: [
             {
               method: 'POST',
@@ -203,48 +202,57 @@ async function load(cl: TroupeCluster, agents: string[], per: number): Promise<L
             },
           ],
         },
-        (err, r) => (err !== null && err !== undefined ? fail(err) : ok(r.requests.total + r.errors)),
+        (err, r) => {
+          if (err !== null && err !== undefined) return fail(err);
+          if (r.errors > 0 && failed++ === 0) firstFailure = `${r.errors} timeouts or connection errors`;
+          ok(r.requests.total + r.errors);
+        },
       );
     });
   });
   const requests = (await Promise.all(runs)).reduce((a, b) => a + b, 0);
-  const wall = performance.now() - t0;
-  const own = process.cpuUsage(own0);
-  if (failed > 0) throw new Error(`${failed} of ${requests} SendMessage requests failed; the first: ${firstFailure}`);
-  return { requests, rate: (requests * 1000) / wall, clusterCpuMs: cl.cpuMs() - cpu0, clientCpuMs: (own.user + own.system) / 1000 };
+  const wallMs = performance.now() - t0;
+  if (failed > 0) throw new Error(`${failed} of ${requests} requests to ${urls.join(', ')} failed; the first: ${firstFailure}`);
+  return { requests, wallMs };
 }
 
-/** A bare HTTP server: every request answered with a constant JSON body; prints its port. */
+/** SendMessage load (`fire`): connection i to agent i through gateway i mod 3, with the CPU it took. */
+async function load(cl: TroupeCluster, agents: string[], per: number): Promise<Load> {
+  const cpu0 = cl.cpuMs();
+  const own0 = process.cpuUsage();
+  const urls = cl.nodes.map((n) => new URL('/a2a', n.http).toString());
+  const { requests, wallMs } = await fire(urls, agents.map((a) => JSON.stringify({ jsonrpc: '2.0', id: 1, ...sendMessage(a) })), per);
+  const own = process.cpuUsage(own0);
+  return { requests, rate: (requests * 1000) / wallMs, clusterCpuMs: cl.cpuMs() - cpu0, clientCpuMs: (own.user + own.system) / 1000 };
+}
+
+/** A bare HTTP server: every request answered with a constant JSON-RPC result; prints its port. */
 const PLAIN_SERVER = `const b = '{"jsonrpc":"2.0","id":1,"result":{}}';
 require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': b.length }); res.end(b); }); })
   .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
 
-/** Requests/s of three bare node:http processes under the rate case's load (CONNECTIONS connections, `per` POSTs each, best of two runs after a warm-up). */
+/** Requests/s of three bare node:http processes under the rate case's load (`fire`, CONNECTIONS connections, `per` each; best of two runs after a warm-up). */
 async function plainHttpRate(per: number): Promise<number> {
   const servers = [0, 1, 2].map(() => spawn(process.execPath, ['-e', PLAIN_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] }));
   try {
-    const ports = await Promise.all(servers.map((p) => new Promise<number>((ok) => p.stdout!.once('data', (d: Buffer) => ok(Number(d.toString().trim()))))));
-    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, ...sendMessage('a0') });
-    const round = async (k: number): Promise<number> => {
-      const t0 = performance.now();
-      const done = await Promise.all(
-        ports.map(
-          (port, g) =>
-            new Promise<number>((ok, fail) => {
-              const connections = Math.round(CONNECTIONS / 3) + (g === 0 ? CONNECTIONS % 3 : 0);
-              autocannon(
-                { url: `http://127.0.0.1:${port}/a2a`, connections, amount: connections * k, method: 'POST', headers: { 'content-type': 'application/json' }, body },
-                (err, r) => (err !== null && err !== undefined ? fail(err) : r.non2xx > 0 || r.errors > 0 ? fail(new Error(`plain server: ${r.non2xx} non-2xx, ${r.errors} errors`)) : ok(r.requests.total)),
-              );
-            }),
-        ),
-      );
-      return (done.reduce((a, b) => a + b, 0) * 1000) / (performance.now() - t0);
+    const urls = await Promise.all(
+      servers.map(
+        (p) =>
+          new Promise<string>((ok, fail) => {
+            p.stdout!.once('data', (d: Buffer) => ok(`http://127.0.0.1:${d.toString().trim()}/a2a`));
+            p.once('exit', (code) => fail(new Error(`plain HTTP server exited (${code}) before listening`)));
+          }),
+      ),
+    );
+    const bodies = Array.from({ length: CONNECTIONS }, () => JSON.stringify({ jsonrpc: '2.0', id: 1, ...sendMessage('a0') }));
+    const rate = async (k: number): Promise<number> => {
+      const r = await fire(urls, bodies, k);
+      return (r.requests * 1000) / r.wallMs;
     };
-    await round(Math.ceil(per / 4));
-    return Math.max(await round(per), await round(per));
+    await rate(Math.ceil(per / 4));
+    return Math.max(await rate(per), await rate(per));
   } finally {
-    for (const p of servers) p.kill();
+    await Promise.all(servers.map((p) => (p.kill(), exited(p))));
   }
 }
 
