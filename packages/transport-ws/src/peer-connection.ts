@@ -37,7 +37,7 @@ export interface PeerHost {
   onDown(conn: PeerConnection, reason: DownReason): void;
 }
 
-/** How long newcomer announcements to one peer are gathered into one frame (`announceMembers`). */
+/** How long newcomer announcements to one peer are gathered into one frame (`announceMember`). */
 const ANNOUNCE_WINDOW_MS = 50;
 
 /**
@@ -79,7 +79,7 @@ export class PeerConnection implements PeerChannel {
     this.flushScheduled = false;
     this.flush();
   };
-  /** Newcomers to tell the peer about, sent together when the window ends (`announceMembers`). */
+  /** Newcomers to tell the peer about, sent together when the window ends (`announceMember`). */
   private announcing: Map<string, Member> | null = null;
   private readonly announceBound = (): void => {
     const a = this.announcing;
@@ -149,13 +149,13 @@ export class PeerConnection implements PeerChannel {
    * about nodes the peer already knows from the seed. A late announcement
    * only delays a dial that the seed's own announcements did not cause.
    */
-  announceMembers(members: readonly Member[]): void {
-    if (this.closed || members.length === 0) return;
+  announceMember(m: Member): void {
+    if (this.closed) return;
     if (this.announcing === null) {
       this.announcing = new Map();
       setTimeout(this.announceBound, ANNOUNCE_WINDOW_MS).unref();
     }
-    for (const m of members) this.announcing.set(m.name, m);
+    this.announcing.set(m.name, m);
   }
 
   /** Sends `members` now, behind the queued signals. */

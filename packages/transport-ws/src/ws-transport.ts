@@ -713,7 +713,7 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     for (const c of this.peers.values()) {
       if (c === conn || c.hidden || c.url === null) continue;
       if (conn.name < c.name) members.push({ name: c.name, url: c.url });
-      else if (conn.url !== null) c.announceMembers([{ name: conn.name, url: conn.url }]);
+      else if (conn.url !== null) c.announceMember({ name: conn.name, url: conn.url });
     }
     conn.sendMembers(members);
   }

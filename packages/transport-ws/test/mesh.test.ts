@@ -68,7 +68,7 @@ describe('nodes and the mesh', () => {
     const conn = a.t.peers.get('z@l')!;
     const sent = vi.spyOn(conn, 'sendMembers');
     // Names smaller than z's: z learns of them and dials none (only the smaller name dials).
-    for (const n of ['m1@l', 'm2@l', 'm1@l', 'm3@l']) conn.announceMembers([{ name: n, url: `ws://127.0.0.1:1/${n}` }]);
+    for (const n of ['m1@l', 'm2@l', 'm1@l', 'm3@l']) conn.announceMember({ name: n, url: `ws://127.0.0.1:1/${n}` });
     expect(sent).not.toHaveBeenCalled();
     await until(() => got.mock.calls.length > 0, 3000, 'the members frame');
     expect(sent).toHaveBeenCalledTimes(1);
