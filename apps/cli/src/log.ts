@@ -73,6 +73,7 @@ export function nodeLogger(log: Pino): Logger {
     debug: (msg, d) => log.debug(d ?? {}, msg),
     info: (msg, d) => log.info(d ?? {}, msg),
     warn: (msg, d) => log.warn(d ?? {}, msg),
+    enabled: (level) => log.isLevelEnabled(level),
     error: (msg, d) => {
       if (msg !== 'process crashed') return log.error(d ?? {}, msg);
       const e = thrown(d);

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Node, GenServer, isStarted, type GenServer as GS } from '@troupe/actor-core';
+import { Node, GenServer, consoleLogger, isStarted, silentLogger, type GenServer as GS } from '@troupe/actor-core';
 import { createPino, logFormat, nodeLogger, type CliLogLevel, type LogFormat } from '../src/log.js';
 
 function capture(level: CliLogLevel, format: LogFormat): { lines: string[]; node: Node } {
@@ -33,6 +33,14 @@ async function crashOne(node: Node): Promise<void> {
 }
 
 describe('troupe node logging', () => {
+  it('says which levels it writes (enabled), as consoleLogger and silentLogger do', () => {
+    const info = nodeLogger(createPino({ level: 'info', format: 'json', colorize: false, destination: new Writable({ write: (_c, _e, done) => done() }) }));
+    expect(['debug', 'info', 'warn', 'error'].map((l) => info.enabled?.(l as 'debug'))).toEqual([false, true, true, true]);
+    expect(consoleLogger('warn').enabled?.('info')).toBe(false);
+    expect(consoleLogger('warn').enabled?.('error')).toBe(true);
+    expect(silentLogger.enabled?.('error')).toBe(false);
+  });
+
   it('JSON: a crash is one info line with Name: message and no stack', async () => {
     const { lines, node } = capture('info', 'json');
     await crashOne(node);

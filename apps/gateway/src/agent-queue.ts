@@ -1,8 +1,12 @@
 /**
  * An agent's queue as data, and the changes SendMessage and ProcessNext make
- * to it. Pure: the in-memory agent and the durable one (agent.ts,
- * durable-agent.ts) apply the same rules; the durable one stores the result
- * before it answers.
+ * to it. The in-memory agent and the durable one (agent.ts,
+ * durable-agent.ts) take the same decisions (`admit`, `processNext`) and
+ * apply them differently: the in-memory agent changes its queue in place
+ * (`pushTask`, `shiftTask`: O(1) per request, where a copy per request made
+ * a long queue cost O(length) each time), the durable one builds the next
+ * state (`withTask`, `withoutFirst`) and stores it before it answers, so a
+ * write that fails leaves the state it had.
  */
 import type { Node } from '@troupe/actor-core';
 import { runAction } from './actions.js';
@@ -76,32 +80,54 @@ export function normalise(d: AgentData): AgentData {
   return Array.isArray(d.sizes) && d.sizes.length === d.queue.length ? d : { ...d, sizes: d.queue.map((t) => taskBytes(t.params)) };
 }
 
-/** SendMessage: a new state and the reply, or the state unchanged and a `queue_full` reply. */
-export function enqueue(d: AgentData, name: string, req: EnqueueRequest, limits: QueueLimits): { data: AgentData; reply: EnqueueReply; task?: Task } {
+/** SendMessage's decision: the task to queue (`bytes` its size) and the reply, or no task and a `queue_full` reply. */
+export function admit(d: AgentData, name: string, req: EnqueueRequest, limits: QueueLimits): { reply: EnqueueReply; task?: Task; bytes: number } {
   const bytes = typeof req.bytes === 'number' ? req.bytes : taskBytes(req.params);
   const held = queueBytes(d);
   if (d.queue.length >= limits.maxQueue || held + bytes > limits.maxQueueBytes) {
-    return { data: d, reply: { ok: false, error: 'queue_full', limit: limits.maxQueue, limitBytes: limits.maxQueueBytes, queueLength: d.queue.length, queueBytes: held } };
+    return { bytes, reply: { ok: false, error: 'queue_full', limit: limits.maxQueue, limitBytes: limits.maxQueueBytes, queueLength: d.queue.length, queueBytes: held } };
   }
-  const seq = d.seq + 1;
   const task: Task = {
-    id: `${name}#${seq}`,
+    id: `${name}#${d.seq + 1}`,
     action: req.action,
     params: req.params,
     receivedAt: new Date().toISOString(),
     via: req.via,
     ...(req.messageId !== undefined ? { messageId: req.messageId } : {}),
   };
-  const data: AgentData = { queue: [...d.queue, task], sizes: [...d.sizes, bytes], processed: d.processed, seq };
   const { params: _params, ...ref } = task;
-  return { data, task, reply: { ok: true, task: ref, queueLength: data.queue.length } };
+  return { bytes, task, reply: { ok: true, task: ref, queueLength: d.queue.length + 1 } };
 }
 
-/** ProcessNext: runs the oldest task's action; `data` undefined when the queue is empty. */
-export async function processNext(node: Node, d: AgentData): Promise<{ data: AgentData | undefined; reply: NextReply }> {
+/** Queues an admitted task in `d` itself. */
+export function pushTask(d: AgentData, task: Task, bytes: number): void {
+  d.queue.push(task);
+  d.sizes.push(bytes);
+  d.seq += 1;
+}
+
+/** `d` with an admitted task queued, as a new value (`d` unchanged). */
+export function withTask(d: AgentData, task: Task, bytes: number): AgentData {
+  return { queue: [...d.queue, task], sizes: [...d.sizes, bytes], processed: d.processed, seq: d.seq + 1 };
+}
+
+/** ProcessNext: runs the oldest task's action (the caller then removes it); `empty` when there is none. */
+export async function processNext(node: Node, d: AgentData): Promise<NextReply> {
   const task = d.queue[0];
-  if (task === undefined) return { data: undefined, reply: { status: 'empty' } };
+  if (task === undefined) return { status: 'empty' };
   // Params were checked when queued (by the queuing node's handler); an action without a handler here gets the default one.
   const result = await runAction(node, task.action, task.params);
-  return { data: { queue: d.queue.slice(1), sizes: d.sizes.slice(1), processed: d.processed + 1, seq: d.seq }, reply: { status: 'processed', task, result } };
+  return { status: 'processed', task, result };
+}
+
+/** Removes the processed oldest task from `d` itself. */
+export function shiftTask(d: AgentData): void {
+  d.queue.shift();
+  d.sizes.shift();
+  d.processed += 1;
+}
+
+/** `d` without its processed oldest task, as a new value (`d` unchanged). */
+export function withoutFirst(d: AgentData): AgentData {
+  return { queue: d.queue.slice(1), sizes: d.sizes.slice(1), processed: d.processed + 1, seq: d.seq };
 }

@@ -12,7 +12,7 @@
  */
 import { GenServer, isExitMessage, isShutdown, type ExitReason, type Node, type Pid, type ProcessContext, type StartResult } from '@troupe/actor-core';
 import type { ChildBehaviour, StartInfo } from '@troupe/registry-crdt';
-import { emptyData, enqueue, isAgentData, normalise, processNext, type AgentData, type EnqueueReply, type NextReply } from './agent-queue.js';
+import { admit, emptyData, isAgentData, normalise, processNext, pushTask, shiftTask, type AgentData, type EnqueueReply, type NextReply } from './agent-queue.js';
 import { agentEvents, publicState, type AgentArgs, type AgentCall, type AgentEvents, type AgentRuntime, type Incarnation } from './agent-runtime.js';
 import { durableAgentServer } from './durable-agent.js';
 import { publicReason } from './public-reason.js';
@@ -50,29 +50,33 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
       event('agent_started', { generation: info.generation, ...(info.from !== undefined ? { from: info.from } : {}), handedOver: ho !== undefined, durable: false });
       return { ok: s };
     },
-    handleCall: async (req, _from, s) => {
+    // Synchronous but for ProcessNext (an action may await): a SendMessage costs no Promise.
+    handleCall: (req, _from, s) => {
       switch (req.op) {
         case 'enqueue': {
           if (req.messageId !== undefined) {
             const hit = s.ids.lookup(req.messageId);
             if (hit !== undefined) return { reply: hit.reply, state: s };
           }
-          const r = enqueue(s.data, s.name, req, rt);
-          s.data = r.data;
+          const r = admit(s.data, s.name, req, rt);
+          if (r.task !== undefined) pushTask(s.data, r.task, r.bytes);
           if (req.messageId !== undefined) s.ids.add(req.messageId, r.reply);
           if (r.task !== undefined) event('task_received', { task: r.task, queueLength: s.data.queue.length });
           return { reply: r.reply satisfies EnqueueReply, state: s };
         }
-        case 'next': {
-          const r = await processNext(node, s.data);
-          if (r.data !== undefined) s.data = r.data;
-          if (r.reply.status === 'processed') event('task_completed', { task: r.reply.task, result: r.reply.result, processed: s.data.processed });
-          return { reply: r.reply satisfies NextReply, state: s };
-        }
+        case 'next':
+          return processNext(node, s.data).then((reply) => {
+            if (reply.status === 'processed') {
+              shiftTask(s.data);
+              event('task_completed', { task: reply.task, result: reply.result, processed: s.data.processed });
+            }
+            return { reply: reply satisfies NextReply, state: s };
+          });
         case 'state':
           return { reply: publicState(s, s.data, false), state: s };
         case 'handoff':
-          return { reply: { ...s.data, ids: s.ids.entries() } satisfies Handoff, state: s };
+          // Copies: this agent's queue changes in place.
+          return { reply: { ...s.data, queue: [...s.data.queue], sizes: [...s.data.sizes], ids: s.ids.entries() } satisfies Handoff, state: s };
       }
     },
     // Exits are trapped so `terminate` runs (agent_stopped) when the supervisor stops the agent. The

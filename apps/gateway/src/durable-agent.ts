@@ -17,7 +17,7 @@
 import { GenServer, isExitMessage, isShutdown, type Node } from '@troupe/actor-core';
 import { durableState, type DurableStateBehaviour, type DurableStateStore } from '@troupe/persistence';
 import type { StartInfo } from '@troupe/registry-crdt';
-import { emptyData, enqueue, isAgentData, normalise, processNext, type AgentData } from './agent-queue.js';
+import { admit, emptyData, isAgentData, normalise, processNext, withoutFirst, withTask, type AgentData } from './agent-queue.js';
 import { agentEvents, publicState, type AgentArgs, type AgentCall, type AgentEvents, type AgentRuntime, type Incarnation } from './agent-runtime.js';
 import { publicReason } from './public-reason.js';
 
@@ -51,16 +51,19 @@ export function durableAgentServer(node: Node, rt: AgentRuntime, store: DurableS
       const me = inc!;
       switch (cmd.op) {
         case 'enqueue': {
-          const r = enqueue(s, me.name, cmd, rt);
+          const r = admit(s, me.name, cmd, rt);
+          if (r.task === undefined) return { reply: r.reply };
+          const next = withTask(s, r.task, r.bytes);
           // Published when decided: a write that then fails stops the agent (agent_stopped names why).
-          if (r.task !== undefined) event('task_received', { task: r.task, queueLength: r.data.queue.length });
-          return r.data === s ? { reply: r.reply } : { state: r.data, reply: r.reply };
+          event('task_received', { task: r.task, queueLength: next.queue.length });
+          return { state: next, reply: r.reply };
         }
         case 'next': {
-          const r = await processNext(node, s);
-          if (r.data === undefined) return { reply: r.reply };
-          if (r.reply.status === 'processed') event('task_completed', { task: r.reply.task, result: r.reply.result, processed: r.data.processed });
-          return { state: r.data, reply: r.reply };
+          const reply = await processNext(node, s);
+          if (reply.status === 'empty') return { reply };
+          const next = withoutFirst(s);
+          event('task_completed', { task: reply.task, result: reply.result, processed: next.processed });
+          return { state: next, reply };
         }
         case 'state':
           return { reply: publicState(me, s, true) };

@@ -283,7 +283,8 @@ export class EventHub {
       // Task events come at the rate clients send tasks, and carry their contents: debug, and summarised.
       const level = this.logLevel === 'debug' || e.type === 'task_received' || e.type === 'task_completed' ? 'debug' : 'info';
       const { type, node, agent, data } = e;
-      this.node.logger[level](`gateway event ${type}`, { event: type, node, ...(agent !== undefined ? { agent } : {}), ...logFields(data) });
+      const logger = this.node.logger;
+      if (logger.enabled?.(level) !== false) logger[level](`gateway event ${type}`, { event: type, node, ...(agent !== undefined ? { agent } : {}), ...logFields(data) });
     }
     if (this.listeners.size === 0) return;
     for (const l of [...this.listeners]) {

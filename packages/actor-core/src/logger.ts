@@ -4,6 +4,12 @@ export interface Logger {
   info(msg: string, data?: Record<string, unknown>): void;
   warn(msg: string, data?: Record<string, unknown>): void;
   error(msg: string, data?: Record<string, unknown>): void;
+  /**
+   * Whether a line at `level` would be written, so that a caller on a hot
+   * path can skip building the data of a line nobody reads. Absent: every
+   * level counts as enabled.
+   */
+  enabled?(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -27,6 +33,7 @@ export function consoleLogger(level: LogLevel = 'info'): Logger {
     info: (m, d) => write('info', m, d),
     warn: (m, d) => write('warn', m, d),
     error: (m, d) => write('error', m, d),
+    enabled: (lvl) => order[lvl] >= min,
   };
 }
 
@@ -41,4 +48,5 @@ export const silentLogger: Logger = {
   info() {},
   warn() {},
   error() {},
+  enabled: () => false,
 };
