@@ -79,6 +79,7 @@ export class PeerConnection implements PeerChannel {
     this.flushScheduled = false;
     this.flush();
   };
+  private readonly flushTurnBound = (): void => this.flush();
   /** Newcomers to tell the peer about, sent together when the window ends (`announceMember`). */
   private announcing: Map<string, Member> | null = null;
   private readonly announceBound = (): void => {
@@ -128,16 +129,18 @@ export class PeerConnection implements PeerChannel {
   }
 
   /**
-   * The first signal after a quiet tick is written at once (a lone call or
-   * reply does not wait for the check phase); what follows in the same tick
-   * is coalesced into one frame at its end, or sooner at `maxBatch`.
+   * The first signal after a quiet tick goes out at the end of the job that
+   * queued it (a microtask: a lone call or reply does not wait for the check
+   * phase), with whatever else that job queued for this peer: a scheduler
+   * run's processes, a handler's several sends. What follows in the same
+   * tick is coalesced into one frame at its end, or sooner at `maxBatch`.
    */
   private queued(n: number): void {
     if (n >= this.host.maxBatch) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushBound);
-      if (n === 1) this.flush();
+      if (n === 1) queueMicrotask(this.flushTurnBound);
     }
   }
 

@@ -116,8 +116,9 @@ describe('frame authentication (AES-256-GCM, per-connection keys): what a relay 
       return [f.data, held];
     });
     const refused = refusal(r);
-    // Two frames: the first signal of a quiet tick is written at once, the second at the tick's end.
+    // Two frames: the first signal of a quiet tick is written at the end of its job, the second at the tick's end.
     r.send('m1');
+    await Promise.resolve();
     r.send('m2');
     await refused();
     await recovers(r, []);
@@ -128,6 +129,7 @@ describe('frame authentication (AES-256-GCM, per-connection keys): what a relay 
     const r = await relayed((f) => (f.postHandshake && isBig(f.data) && !dropped ? ((dropped = true), []) : [f.data]));
     const refused = refusal(r);
     r.send('m1');
+    await Promise.resolve(); // m2 in a frame of its own, as above
     r.send('m2');
     await refused();
     await recovers(r, []);
