@@ -80,10 +80,13 @@ export function normalise(d: AgentData): AgentData {
   return Array.isArray(d.sizes) && d.sizes.length === d.queue.length ? d : { ...d, sizes: d.queue.map((t) => taskBytes(t.params)) };
 }
 
-/** SendMessage's decision: the task to queue (`bytes` its size) and the reply, or no task and a `queue_full` reply. */
-export function admit(d: AgentData, name: string, req: EnqueueRequest, limits: QueueLimits): { reply: EnqueueReply; task?: Task; bytes: number } {
+/**
+ * SendMessage's decision: the task to queue (`bytes` its size) and the
+ * reply, or no task and a `queue_full` reply. `held`: `queueBytes(d)`, which
+ * a caller that keeps a running total passes in.
+ */
+export function admit(d: AgentData, name: string, req: EnqueueRequest, limits: QueueLimits, held = queueBytes(d)): { reply: EnqueueReply; task?: Task; bytes: number } {
   const bytes = typeof req.bytes === 'number' ? req.bytes : taskBytes(req.params);
-  const held = queueBytes(d);
   if (d.queue.length >= limits.maxQueue || held + bytes > limits.maxQueueBytes) {
     return { bytes, reply: { ok: false, error: 'queue_full', limit: limits.maxQueue, limitBytes: limits.maxQueueBytes, queueLength: d.queue.length, queueBytes: held } };
   }
@@ -120,11 +123,11 @@ export async function processNext(node: Node, d: AgentData): Promise<NextReply> 
   return { status: 'processed', task, result };
 }
 
-/** Removes the processed oldest task from `d` itself. */
-export function shiftTask(d: AgentData): void {
+/** Removes the processed oldest task from `d` itself; returns its size. */
+export function shiftTask(d: AgentData): number {
   d.queue.shift();
-  d.sizes.shift();
   d.processed += 1;
+  return d.sizes.shift() ?? 0;
 }
 
 /** `d` without its processed oldest task, as a new value (`d` unchanged). */

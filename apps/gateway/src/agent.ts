@@ -12,7 +12,7 @@
  */
 import { GenServer, isExitMessage, isShutdown, type ExitReason, type Node, type Pid, type ProcessContext, type StartResult } from '@troupe/actor-core';
 import type { ChildBehaviour, StartInfo } from '@troupe/registry-crdt';
-import { admit, emptyData, isAgentData, normalise, processNext, pushTask, shiftTask, type AgentData, type EnqueueReply, type NextReply } from './agent-queue.js';
+import { admit, emptyData, isAgentData, normalise, processNext, pushTask, queueBytes, shiftTask, type AgentData, type EnqueueReply, type NextReply } from './agent-queue.js';
 import { agentEvents, publicState, type AgentArgs, type AgentCall, type AgentEvents, type AgentRuntime, type Incarnation } from './agent-runtime.js';
 import { durableAgentServer } from './durable-agent.js';
 import { publicReason } from './public-reason.js';
@@ -29,6 +29,8 @@ interface Handoff extends AgentData {
 
 interface Internal extends Incarnation {
   data: AgentData;
+  /** `queueBytes(data)`, kept as tasks come and go. */
+  held: number;
   ids: RecentIds;
 }
 
@@ -39,10 +41,12 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
     init: (args) => {
       event = agentEvents(node, rt, args.name);
       const ho = isAgentData(info.handoff) ? (info.handoff as Handoff) : undefined;
+      const data = ho !== undefined ? normalise(ho) : emptyData();
       const s: Internal = {
         name: args.name,
         node: node.name,
-        data: ho !== undefined ? normalise(ho) : emptyData(),
+        data,
+        held: queueBytes(data),
         ids: new RecentIds(rt.messageIds, Array.isArray(ho?.ids) ? ho.ids : []),
         startedAt: new Date().toISOString(),
         generation: info.generation,
@@ -58,8 +62,11 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
             const hit = s.ids.lookup(req.messageId);
             if (hit !== undefined) return { reply: hit.reply, state: s };
           }
-          const r = admit(s.data, s.name, req, rt);
-          if (r.task !== undefined) pushTask(s.data, r.task, r.bytes);
+          const r = admit(s.data, s.name, req, rt, s.held);
+          if (r.task !== undefined) {
+            pushTask(s.data, r.task, r.bytes);
+            s.held += r.bytes;
+          }
           if (req.messageId !== undefined) s.ids.add(req.messageId, r.reply);
           if (r.task !== undefined) event('task_received', { task: r.task, queueLength: s.data.queue.length });
           return { reply: r.reply satisfies EnqueueReply, state: s };
@@ -67,7 +74,7 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
         case 'next':
           return processNext(node, s.data).then((reply) => {
             if (reply.status === 'processed') {
-              shiftTask(s.data);
+              s.held -= shiftTask(s.data);
               event('task_completed', { task: reply.task, result: reply.result, processed: s.data.processed });
             }
             return { reply: reply satisfies NextReply, state: s };

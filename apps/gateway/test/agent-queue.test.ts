@@ -24,10 +24,12 @@ describe('queue rules', () => {
     const full = admit(d, 'q', req('d'), limits);
     expect(full.task).toBeUndefined();
     expect(full.reply).toMatchObject({ ok: false, error: 'queue_full', queueLength: 3 });
-    shiftTask(d);
+    expect(shiftTask(d)).toBe(12);
     expect(d).toMatchObject({ processed: 1, seq: 3, sizes: [12, 12] });
-    // Bytes: 2 × 12 held; 80 more would pass 100.
+    // Bytes: 2 × 12 held; 80 more would pass 100 (counted, or as a caller's running total says).
     expect(admit(d, 'q', { ...req('x'), bytes: 80 }, limits).reply).toMatchObject({ ok: false, queueBytes: 24 });
+    expect(admit(d, 'q', { ...req('x'), bytes: 70 }, limits, 24).task).toBeDefined();
+    expect(admit(d, 'q', { ...req('x'), bytes: 70 }, limits, 40).reply).toMatchObject({ ok: false, queueBytes: 40 });
     expect(admit(d, 'q', req('e'), limits).reply).toMatchObject({ ok: true, task: { id: 'q#4' } });
   });
 
