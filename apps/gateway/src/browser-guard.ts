@@ -59,5 +59,6 @@ export function browserGuard(o: BrowserGuardOptions): BrowserGuard {
 
 /** `application/json`, with or without parameters (`; charset=utf-8`). */
 export function isJsonContentType(header: string | undefined): boolean {
-  return header !== undefined && header.split(';')[0]!.trim().toLowerCase() === 'application/json';
+  // The exact form, as nearly every client sends it, without splitting the header.
+  return header === 'application/json' || (header !== undefined && header.split(';')[0]!.trim().toLowerCase() === 'application/json');
 }
