@@ -40,7 +40,8 @@ export class RequestDeadlines {
   }
 
   private arm(ms: number): void {
-    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(ms)));
+    // setTimeout takes at most 2^31-1 ms (longer fires after 1 ms): a longer deadline is re-armed on the way.
+    this.timer = setTimeout(this.fire, Math.min(2 ** 31 - 1, Math.max(1, Math.ceil(ms))));
   }
 
   private readonly fire = (): void => {

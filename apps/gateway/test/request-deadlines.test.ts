@@ -32,6 +32,17 @@ describe('RequestDeadlines', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a deadline past what setTimeout takes (2^31-1 ms) waits for it, re-armed on the way', () => {
+    const d = new RequestDeadlines(2 ** 32);
+    let expired = false;
+    d.start(() => (expired = true));
+    vi.advanceTimersByTime(2 ** 31);
+    expect(expired).toBe(false);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(2 ** 31);
+    expect(expired).toBe(true);
+  });
+
   it('a deadline started from an expiry, and stop() dropping all', () => {
     const d = new RequestDeadlines(50);
     const expired: number[] = [];
