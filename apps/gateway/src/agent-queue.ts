@@ -3,8 +3,7 @@
  * to it. The in-memory agent and the durable one (agent.ts,
  * durable-agent.ts) take the same decisions (`admit`, `processNext`) and
  * apply them differently: the in-memory agent changes its queue in place
- * (`pushTask`, `shiftTask`: O(1) per request, where a copy per request made
- * a long queue cost O(length) each time), the durable one builds the next
+ * (`QueueInPlace`), the durable one builds the next
  * state (`withTask`, `withoutFirst`) and stores it before it answers, so a
  * write that fails leaves the state it had.
  */
@@ -102,13 +101,6 @@ export function admit(d: AgentData, name: string, req: EnqueueRequest, limits: Q
   return { bytes, task, reply: { ok: true, task: ref, queueLength: d.queue.length + 1 } };
 }
 
-/** Queues an admitted task in `d` itself. */
-export function pushTask(d: AgentData, task: Task, bytes: number): void {
-  d.queue.push(task);
-  d.sizes.push(bytes);
-  d.seq += 1;
-}
-
 /** `d` with an admitted task queued, as a new value (`d` unchanged). */
 export function withTask(d: AgentData, task: Task, bytes: number): AgentData {
   return { queue: [...d.queue, task], sizes: [...d.sizes, bytes], processed: d.processed, seq: d.seq + 1 };
@@ -123,14 +115,45 @@ export async function processNext(node: Node, d: AgentData): Promise<NextReply> 
   return { status: 'processed', task, result };
 }
 
-/** Removes the processed oldest task from `d` itself; returns its size. */
-export function shiftTask(d: AgentData): number {
-  d.queue.shift();
-  d.processed += 1;
-  return d.sizes.shift() ?? 0;
-}
-
 /** `d` without its processed oldest task, as a new value (`d` unchanged). */
 export function withoutFirst(d: AgentData): AgentData {
   return { queue: d.queue.slice(1), sizes: d.sizes.slice(1), processed: d.processed + 1, seq: d.seq };
+}
+
+/**
+ * The in-memory agent's queue, changed in place: O(1) per request, where a
+ * copy per request made a long queue cost O(length) each time. Its byte
+ * total is kept with it, so admitting a task does not sum the sizes.
+ */
+export class QueueInPlace {
+  /** `queueBytes(data)`. */
+  private held: number;
+
+  constructor(readonly data: AgentData) {
+    this.held = queueBytes(data);
+  }
+
+  admit(name: string, req: EnqueueRequest, limits: QueueLimits): ReturnType<typeof admit> {
+    return admit(this.data, name, req, limits, this.held);
+  }
+
+  /** Queues an admitted task. */
+  push(task: Task, bytes: number): void {
+    this.data.queue.push(task);
+    this.data.sizes.push(bytes);
+    this.data.seq += 1;
+    this.held += bytes;
+  }
+
+  /** Removes the processed oldest task. */
+  shift(): void {
+    this.data.queue.shift();
+    this.held -= this.data.sizes.shift() ?? 0;
+    this.data.processed += 1;
+  }
+
+  /** A copy, for what is answered: it must not change with the queue. */
+  snapshot(): AgentData {
+    return { ...this.data, queue: [...this.data.queue], sizes: [...this.data.sizes] };
+  }
 }

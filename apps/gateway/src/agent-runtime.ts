@@ -47,8 +47,7 @@ export interface Incarnation {
 }
 
 export function publicState(i: Incarnation, d: AgentData, durable: boolean): AgentState {
-  // A copy: the in-memory agent's queue changes in place after the reply.
-  return { name: i.name, node: i.node, queue: [...d.queue], processed: d.processed, startedAt: i.startedAt, generation: i.generation, durable };
+  return { name: i.name, node: i.node, queue: d.queue, processed: d.processed, startedAt: i.startedAt, generation: i.generation, durable };
 }
 
 /** Publishes one of this agent's events. */

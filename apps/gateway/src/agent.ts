@@ -12,7 +12,7 @@
  */
 import { GenServer, isExitMessage, isShutdown, type ExitReason, type Node, type Pid, type ProcessContext, type StartResult } from '@troupe/actor-core';
 import type { ChildBehaviour, StartInfo } from '@troupe/registry-crdt';
-import { admit, emptyData, isAgentData, normalise, processNext, pushTask, queueBytes, shiftTask, type AgentData, type EnqueueReply, type NextReply } from './agent-queue.js';
+import { emptyData, isAgentData, normalise, processNext, QueueInPlace, type AgentData, type EnqueueReply, type NextReply } from './agent-queue.js';
 import { agentEvents, publicState, type AgentArgs, type AgentCall, type AgentEvents, type AgentRuntime, type Incarnation } from './agent-runtime.js';
 import { durableAgentServer } from './durable-agent.js';
 import { publicReason } from './public-reason.js';
@@ -28,9 +28,7 @@ interface Handoff extends AgentData {
 }
 
 interface Internal extends Incarnation {
-  data: AgentData;
-  /** `queueBytes(data)`, kept as tasks come and go. */
-  held: number;
+  queue: QueueInPlace;
   ids: RecentIds;
 }
 
@@ -41,12 +39,10 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
     init: (args) => {
       event = agentEvents(node, rt, args.name);
       const ho = isAgentData(info.handoff) ? (info.handoff as Handoff) : undefined;
-      const data = ho !== undefined ? normalise(ho) : emptyData();
       const s: Internal = {
         name: args.name,
         node: node.name,
-        data,
-        held: queueBytes(data),
+        queue: new QueueInPlace(ho !== undefined ? normalise(ho) : emptyData()),
         ids: new RecentIds(rt.messageIds, Array.isArray(ho?.ids) ? ho.ids : []),
         startedAt: new Date().toISOString(),
         generation: info.generation,
@@ -62,28 +58,26 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
             const hit = s.ids.lookup(req.messageId);
             if (hit !== undefined) return { reply: hit.reply, state: s };
           }
-          const r = admit(s.data, s.name, req, rt, s.held);
-          if (r.task !== undefined) {
-            pushTask(s.data, r.task, r.bytes);
-            s.held += r.bytes;
-          }
+          const r = s.queue.admit(s.name, req, rt);
           if (req.messageId !== undefined) s.ids.add(req.messageId, r.reply);
-          if (r.task !== undefined) event('task_received', { task: r.task, queueLength: s.data.queue.length });
+          if (r.task !== undefined) {
+            s.queue.push(r.task, r.bytes);
+            event('task_received', { task: r.task, queueLength: s.queue.data.queue.length });
+          }
           return { reply: r.reply satisfies EnqueueReply, state: s };
         }
         case 'next':
-          return processNext(node, s.data).then((reply) => {
+          return processNext(node, s.queue.data).then((reply) => {
             if (reply.status === 'processed') {
-              s.held -= shiftTask(s.data);
-              event('task_completed', { task: reply.task, result: reply.result, processed: s.data.processed });
+              s.queue.shift();
+              event('task_completed', { task: reply.task, result: reply.result, processed: s.queue.data.processed });
             }
             return { reply: reply satisfies NextReply, state: s };
           });
         case 'state':
-          return { reply: publicState(s, s.data, false), state: s };
+          return { reply: publicState(s, s.queue.snapshot(), false), state: s };
         case 'handoff':
-          // Copies: this agent's queue changes in place.
-          return { reply: { ...s.data, queue: [...s.data.queue], sizes: [...s.data.sizes], ids: s.ids.entries() } satisfies Handoff, state: s };
+          return { reply: { ...s.queue.snapshot(), ids: s.ids.entries() } satisfies Handoff, state: s };
       }
     },
     // Exits are trapped so `terminate` runs (agent_stopped) when the supervisor stops the agent. The
@@ -98,7 +92,7 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
       return { noreply: s };
     },
     terminate: (reason: ExitReason, s) => {
-      event('agent_stopped', { reason: publicReason(reason), processed: s.data.processed, queued: s.data.queue.length });
+      event('agent_stopped', { reason: publicReason(reason), processed: s.queue.data.processed, queued: s.queue.data.queue.length });
     },
   };
 }

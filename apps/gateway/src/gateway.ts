@@ -145,8 +145,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
   // Node's own guards against slow clients, in step with ours.
   server.requestTimeout = requestTimeoutMs + 1000;
-  const deadlines = new RequestDeadlines(requestTimeoutMs);
   server.headersTimeout = Math.min(60_000, requestTimeoutMs + 1000);
+  const deadlines = new RequestDeadlines(requestTimeoutMs);
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     const raw = req.url ?? '/';

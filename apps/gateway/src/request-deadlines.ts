@@ -35,10 +35,6 @@ export class RequestDeadlines {
     this.timer = null;
   }
 
-  get size(): number {
-    return this.pending.size;
-  }
-
   private arm(ms: number): void {
     // setTimeout takes at most 2^31-1 ms (longer fires after 1 ms): a longer deadline is re-armed on the way.
     this.timer = setTimeout(this.fire, Math.min(2 ** 31 - 1, Math.max(1, Math.ceil(ms))));
