@@ -204,6 +204,7 @@ export class PeerConnection implements PeerChannel {
     if (action === 'tick') {
       if (this.encoder.pending > 0) this.flush();
       else this.write(tickFrame());
+      this.liveness.ticked();
     } else if (action === 'timeout') {
       // The timer phase runs before pending socket reads: after the event loop was
       // blocked, let I/O be read once before concluding the peer is silent.

@@ -42,6 +42,16 @@ export class Liveness {
     return null;
   }
 
+  /**
+   * The tick (or the flush) that a 'tick' asked for was written: it is not
+   * traffic of the coming interval. The next check would otherwise see it as
+   * a send and start the interval again there: on an idle link a tick every
+   * `intervalMs` plus one check period instead of every `intervalMs`.
+   */
+  ticked(): void {
+    this.seenSent = this.sent;
+  }
+
   /** Whether a frame arrived since the last `check` (a timeout is confirmed only if not). */
   heardSinceCheck(): boolean {
     return this.received !== this.seenReceived;

@@ -14,14 +14,24 @@ const isExit = (m: unknown): m is ExitMessage => (m as ExitMessage)?.type === 'E
 describe('liveness (ticks)', () => {
   it('Liveness: ticks only when idle; times out after timeoutMs of silence', () => {
     const l = new Liveness(0);
+    // Checked 4 times per interval (as the transport does, 16 per timeout): on an idle link a tick per interval.
     expect(l.check(100, 100, 400)).toBe('tick');
+    l.sent++; // the tick, written ...
+    l.ticked(); // ... is not the next interval's traffic
+    expect(l.check(125, 100, 400)).toBe(null);
+    expect(l.check(150, 100, 400)).toBe(null);
+    expect(l.check(175, 100, 400)).toBe(null);
+    expect(l.check(200, 100, 400)).toBe('tick'); // 100 after the last, not 125
+    l.sent++;
+    l.ticked();
     l.sent++; // data went out: no tick due at the next check
-    expect(l.check(200, 100, 400)).toBe(null);
+    expect(l.check(225, 100, 400)).toBe(null);
+    expect(l.check(300, 100, 400)).toBe(null); // 75 after the data was seen
+    expect(l.check(325, 100, 400)).toBe('tick');
     l.received++;
-    expect(l.check(300, 100, 400)).toBe('tick');
-    expect(l.check(400, 100, 400)).toBe('tick');
-    expect(l.check(699, 100, 400)).toBe('tick');
-    expect(l.check(700, 100, 400)).toBe('timeout'); // last heard at 300
+    expect(l.check(350, 100, 400)).toBe(null); // heard: the peer's deadline is now 750
+    expect(l.check(749, 100, 400)).toBe('tick');
+    expect(l.check(750, 100, 400)).toBe('timeout');
     l.received++;
     expect(l.heardSinceCheck()).toBe(true);
     expect(l.check(800, 100, 400)).not.toBe('timeout');
