@@ -33,12 +33,16 @@ export interface PeerHost {
   /** Largest frame to send: the peers' `maxPayload` (the same option on every node). */
   readonly maxFrameBytes: number;
   onMembers(conn: PeerConnection, members: Member[]): void;
+  /** True if one of the two named peers told this node it is connected to the other. */
+  acquainted(a: string, b: string): boolean;
   /** The connection is gone; called exactly once, after the last signal from it was handled. */
   onDown(conn: PeerConnection, reason: DownReason): void;
 }
 
 /** How long newcomer announcements to one peer are gathered into one frame (`announceMember`). */
 const ANNOUNCE_WINDOW_MS = 50;
+/** Bound on `reported`: a peer's member frames cannot grow this node's memory past it. */
+const MAX_REPORTED = 1024;
 
 /**
  * One authenticated connection to one peer: the single FIFO that carries
@@ -85,8 +89,17 @@ export class PeerConnection implements PeerChannel {
   private readonly announceBound = (): void => {
     const a = this.announcing;
     this.announcing = null;
-    if (a !== null) this.sendMembers([...a.values()]);
+    if (a === null) return;
+    const news: Member[] = [];
+    for (const m of a.values()) if (!this.host.acquainted(this.name, m.name)) news.push(m);
+    this.sendMembers(news);
   };
+  /**
+   * Nodes this peer said it is connected to (its member lists and
+   * announcements), so that newcomers it already has are not announced to it.
+   * At most `MAX_REPORTED` names: past that, announcements are sent unfiltered.
+   */
+  readonly reported = new Set<string>();
 
   constructor(
     private readonly host: PeerHost,
@@ -151,6 +164,9 @@ export class PeerConnection implements PeerChannel {
    * frame per peer per newcomer, O(N²) frames per node, nearly all of them
    * about nodes the peer already knows from the seed. A late announcement
    * only delays a dial that the seed's own announcements did not cause.
+   * When the window ends, newcomers that either side reported being
+   * connected to the other are left out (`acquainted`): by then the
+   * newcomer's own member list has usually arrived.
    */
   announceMember(m: Member): void {
     if (this.closed) return;
@@ -283,6 +299,7 @@ export class PeerConnection implements PeerChannel {
       case 'tick':
         return;
       case 'members':
+        for (const m of f.members) if (this.reported.size < MAX_REPORTED) this.reported.add(m.name);
         this.host.onMembers(this, f.members);
         return;
       case 'data':

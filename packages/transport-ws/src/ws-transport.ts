@@ -438,9 +438,20 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
   }
 
   /** @internal */
+  acquainted(a: string, b: string): boolean {
+    return this.peers.get(a)?.reported.has(b) === true || this.peers.get(b)?.reported.has(a) === true;
+  }
+
+  /** What peers said about `name`'s connections concerned the incarnation that is now gone. */
+  private forgetReports(name: string): void {
+    for (const c of this.peers.values()) c.reported.delete(name);
+  }
+
+  /** @internal */
   onDown(conn: PeerConnection, reason: DownReason): void {
     if (this.peers.get(conn.name) !== conn) return;
     this.peers.delete(conn.name);
+    this.forgetReports(conn.name);
     this.node.logger.info('transport-ws: node down', { peer: conn.name, reason });
     this.port.nodeDown(conn.name, reason);
     this.emit('nodedown', { node: conn.name, reason });
@@ -694,7 +705,10 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     }
     const old = this.peers.get(info.name);
     // A new incarnation of a connected node: the old connection is stale.
-    if (old !== undefined) old.down('replaced', 'replaced', true);
+    if (old !== undefined) {
+      old.down('replaced', 'replaced', true);
+      this.forgetReports(info.name);
+    }
     const conn = new PeerConnection(this, ws, info, attempt !== null, performance.now());
     this.peers.set(info.name, conn);
     const r = this.redials.get(info.name);
@@ -707,13 +721,14 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
     if (conn.hidden) return;
     // Transitive mesh: tell the newcomer our members, and our members the newcomer. Of a pair only
-    // the smaller name dials (onMembers), so each hears only of the larger names: half the frames
-    // of telling everyone everything, with the same connections made.
+    // the smaller name dials (onMembers), so only the smaller peers hear of the newcomer. The
+    // newcomer hears of all our members, the smaller ones too: it dials none of those, but learns
+    // whom we are connected to, and leaves them out when it announces us (`acquainted`).
     const members: Member[] = [];
     for (const c of this.peers.values()) {
       if (c === conn || c.hidden || c.url === null) continue;
-      if (conn.name < c.name) members.push({ name: c.name, url: c.url });
-      else if (conn.url !== null) c.announceMember({ name: conn.name, url: conn.url });
+      members.push({ name: c.name, url: c.url });
+      if (c.name < conn.name && conn.url !== null) c.announceMember({ name: conn.name, url: conn.url });
     }
     conn.sendMembers(members);
   }

@@ -76,6 +76,26 @@ describe('nodes and the mesh', () => {
     expect(got.mock.calls[0]![1].map((m) => m.name)).toEqual(['m1@l', 'm2@l', 'm3@l']);
   });
 
+  it('a newcomer is not announced to a peer that said it is connected to it, until that peer is seen down', async () => {
+    const [a, m, z] = await Promise.all(['a@l', 'm@l', 'z@l'].map((n) => c.start(n)));
+    await m.t.connect(z.t.url);
+    // z's member list tells a that z is connected to m (and a, the smaller name, dials m).
+    await a.t.connect(z.t.url);
+    await until(() => a.t.nodes().length === 2, 3000, 'a meets m');
+    const got = vi.spyOn(z.t, 'onMembers');
+    const conn = a.t.peers.get('z@l')!;
+    conn.announceMember({ name: 'm@l', url: m.t.url });
+    conn.announceMember({ name: 'k@l', url: 'ws://127.0.0.1:1/k' });
+    await until(() => got.mock.calls.length > 0, 3000, 'the members frame');
+    expect(got.mock.calls[0]![1].map((x) => x.name)).toEqual(['k@l']);
+    // Once a has seen m go down, what z said about m no longer holds.
+    await m.t.close();
+    await until(() => a.t.nodes().length === 1, 3000, 'm down on a');
+    conn.announceMember({ name: 'm@l', url: m.t.url });
+    await until(() => got.mock.calls.length > 1, 3000, 'the second members frame');
+    expect(got.mock.calls[1]![1].map((x) => x.name)).toEqual(['m@l']);
+  });
+
   it('a hidden node connects only where asked and is not listed or propagated', async () => {
     const a = await c.start('a@local');
     const b = await c.start('b@local');
