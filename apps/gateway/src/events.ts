@@ -10,6 +10,8 @@ import { isPid, type Node, type Pid } from '@troupe/actor-core';
 import { isPgEvent, MEMBERSHIP_SCOPE, ProcessGroups } from '@troupe/registry-crdt';
 
 export const EVENT_TYPES = ['agent_started', 'agent_stopped', 'task_received', 'task_completed', 'node_up', 'node_down'] as const;
+/** The events logged at info where they happen: an agent started or stopped. The others at debug. */
+const INFO_EVENTS: ReadonlySet<string> = new Set(['agent_started', 'agent_stopped']);
 export type GatewayEventType = (typeof EVENT_TYPES)[number];
 
 export interface GatewayEvent {
@@ -281,7 +283,8 @@ export class EventHub {
     const seq = ++this.seq;
     if (log && this.logLevel !== 'silent') {
       // Task events come at the rate clients send tasks, and carry their contents: debug, and summarised.
-      const level = this.logLevel === 'debug' || e.type === 'task_received' || e.type === 'task_completed' ? 'debug' : 'info';
+      // Node events are the transport's nodeup/nodedown, which the node logs already: debug too.
+      const level = this.logLevel === 'debug' || !INFO_EVENTS.has(e.type) ? 'debug' : 'info';
       const { type, node, agent, data } = e;
       const logger = this.node.logger;
       if (logger.enabled?.(level) !== false) logger[level](`gateway event ${type}`, { event: type, node, ...(agent !== undefined ? { agent } : {}), ...logFields(data) });

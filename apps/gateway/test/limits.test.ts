@@ -4,8 +4,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Logger } from '@troupe/actor-core';
-import { ErrorCode, startGateway, type Gateway } from '../src/index.js';
+import { MemoryNetwork, Node, type Logger } from '@troupe/actor-core';
+import { ErrorCode, startAgentServices, startGateway, type Gateway } from '../src/index.js';
 import { call, openEvents, rpc, until } from './helpers.js';
 import { startWsPair, type WsPair } from './ws-pair.js';
 
@@ -84,6 +84,24 @@ describe('agents, tasks and queues', () => {
     }
     expect((await lines('agent_started')).map((l) => [l.level, l.data?.['node']])).toEqual([['info', pair.b.name]]);
     await call(g.url, 'StopAgent', { agent: name });
+  });
+
+  it('node events are logged at debug: the node logs its nodeup and nodedown already', async () => {
+    const net = new MemoryNetwork();
+    const [x, w] = ['lx@local', 'lw@local'].map((name) => new Node({ name, logger: capture })) as [Node, Node];
+    const services = await Promise.all([x, w].map((n) => startAgentServices(n, { logEvents: 'info' })));
+    try {
+      net.connect(x, w);
+      const ups = await until('both nodes log the nodeup', () => {
+        const ls = logged.filter((l) => l.msg === 'gateway event node_up' && (l.data?.['node'] === x.name || l.data?.['node'] === w.name));
+        return ls.length === 2 && ls;
+      });
+      expect(ups.map((l) => l.level)).toEqual(['debug', 'debug']);
+    } finally {
+      await Promise.all(services.map((s) => s.stop({ drain: false })));
+      x.shutdown();
+      w.shutdown();
+    }
   });
 });
 

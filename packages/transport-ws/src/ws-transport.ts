@@ -716,7 +716,10 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
       this.node.logger.info('transport-ws: reconnected', { peer: info.name, creation: info.creation, failedAttempts: r.attempts, initiated: attempt !== null });
       this.cancelRedial(info.name);
     }
-    this.node.logger.info('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null, frameAuth: info.frameAuth });
+    // debug, as Erlang's net_kernel is silent on nodeup: an application logs the `nodeup` event
+    // its own way (`troupe node` prints one line), and while 32 nodes mesh these are ~500 lines a node.
+    // A connection lost (`node down`, below) stays at info.
+    this.node.logger.debug('transport-ws: node up', { peer: info.name, creation: info.creation, hidden: info.hidden, initiated: attempt !== null, frameAuth: info.frameAuth });
     this.port.nodeUp(info.name, info.creation, { hidden: conn.hidden, channel: conn });
     this.emit('nodeup', { node: info.name, creation: info.creation, hidden: info.hidden });
     if (conn.hidden) return;

@@ -21,6 +21,8 @@ describe('nodes and the mesh', () => {
     expect(a.node.dist.creationOf('b@local')).toBe(b.node.creation);
     expect(a.t.peer('b@local')).toMatchObject({ initiated: true, url: b.t.url, version: PROTOCOL_MAX_VERSION });
     expect(b.t.peer('a@local')).toMatchObject({ initiated: false, url: a.t.url });
+    // At debug, as Erlang is silent on nodeup: the application logs its own line for the event.
+    expect(a.log.lines.filter((l) => l.msg === 'transport-ws: node up').map((l) => [l.level, l.data?.['peer']])).toEqual([['debug', 'b@local']]);
   });
 
   it('three nodes: connecting to one member connects to all (transitive full mesh)', async () => {
