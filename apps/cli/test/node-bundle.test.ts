@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,6 +49,15 @@ describe('the troupe node bundle and its code cache', () => {
   describe('the built troupe node', () => {
     afterEach(() => killAll());
     const bundle = fileURLToPath(new URL('../dist/node.cjs', import.meta.url));
+
+    it('loads msgpackr-extract and bufferutil as the addon files the install put, without their loaders', () => {
+      const files = [...readFileSync(bundle, 'utf8').matchAll(/require\("([^"]+\.node)"\)/g)].map((m) => m[1]!);
+      expect(files.map((f) => (f.includes('msgpackr-extract') ? 'msgpackr-extract' : f.includes('bufferutil') ? 'bufferutil' : f)).sort()).toEqual(['bufferutil', 'msgpackr-extract']);
+      const load = createRequire(bundle);
+      const [msgpackrExtract, bufferutil] = [files.find((f) => f.includes('msgpackr-extract'))!, files.find((f) => f.includes('bufferutil'))!].map((f) => load(f) as Record<string, unknown>);
+      expect(typeof msgpackrExtract!['extractStrings']).toBe('function');
+      expect(typeof bufferutil!['mask']).toBe('function');
+    });
 
     it('runs from the bundle (its first start writes the code cache): two nodes mesh and answer a SendMessage across them', async () => {
       // The setup step built it; a build that made no bundle fails here rather than falling back unseen.
