@@ -299,7 +299,7 @@ export class PeerConnection implements PeerChannel {
       case 'tick':
         return;
       case 'members':
-        for (const m of f.members) if (this.reported.size < MAX_REPORTED) this.reported.add(m.name);
+        if (!this.hidden) for (const m of f.members) if (this.reported.size < MAX_REPORTED) this.reported.add(m.name);
         this.host.onMembers(this, f.members);
         return;
       case 'data':
