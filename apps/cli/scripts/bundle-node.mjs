@@ -4,8 +4,8 @@
 // Why: a node spends most of its start-up loading ~180 ES modules (resolving,
 // reading, compiling them); a cluster on one host starts many nodes at once.
 // One file with its bytecode cached skips the resolving and the compiling;
-// main.js loads it through `node-bundle.js` and falls back to the ES modules
-// when it is absent or stale.
+// main.js loads it through `node-loader.cjs` (node-bundle.js as CommonJS) and
+// falls back to the ES modules when it is absent or stale.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -44,7 +44,7 @@ const addonFile = (name, importerDir) => {
 };
 
 await build({
-  entryPoints: [join(root, 'dist', 'node-cmd.js')],
+  entryPoints: [join(root, 'dist', 'node-main.js')],
   outfile: out,
   bundle: true,
   platform: 'node',
@@ -64,6 +64,20 @@ await build({
       },
     },
   ],
+});
+
+// The bundle's loader as CommonJS too, so that main.js can start a node without loading ES modules
+// (Node 20 compiles those from source on every start).
+await build({
+  entryPoints: [join(root, 'dist', 'node-bundle.js')],
+  outfile: join(root, 'dist', 'node-loader.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  define: { 'import.meta.url': '__bundle_url' },
+  banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
 });
 
 // Evaluated once here, so that a bundle that cannot start fails the build, not a node.

@@ -1,66 +1,26 @@
 #!/usr/bin/env node
 /**
- * `troupe <command>`: node, cluster, bench. Usage errors print one line and
- * the usage and exit 2; other failures print one line and exit 1.
+ * `troupe <command>` (cli.ts). `troupe node` starts from its bundle without
+ * the CLI's ES modules: Node 20 compiles those from source on every start,
+ * ~16 ms of a node's ~90. The bundle's loader is CommonJS (node-loader.cjs,
+ * made by the build from node-bundle.ts) and the bundle parses the
+ * arguments itself. A node with `--store`, a build without the bundle, and
+ * every other command load cli.ts.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs, UsageError, type Command } from './args.js';
+import { createRequire } from 'node:module';
+import type { loadNodeCommand } from './node-bundle.js';
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
-}
-
-async function run(c: Command): Promise<number> {
-  switch (c.cmd) {
-    case 'help':
-      console.log(c.text);
-      return 0;
-    case 'version':
-      console.log(`troupe ${version()}`);
-      return 0;
-    // Each command is loaded on demand: `troupe bench` needs the bench package, the others do not.
-    case 'node': {
-      // The bundle (node-bundle.ts) starts faster; the durable stores run from the ES modules.
-      const bundled = c.opts.store === null ? (await import('./node-bundle.js')).loadNodeBundle() : null;
-      return (bundled ?? (await import('./node-cmd.js')).runNode)(c.opts);
-    }
-    case 'cluster':
-      return (await import('./cluster-cmd.js')).runCluster(c.opts);
-    case 'bench':
-      return (await import('./bench-cmd.js')).runBenchCommand(c.opts);
+function bundledNode(argv: readonly string[]): Promise<number> | null {
+  if (argv[0] !== 'node' || argv.some((a) => a === '--store' || a.startsWith('--store='))) return null;
+  let load: typeof loadNodeCommand;
+  try {
+    ({ loadNodeCommand: load } = createRequire(import.meta.url)('./node-loader.cjs') as { loadNodeCommand: typeof loadNodeCommand });
+  } catch {
+    return null; // no bundle: a build by tsc alone, or run from the sources
   }
+  return load()?.(argv) ?? null;
 }
 
-function fail(e: unknown): number {
-  if (e instanceof UsageError) {
-    process.stderr.write(`troupe: ${e.message}\n${e.usage}\n`);
-    return 2;
-  }
-  process.stderr.write(`troupe: ${e instanceof Error ? e.message : String(e)}\n`);
-  return 1;
-}
-
-// `troupe bench --list | head`: a closed pipe ends the command quietly, not with a stack trace.
-// (`troupe node` handles it itself: a node whose reader went away keeps serving.)
-const onStdoutError = (e: NodeJS.ErrnoException): void => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-};
-if (process.argv[2] !== 'node') process.stdout.on('error', onStdoutError);
-
-let command: Command | null = null;
-// `troupe observe` parses its own arguments (observe-cmd.ts).
-if (process.argv[2] === 'observe') {
-  import('./observe-cmd.js').then((m) => m.runObserve(process.argv.slice(3))).then((code) => process.exit(code), (e: unknown) => process.exit(fail(e)));
-} else try {
-  command = parseArgs(process.argv.slice(2));
-} catch (e) {
-  process.exitCode = fail(e);
-}
-if (command !== null) {
-  run(command).then(
-    (code) => process.exit(code),
-    (e: unknown) => process.exit(fail(e)),
-  );
-}
+const started = bundledNode(process.argv.slice(2));
+if (started !== null) void started.then((code) => process.exit(code));
+else await import('./cli.js');

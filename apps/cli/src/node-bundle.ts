@@ -1,6 +1,6 @@
 /**
  * `troupe node` from dist/node.cjs, the bundle the build makes of
- * node-cmd.js and everything it imports, compiled with the V8 code cache
+ * node-main.js and everything it imports, compiled with the V8 code cache
  * beside it. A node's start-up is then mostly Node's own: no module graph
  * to resolve and read, no source to compile (about a third of the CPU time
  * of a start from the ES modules).
@@ -19,8 +19,10 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import type { runNode } from './node-cmd.js';
+import type { runNodeCommand } from './node-main.js';
 
 export type RunNode = typeof runNode;
+export type RunNodeCommand = typeof runNodeCommand;
 
 const BUNDLE = fileURLToPath(new URL('./node.cjs', import.meta.url));
 /** The cache file starts with the SHA-256 of the bundle it was made from. */
@@ -28,6 +30,8 @@ const DIGEST_BYTES = 32;
 
 export interface LoadedBundle {
   runNode: RunNode;
+  /** The bundle's command line (node-main.ts), if it has one. */
+  runNodeCommand: RunNodeCommand | null;
   /** Whether V8 took the cache (else the bundle was compiled from source). */
   readonly cacheUsed: boolean;
   /** Writes `<bundle>.cache` (with the functions compiled so far) unless the one read was used. */
@@ -56,14 +60,16 @@ export function loadBundle(bundle: string): LoadedBundle | null {
     filename: bundle,
     ...(cached === undefined ? {} : { cachedData: cached }),
   });
-  const module = { exports: {} as { runNode?: RunNode } };
+  const module = { exports: {} as { runNode?: RunNode; runNodeCommand?: RunNodeCommand } };
   const wrapper = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
   wrapper(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
   const run = module.exports.runNode;
   if (typeof run !== 'function') return null;
   const cacheUsed = cached !== undefined && script.cachedDataRejected !== true;
+  const command = module.exports.runNodeCommand;
   return {
     runNode: run,
+    runNodeCommand: typeof command === 'function' ? command : null,
     cacheUsed,
     saveCache: () => {
       if (cacheUsed) return;
@@ -88,6 +94,22 @@ export function loadNodeBundle(): RunNode | null {
   return (o) => {
     setTimeout(b.saveCache, SAVE_AFTER_MS).unref();
     return b.runNode(o);
+  };
+}
+
+/**
+ * The bundle's command line (writing the cache a second after a start if it
+ * had none), or null without a bundle. It returns null for what it does not
+ * run (see `runNodeCommand`).
+ */
+export function loadNodeCommand(): RunNodeCommand | null {
+  const b = loadBundle(BUNDLE);
+  const command = b?.runNodeCommand ?? null;
+  if (b === null || command === null) return null;
+  return (argv) => {
+    const started = command(argv);
+    if (started !== null) setTimeout(b.saveCache, SAVE_AFTER_MS).unref();
+    return started;
   };
 }
 

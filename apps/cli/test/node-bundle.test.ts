@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadBundle } from '../src/node-bundle.js';
 import { eventually, killAll, startBuiltCli, within } from './cli-process.js';
 import type { NodeCliOptions } from '../src/args.js';
@@ -49,6 +49,20 @@ describe('the troupe node bundle and its code cache', () => {
   describe('the built troupe node', () => {
     afterEach(() => killAll());
     const bundle = fileURLToPath(new URL('../dist/node.cjs', import.meta.url));
+
+    it("parses a node's command line itself, and leaves to cli.ts what it does not run", async () => {
+      const run = loadBundle(bundle)!.runNodeCommand!;
+      expect(run(['cluster', '--nodes', '3'])).toBeNull();
+      expect(run(['node', '--help'])).toBeNull();
+      expect(run(['node', '--name', 'x', '--store', 'sqlite:/tmp/troupe-never-opened.db'])).toBeNull();
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        expect(await run(['node', '--bogus'])).toBe(2);
+        expect(String(stderr.mock.calls[0]?.[0])).toMatch(/^troupe: unknown option '--bogus'\nusage: troupe node/);
+      } finally {
+        stderr.mockRestore();
+      }
+    });
 
     it('loads msgpackr-extract and bufferutil as the addon files the install put, without their loaders', () => {
       const files = [...readFileSync(bundle, 'utf8').matchAll(/require\("([^"]+\.node)"\)/g)].map((m) => m[1]!);
