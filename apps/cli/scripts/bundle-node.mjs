@@ -43,17 +43,22 @@ const addonFile = (name, importerDir) => {
   }
 };
 
-await build({
-  entryPoints: [join(root, 'dist', 'node-main.js')],
-  outfile: out,
+// One CommonJS file for Node 20. `import.meta.url` of the bundled modules: the bundle's own
+// (createRequire('pino-pretty') resolves from apps/cli).
+const asCommonJs = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
-  // `import.meta.url` of the bundled modules: the bundle's own (createRequire('pino-pretty') resolves from apps/cli).
   define: { 'import.meta.url': '__bundle_url' },
   banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+};
+
+await build({
+  ...asCommonJs,
+  entryPoints: [join(root, 'dist', 'node-main.js')],
+  outfile: out,
   // The durable stores run only on the ES-module path (main.js does not use the bundle with --store).
   external: ['pino-pretty', '@troupe/persistence/sqlite', '@troupe/persistence/postgres', 'better-sqlite3', 'pg'],
   plugins: [
@@ -68,17 +73,7 @@ await build({
 
 // The bundle's loader as CommonJS too, so that main.js can start a node without loading ES modules
 // (Node 20 compiles those from source on every start).
-await build({
-  entryPoints: [join(root, 'dist', 'node-bundle.js')],
-  outfile: join(root, 'dist', 'node-loader.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  logLevel: 'warning',
-  define: { 'import.meta.url': '__bundle_url' },
-  banner: { js: "const __bundle_url = require('node:url').pathToFileURL(__filename).href;" },
-});
+await build({ ...asCommonJs, entryPoints: [join(root, 'dist', 'node-bundle.js')], outfile: join(root, 'dist', 'node-loader.cjs') });
 
 // Evaluated once here, so that a bundle that cannot start fails the build, not a node.
 // (Its code cache is written by the first start, with what that start compiled: src/node-bundle.ts.)
