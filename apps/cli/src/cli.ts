@@ -21,11 +21,9 @@ async function run(c: Command): Promise<number> {
       console.log(`troupe ${version()}`);
       return 0;
     // Each command is loaded on demand: `troupe bench` needs the bench package, the others do not.
-    case 'node': {
-      // The bundle (node-bundle.ts) starts faster; the durable stores run from the ES modules.
-      const bundled = c.opts.store === null ? (await import('./node-bundle.js')).loadNodeBundle() : null;
-      return (bundled ?? (await import('./node-cmd.js')).runNode)(c.opts);
-    }
+    // A node reaches here only from its ES modules: with `--store`, or without the bundle (main.ts).
+    case 'node':
+      return (await import('./node-cmd.js')).runNode(c.opts);
     case 'cluster':
       return (await import('./cluster-cmd.js')).runCluster(c.opts);
     case 'bench':

@@ -2,10 +2,10 @@
 /**
  * `troupe <command>` (cli.ts). `troupe node` starts from its bundle without
  * the CLI's ES modules: Node 20 compiles those from source on every start,
- * ~16 ms of a node's ~90. The bundle's loader is CommonJS (node-loader.cjs,
+ * ~10 ms of a node's ~100. The bundle's loader is CommonJS (node-loader.cjs,
  * made by the build from node-bundle.ts) and the bundle parses the
- * arguments itself. A node with `--store`, a build without the bundle, and
- * every other command load cli.ts.
+ * arguments itself. A node given `--store` (any value), a build without the
+ * bundle, and every other command load cli.ts.
  */
 import { createRequire } from 'node:module';
 import type { loadNodeCommand } from './node-bundle.js';

@@ -10,7 +10,7 @@
  * bundle is compiled and, a second after the start (so that what the start
  * compiled is in it), the cache written: atomically, and a read-only install
  * simply goes without. The first start after a build writes it. Without the bundle (a build by `tsc` alone),
- * `loadNodeBundle` returns null and the caller imports node-cmd.js.
+ * `loadNodeCommand` returns null and main.ts runs cli.ts, which imports node-cmd.js.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -86,16 +86,6 @@ export function loadBundle(bundle: string): LoadedBundle | null {
 
 /** ms after a start before the cache is written: by then the start's functions are compiled and in it. */
 const SAVE_AFTER_MS = 1000;
-
-/** The bundle's `runNode` (writing the cache a second after the start if it had none), or null without a bundle. */
-export function loadNodeBundle(): RunNode | null {
-  const b = loadBundle(BUNDLE);
-  if (b === null) return null;
-  return (o) => {
-    setTimeout(b.saveCache, SAVE_AFTER_MS).unref();
-    return b.runNode(o);
-  };
-}
 
 /**
  * The bundle's command line (writing the cache a second after a start if it
