@@ -152,6 +152,14 @@ export class QueueInPlace {
     this.data.processed += 1;
   }
 
+  get length(): number {
+    return this.data.queue.length;
+  }
+
+  get processed(): number {
+    return this.data.processed;
+  }
+
   /** A copy, for what is answered: it must not change with the queue. */
   snapshot(): AgentData {
     return { ...this.data, queue: [...this.data.queue], sizes: [...this.data.sizes] };

@@ -62,7 +62,7 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
           if (req.messageId !== undefined) s.ids.add(req.messageId, r.reply);
           if (r.task !== undefined) {
             s.queue.push(r.task, r.bytes);
-            event('task_received', { task: r.task, queueLength: s.queue.data.queue.length });
+            event('task_received', { task: r.task, queueLength: s.queue.length });
           }
           return { reply: r.reply satisfies EnqueueReply, state: s };
         }
@@ -70,7 +70,7 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
           return processNext(node, s.queue.data).then((reply) => {
             if (reply.status === 'processed') {
               s.queue.shift();
-              event('task_completed', { task: reply.task, result: reply.result, processed: s.queue.data.processed });
+              event('task_completed', { task: reply.task, result: reply.result, processed: s.queue.processed });
             }
             return { reply: reply satisfies NextReply, state: s };
           });
@@ -92,7 +92,7 @@ function memoryAgentServer(node: Node, rt: AgentRuntime, info: StartInfo): GenSe
       return { noreply: s };
     },
     terminate: (reason: ExitReason, s) => {
-      event('agent_stopped', { reason: publicReason(reason), processed: s.queue.data.processed, queued: s.queue.data.queue.length });
+      event('agent_stopped', { reason: publicReason(reason), processed: s.queue.processed, queued: s.queue.length });
     },
   };
 }
