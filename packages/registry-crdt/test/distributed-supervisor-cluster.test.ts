@@ -125,21 +125,24 @@ describe('DistributedSupervisor: netsplit', () => {
     c.net.connect(b, d);
     const t0 = performance.now();
     await until(() => live(c.nodes).length === N, 8000, 'duplicates stopped');
+    // Counts alone can match while a replica still holds a stopped copy whose
+    // withdrawal has not reached it: wait until every view names the same live child.
+    const agreed = (): boolean => {
+      const alive = new Set(live(c.nodes).map((p) => p.key));
+      for (let i = 0; i < N; i++) {
+        const w = regs[0]!.whereisName(`n${i}`);
+        if (w === undefined || !alive.has(w.key)) return false;
+        for (let k = 0; k < 4; k++) if (regs[k]!.whereisName(`n${i}`)?.equals(w) !== true || named[k]!.whereisName(`n${i}`)?.equals(w) !== true) return false;
+      }
+      return true;
+    };
     await until(
-      () => named.every((s) => s.countChildren().active === N && s.replicaOf.engine.size === N) && regs.every((r) => r.count() === N && r.replicaOf.engine.size === N),
+      () => named.every((s) => s.countChildren().active === N && s.replicaOf.engine.size === N) && regs.every((r) => r.count() === N && r.replicaOf.engine.size === N) && agreed(),
       5000,
-      'one record and one claim per child',
+      'one record and one claim per child, the same live child in every view',
     );
     const healMs = performance.now() - t0;
-    const alive = new Set(live(c.nodes).map((p) => p.key));
-    for (let i = 0; i < N; i++) {
-      const w = regs[0]!.whereisName(`n${i}`)!;
-      expect(alive.has(w.key)).toBe(true);
-      for (let k = 0; k < 4; k++) {
-        expect(regs[k]!.whereisName(`n${i}`)).toEqual(w);
-        expect(named[k]!.whereisName(`n${i}`)).toEqual(w);
-      }
-    }
+    expect(live(c.nodes).length).toBe(N);
     const stopped = named.reduce((s, x) => s + x.stats().duplicatesStopped, 0);
     // N after the heal, plus any made during the split by a late-ranked fallback under load (also settled).
     expect(stopped).toBeGreaterThanOrEqual(N);
