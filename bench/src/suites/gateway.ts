@@ -112,6 +112,9 @@ async function measureIdle(cl: TroupeCluster): Promise<number> {
   return ((cl.cpuMs() - cpu0) * 100) / (performance.now() - t0);
 }
 
+/** SendMessage requests per node before the latency cases measure (the agents' queues hold 1000 tasks: 80 agents take 16 nodes' warm-up). */
+const WARM_UP_PER_NODE = 2000;
+
 /**
  * p50 of SendMessage through node 1's gateway, 1 client; agents placed across the cluster by the
  * supervisor (on node 1 itself for about 1/N of them), and agents only on the other nodes.
@@ -129,9 +132,12 @@ async function sendP50(ctx: CaseContext, nodes: number, prof: boolean): Promise<
     const agents = await startAgents(c, 'a', Math.ceil(k / per));
     const remote = await startRemoteAgents(c, 'r', Math.ceil(k / per), cl.nodes[0]!.name);
     // Warm-up through the measured agents themselves, so every node that serves the measurement ran
-    // its code before (with agents of their own, most nodes of a larger cluster were measured cold).
+    // its code before (with agents of their own, most nodes of a larger cluster were measured cold),
+    // and as often at every size: each node serves ~1/N of the requests, so N times as many. A fixed
+    // 800 left a 16-node cluster mid warm-up: under this load its p50 fell from ~1.6 ms to ~0.75 ms
+    // over its first 10-30 s (3 nodes: ~1.2 to ~0.5 ms in 6-8 s).
     const all = [...agents, ...remote];
-    await latencies(Math.min(k, 800), (i) => c.rpc('SendMessage', sendMessage(all[i % all.length]!).params));
+    await latencies(ctx.n(WARM_UP_PER_NODE * nodes, 50), (i) => c.rpc('SendMessage', sendMessage(all[i % all.length]!).params));
     const health = await latencies(k, () => c.send('/health', null));
     const idle = await measureIdle(cl);
     // CPU the whole cluster spent per request (idle cost over the window included): where the time goes.
