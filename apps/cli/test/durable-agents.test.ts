@@ -102,6 +102,8 @@ describe.each(['sqlite', 'postgres'] as const)('durable agents over HTTP, shared
     let agent = '';
     for (let i = 0; homeOf(agent, all.map((x) => x.name)) !== c.name || agent === ''; i++) agent = `agent-${i}`;
     expect(await call(a.http, 'StartAgent', { name: agent })).toMatchObject({ node: c.name, status: 'started' });
+    // StartAgent answers once the name is visible on a; b resolves it after the registry's push.
+    await eventually('the agent visible through b', async () => (await rpc<State>(b.http, 'GetAgentState', { agent })).result !== undefined, 10_000);
     const N = 5;
     let first: Rpc<unknown> | undefined;
     for (let i = 0; i < N; i++) {

@@ -47,9 +47,11 @@ describe.each([
   ['durable', true],
 ])('SendMessage messageId (%s)', (_label, durable) => {
   it('a retry with the same id queues nothing and gets the first answer; other ids and other agents are separate', async () => {
-    const { urls } = await cluster(2, durable ? { store: new MemoryStore().states } : {});
+    const { urls, ss } = await cluster(2, durable ? { store: new MemoryStore().states } : {});
     await call(urls[0]!, 'StartAgent', { name: 'm' });
     await call(urls[0]!, 'StartAgent', { name: 'm2' });
+    // StartAgent answers once the name is visible on its own node; the other gateway resolves it after the registry's push.
+    await until('m visible on the second node', () => ss[1]!.registry.whereisName('m') !== undefined);
     const first = await rpc(urls[0]!, 'SendMessage', { agent: 'm', action: 'todo', params: { text: 'once' }, messageId: 'msg-1' });
     expect(first.body?.result).toMatchObject({ status: 'queued', queueLength: 1, task: { id: 'm#1', messageId: 'msg-1', params: { text: 'once' } } });
     // Through the other gateway too: the agent, not the gateway, remembers.

@@ -74,7 +74,9 @@ describe('DistributedSupervisor: membership changes', () => {
     c.net.connect(j, c.nodes[1]!);
     // j is connected but runs no instance yet: never a target.
     expect(sups[0]!.targets()).toEqual(['a@mem', 'b@mem']);
-    const sj = await DistributedSupervisor.start(j, { name: 'workers', ...fast });
+    // Ready means synced with every member that answered within discoveryMs: given 2 s (not fast's 50 ms),
+    // a loaded box's stall cannot make the start give up on a member.
+    const sj = await DistributedSupervisor.start(j, { name: 'workers', ...fast, discoveryMs: 2000 });
     expect(sj.countChildren().active).toBe(200); // ready means synced
     await until(() => sups.every((s) => s.targets().length === 3), 2000, 'j alive everywhere');
     for (const id of ids('new', 300)) await sups[1]!.startChild({ behaviour: 'worker', id });

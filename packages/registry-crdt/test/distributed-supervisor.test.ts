@@ -90,7 +90,8 @@ describe('DistributedSupervisor: failures', () => {
       const r = await sups[0]!.startChild({ behaviour: 'worker', id: restart, restart });
       expect(r).toHaveProperty('ok');
     }
-    await until(() => sups[1]!.countChildren().active === 3);
+    // Both replicas: nodeOf reads a's, and each child's record reaches the other node after its start's reply.
+    await until(() => sups.every((s) => s.countChildren().active === 3), 2000, 'three records on both');
     const nodeOf = (id: string): Node => c.nodes.find((n) => n.name === sups[0]!.whichChildren().find((x) => x.id === id)!.node)!;
     for (const id of ['permanent', 'transient', 'temporary']) {
       const pid = sups[1]!.whereisName(id)!;
@@ -104,7 +105,7 @@ describe('DistributedSupervisor: failures', () => {
     // A normal exit of a transient child is final.
     nodeOf('transient').exit(sups[1]!.whereisName('transient')!, 'shutdown');
     await until(() => sups.every((s) => s.whereisName('transient') === undefined), 3000, 'transient gone');
-    expect(sups[0]!.countChildren().active).toBe(1);
+    await until(() => sups.every((s) => s.countChildren().active === 1), 2000, 'only the permanent child left, on both');
   });
 
   it('terminateChild and countChildren are cluster-wide', async () => {

@@ -72,7 +72,7 @@ describe('pg (OTP pg_SUITE, §2.F)', () => {
     const [pa, pb, pc] = await Promise.all([a, b, cc].map((n) => ProcessGroups.start(n, fast)));
     for (let i = 0; i < 10; i++) pb!.join(`g${i % 3}`, idle(b));
     pc!.join('g0', idle(cc));
-    await until(() => pa!.members('g0').length === 5, 2000, 'members visible');
+    await until(() => pa!.members('g0').length === 5 && pc!.members('g0').length === 5, 2000, 'members visible on a and c');
     await c.net.disconnect(a, b);
     await until(() => pa!.members('g0').length === 1, 2000, "b's members gone on a");
     expect(pa!.members('g0').map((p) => p.node)).toEqual(['c@mem']);
