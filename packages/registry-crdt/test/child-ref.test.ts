@@ -91,8 +91,9 @@ describe('ChildRef: a DistributedSupervisor child by id', () => {
     registerSlow(c.nodes);
     const [sup] = await DistributedSupervisor.start(c.nodes[0]!, { name: 'slow', discoveryMs: 50 }).then((s) => [s]);
     await until(() => sup!.targets().length === 1, 2000, 'alive');
-    await sup!.startChild({ behaviour: 'slow', id: 's', args: { ms: 60 } });
-    const ref = sup!.ref('s', { slowMs: 20 });
+    await sup!.startChild({ behaviour: 'slow', id: 's', args: { ms: 300 } });
+    // Far apart (a fast call under 100 ms, a slow one of 300): a loaded box's pause must not make the fast call slow.
+    const ref = sup!.ref('s', { slowMs: 100 });
     expect(ref.health()).toBe('healthy');
     expect(await ref.call('slow')).toBe('ok');
     expect(ref.health()).toBe('degraded');
