@@ -35,7 +35,7 @@ export interface WsTransportOptions {
   hidden?: boolean;
   /** Tick interval in ms (default 1000): a tick goes out when nothing else was sent for this long. */
   tickMs?: number;
-  /** A peer silent this long (ms) is down with `net_tick_timeout` (default 4 × tickMs: down 4–4.25 s after the last frame). */
+  /** A peer silent this long (ms) is down with `net_tick_timeout` (default 4 × tickMs; checked once per tickMs: down 4–5 s after the last frame). */
   tickTimeoutMs?: number;
   /** Connection setup (WebSocket upgrade + handshake) timeout in ms (default 7000, Erlang's `net_setuptime`). */
   setupTimeoutMs?: number;
@@ -70,7 +70,7 @@ export interface WsTransportOptions {
   maxPeers?: number;
   /** Announced members dialled at once (default 8); the rest wait in a queue bounded by `maxPeers`. */
   maxConcurrentDials?: number;
-  /** An HTTP request on the mesh port (the WebSocket upgrade included) must arrive whole within this many ms (default 5000). */
+  /** An HTTP request on the mesh port (the WebSocket upgrade included) must arrive whole within this many ms (default 5000); one that does not is dropped within twice that. */
   httpRequestTimeoutMs?: number;
   /**
    * How frames after the handshake are protected (default `'aes-256-gcm'`):

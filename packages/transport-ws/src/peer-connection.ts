@@ -213,7 +213,7 @@ export class PeerConnection implements PeerChannel {
     this.bytesSent += frame.length;
   }
 
-  /** Called by the transport 16 times per tick timeout (at most once per tick interval). */
+  /** Called by the transport once per tick interval. */
   tick(now: number, intervalMs: number, timeoutMs: number): void {
     if (this.closed || this.frozen) return;
     const action = this.liveness.check(now, intervalMs, timeoutMs);

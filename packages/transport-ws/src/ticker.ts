@@ -21,8 +21,10 @@ export class Liveness {
   }
 
   /**
-   * What to do at `now` (called several times per tick interval). The sent check comes
-   * first: a tick is due even when the peer is about to time out.
+   * What to do at `now` (called once per tick interval). A frame is noticed at
+   * the first check after it arrived or left, so the times compared are check
+   * times; both thresholds are a tenth of an interval short of their nominal
+   * value so that a check fired a few ms late never lets a whole interval pass.
    */
   check(now: number, intervalMs: number, timeoutMs: number): TickAction {
     if (this.received !== this.seenReceived) {
@@ -33,9 +35,9 @@ export class Liveness {
       this.seenSent = this.sent;
       this.lastSpoke = now;
     }
-    if (now - this.lastHeard >= timeoutMs) return 'timeout';
-    // Slightly early (90%) so that timer jitter never lets a full interval pass silently.
-    if (now - this.lastSpoke >= intervalMs * 0.9) {
+    const slack = intervalMs * 0.1;
+    if (now - this.lastHeard >= timeoutMs - slack) return 'timeout';
+    if (now - this.lastSpoke >= intervalMs - slack) {
       this.lastSpoke = now;
       return 'tick';
     }
@@ -46,7 +48,7 @@ export class Liveness {
    * The tick (or the flush) that a 'tick' asked for was written: it is not
    * traffic of the coming interval. The next check would otherwise see it as
    * a send and start the interval again there: on an idle link a tick every
-   * `intervalMs` plus one check period instead of every `intervalMs`.
+   * other interval instead of every `intervalMs`.
    */
   ticked(): void {
     this.seenSent = this.sent;

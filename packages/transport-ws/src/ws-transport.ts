@@ -168,10 +168,13 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     this.limiter = new FailureLimiter(options.rateLimit);
     this.pendingHandshakes = new PendingHandshakes(this.opts.maxPendingHandshakes, this.opts.maxPendingHandshakesPerAddress);
     this.refusals = new IntervalLog(node.logger);
-    // Liveness is checked 16 times per tick timeout (ticks still go out once per tickMs): a
-    // silent peer is down at most timeout/16 after the timeout, not up to a whole interval.
-    // On the wall clock's multiples of the period (alignedTimer): a cluster's ticks go out in bursts.
-    this.ticker = alignedTimer(Math.max(5, Math.min(this.opts.tickMs, this.opts.tickTimeoutMs / 16)), () => this.tick());
+    // Liveness is checked once per tickMs, as Erlang's ticker runs once per tick interval: a
+    // tick goes out if nothing was sent since the last check, and a peer is down at the first
+    // check that finds it silent for the timeout (timeout to timeout + tickMs after its last
+    // frame). Finer checks would detect sooner but wake every idle node several times a
+    // second for nothing (docs/SCALE.md, "Idle CPU"). On the wall clock's multiples of the
+    // period (alignedTimer): a cluster's ticks go out, and arrive, in bursts.
+    this.ticker = alignedTimer(this.opts.tickMs, () => this.tick());
     wss.on('connection', (ws, req) => this.accept(ws, req));
     wss.on('error', (err) => node.logger.error('transport-ws: server error', { error: err.message }));
   }
@@ -183,8 +186,12 @@ export class WsTransport extends EventEmitter<WsTransportEvents> implements Tran
     const cookie = resolveCookie({ cookie: options.cookie, cookieFile: options.cookieFile });
     assertStrongCookie(cookie, options.allowInsecureCookie === true);
     const tls = options.tls;
-    // Half-open requests (headers never finished) are dropped within seconds, checked every second.
-    const timeouts = { headersTimeout: o.httpRequestTimeoutMs, requestTimeout: o.httpRequestTimeoutMs, connectionsCheckingInterval: 1000 };
+    // Half-open requests (headers never finished) are dropped by node:http's own check, which
+    // runs on a timer whether or not any request is open: every httpRequestTimeoutMs (at least
+    // 1 s), so such a request is held at most twice that, and an idle node wakes once per
+    // timeout for it, not once a second.
+    const checkEvery = Math.max(1000, o.httpRequestTimeoutMs);
+    const timeouts = { headersTimeout: o.httpRequestTimeoutMs, requestTimeout: o.httpRequestTimeoutMs, connectionsCheckingInterval: checkEvery };
     const server: HttpServer =
       tls !== undefined
         ? (createHttpsServer({ cert: tls.cert, key: tls.key, ...timeouts }) as unknown as HttpServer)
