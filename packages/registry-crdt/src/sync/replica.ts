@@ -6,6 +6,7 @@ import type { Diff, WriterIncarnation, Out } from '../crdt/types.js';
 import type { ValueCheck } from '../crdt/validate.js';
 import type { MemberEvents, MemberInfo, MemberSource } from '../membership/types.js';
 import { isEnvelope, serverName, type Envelope } from './envelope.js';
+import { RoundClock } from './round-clock.js';
 
 /** Timing of a replica; the defaults suit a LAN cluster of tens of nodes. */
 export interface ReplicaTiming {
@@ -16,9 +17,10 @@ export interface ReplicaTiming {
    */
   flushDelayMs?: number;
   /**
-   * Anti-entropy period, jittered ±20% (default 5000 ms): each round sends a
-   * HELLO to the peers not known to be in sync (unacknowledged ops either
-   * way, a sync or snapshot under way).
+   * Anti-entropy period (default 5000 ms): each round sends a HELLO to the
+   * peers not known to be in sync (unacknowledged ops either way, a sync or
+   * snapshot under way). Rounds fall on the wall clock at the node's own
+   * phase (see `RoundClock`).
    */
   antiEntropyMs?: number;
   /**
@@ -125,10 +127,7 @@ export class Replica<V> {
   private framesOut = 0;
   private refused = { malformed: 0, stale: 0 };
   private readonly flushDelayMs: number;
-  private readonly antiEntropyMs: number;
-  /** Every this many anti-entropy rounds, one to every peer. */
-  private readonly fullEvery: number;
-  private aeRounds = 0;
+  private readonly rounds: RoundClock;
   private readonly discoveryMs: number;
   private readonly events: MemberEvents;
 
@@ -137,8 +136,8 @@ export class Replica<V> {
     this.service = opts.service;
     this.name = serverName(opts.service);
     this.flushDelayMs = opts.flushDelayMs ?? 5;
-    this.antiEntropyMs = opts.antiEntropyMs ?? 5000;
-    this.fullEvery = Math.max(1, Math.round((opts.antiEntropyFullMs ?? 60_000) / this.antiEntropyMs));
+    const antiEntropyMs = opts.antiEntropyMs ?? 5000;
+    this.rounds = new RoundClock(this.node.name, antiEntropyMs, Math.max(1, Math.round((opts.antiEntropyFullMs ?? 60_000) / antiEntropyMs)));
     this.discoveryMs = opts.discoveryMs ?? 500;
     this.events = {
       up: (n) => this.memberUp(n),
@@ -293,7 +292,7 @@ export class Replica<V> {
           this.out(this.engine.flush());
           return;
         case 'ae':
-          this.out(this.engine.tick(++this.aeRounds % this.fullEvery === 0));
+          this.out(this.engine.tick(this.rounds.isFull()));
           this.armAntiEntropy();
           return;
         case 'check':
@@ -396,8 +395,7 @@ export class Replica<V> {
   }
 
   private armAntiEntropy(): void {
-    const jitter = 0.8 + 0.4 * Math.random();
-    this.ctx!.sendAfter(Math.max(1, Math.round(this.antiEntropyMs * jitter)), this.ctx!.self, { $rci: 'ae' } satisfies Internal);
+    this.ctx!.sendAfter(this.rounds.next(Date.now()), this.ctx!.self, { $rci: 'ae' } satisfies Internal);
   }
 
   private checkReady(): void {
