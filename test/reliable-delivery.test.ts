@@ -5,7 +5,7 @@
  * SQLite file, or PostgreSQL). c is SIGKILLed mid-stream; the ledger
  * restarts on b and recovers from the store; the producer follows it and resends what was unconfirmed.
  * Afterwards the journal holds every item exactly once, in order, and the
- * ref's health went from healthy through a bad state back to healthy.
+ * ref is healthy on the new home, never healthy on the dead one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,15 +97,19 @@ async function deliverThroughKill(cfg: StoreConfig, journal: Journal, kind: stri
   const wrong = items.findIndex((n, i) => n !== i + 1);
   expect(wrong).toBe(-1);
 
-  // Health on the producer's node: healthy before the kill, something else while the child moved, healthy after.
+  // Health on the producer's node: healthy on c before the kill, healthy on b at the end, and in
+  // between never 'healthy' on the dead node. Whether a bad state shows in between is a race, not
+  // a rule: when b's takeover reaches a before a's own nodedown for c, the ref goes from c
+  // straight to b (both nodes see c's sockets close at once; b's restart can take 3 ms).
   const hs = r.health;
   const beforeKill = hs.filter((h) => h.at < killedAt);
   const afterKill = hs.filter((h) => h.at >= killedAt);
-  expect(beforeKill[beforeKill.length - 1]?.health).toBe('healthy');
-  expect(afterKill.some((h) => h.health !== 'healthy')).toBe(true);
-  expect(hs[hs.length - 1]!.health).toBe('healthy');
-  const recoveredAt = afterKill.find((h, i) => i > 0 && h.health === 'healthy')?.at ?? NaN;
+  expect(beforeKill[beforeKill.length - 1]).toMatchObject({ health: 'healthy', node: victim.name });
+  expect(afterKill.length).toBeGreaterThan(0);
+  expect(afterKill.filter((h) => h.health === 'healthy' && h.node !== b.name)).toEqual([]);
+  expect(hs[hs.length - 1]).toMatchObject({ health: 'healthy', node: b.name });
+  const recoveredAt = afterKill.find((h) => h.health === 'healthy')!.at;
   console.log(
-    `[reliable] ${kind}: ${N} items, SIGKILL at ${before.confirmed} confirmed; ${r.stats.resent} resent; health after the kill: ${afterKill.map((h) => `${h.health}@+${(h.at - killedAt).toFixed(0)}ms`).join(' → ')}; healthy again ${(recoveredAt - killedAt).toFixed(0)} ms after the kill`,
+    `[reliable] ${kind}: ${N} items, SIGKILL at ${before.confirmed} confirmed; ${r.stats.resent} resent; after the kill: ${afterKill.map((h) => `${h.health}/${h.node ?? '-'}@+${(h.at - killedAt).toFixed(0)}ms`).join(' → ')}; healthy again ${(recoveredAt - killedAt).toFixed(0)} ms after the kill`,
   );
 }

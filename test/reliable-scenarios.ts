@@ -31,10 +31,12 @@ const ledger: EventSourcedBehaviour<LedgerState, 'get', Item, LedgerState, never
   handleEvent: (s, e) => ({ count: s.count + 1, last: e.n, outOfOrder: s.outOfOrder + (e.n === s.last + 1 ? 0 : 1) }),
 };
 
-/** A health change seen on the producer's node, with its time (ms, wall clock). */
+/** A change of the ref's health or of the child's node as the producer's node sees them, with its time (ms, wall clock). */
 export interface HealthSample {
   at: number;
   health: RefHealth;
+  /** The node of the child's pid, null while it has none. */
+  node: string | null;
 }
 
 interface Services {
@@ -104,7 +106,8 @@ export const scenarios: Scenarios = {
   /**
    * Starts sending items 1..n to child `id` through a ChildRef, `chunk` of
    * them every `everyMs`, and a prober that calls the child through the same
-   * ref every 50 ms and records each change of the ref's health.
+   * ref every 50 ms and records each change of the ref's health or of the
+   * child's node.
    */
   async relProduce(env, id: string, n: number, chunk: number, everyMs: number): Promise<true> {
     const s = services(env);
@@ -113,7 +116,9 @@ export const scenarios: Scenarios = {
     s.producer = p;
     const record = (): void => {
       const h = ref.health();
-      if (s.health[s.health.length - 1]?.health !== h) s.health.push({ at: performance.timeOrigin + performance.now(), health: h });
+      const node = ref.whereis()?.node ?? null;
+      const last = s.health[s.health.length - 1];
+      if (last?.health !== h || last.node !== node) s.health.push({ at: performance.timeOrigin + performance.now(), health: h, node });
     };
     record();
     const unwatch = ref.watch(record);
