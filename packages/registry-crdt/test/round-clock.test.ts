@@ -55,4 +55,14 @@ describe('RoundClock (when anti-entropy rounds fall)', () => {
     const at = T0 + c.next(T0);
     expect(c.next(at - 1)).toBe(1001); // the round after, not the armed one again
   });
+
+  it('a wall clock set back an hour does not stop the rounds', () => {
+    const c = new RoundClock('a@h', 5000, 12);
+    const at = T0 + c.next(T0);
+    const back = at - 3_600_000;
+    const d = c.next(back);
+    expect(d).toBeGreaterThan(0);
+    expect(d).toBeLessThanOrEqual(5000);
+    expect((back + d) % 1000).toBe(0);
+  });
 });

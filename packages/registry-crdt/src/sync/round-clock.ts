@@ -32,10 +32,15 @@ export class RoundClock {
     this.fullPhase = hash32(`${nodeName}\u0000full`) % fullEvery;
   }
 
-  /** ms from `now` (wall clock) to the next round, which it arms: always within (0, period], never the armed one again. */
+  /**
+   * ms from `now` (wall clock) to the next round, which it arms: never the
+   * armed one again, and at most 1.5 periods away whatever the clock does.
+   */
   next(now: number): number {
-    // A timer may fire a ms before its instant by the wall clock: never arm the same round twice.
-    const from = Math.max(now, this.at);
+    // A timer may fire a ms before its instant by the wall clock: count from the armed instant
+    // then, so the same round is not armed twice. Further before it, the clock was set back:
+    // count from now, or rounds would stop for as long as the clock went back.
+    const from = now < this.at && this.at - now < this.periodMs / 2 ? this.at : now;
     const into = (((from - this.phaseMs) % this.periodMs) + this.periodMs) % this.periodMs;
     this.at = from + this.periodMs - into;
     return Math.max(1, Math.ceil(this.at - now));
