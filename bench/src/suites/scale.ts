@@ -11,7 +11,7 @@ import { createServer, connect, type AddressInfo } from 'node:net';
 import { MemoryNetwork, Node, silentLogger, type VirtualTime } from '@troupe/actor-core';
 import { DistributedSupervisor, PubSub, Registry, type ReplicaTiming } from '@troupe/registry-crdt';
 import { WebSocket, WebSocketServer } from 'ws';
-import { median, type BenchCase, type MetricInfo } from '../harness.js';
+import { median, type BenchCase, type CaseContext, type MetricInfo } from '../harness.js';
 import { TroupeCluster } from './troupe-nodes.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -26,39 +26,42 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
 }
 
 /**
- * Per-node CPU (% of one core) of `n` idle troupe node processes over
- * windows of `windowMs` that begin `startsMs` after the mesh formed (sorted,
- * at least `windowMs` apart): one array of per-node figures per window.
+ * When the idle windows begin after the mesh formed, and how long they are.
+ * A node's first minute is not idle yet: V8's worker threads still optimise
+ * the idle path (~1 ms of CPU a second, nearly all in the optimising
+ * compiler), so the figure is taken from a minute on, and the window 5 s
+ * after the mesh is reported beside it (`.afterStart`).
  */
-export async function idleCpu(n: number, windowMs: number, startsMs: readonly number[], cliArgs: string[] = []): Promise<number[][]> {
+const IDLE_WINDOWS = { windowMs: 30_000, afterStartMs: 5000, steadyMs: 60_000 } as const;
+const QUICK_WINDOWS = { windowMs: 6000, afterStartMs: 1000, steadyMs: 8000 } as const;
+
+/** Per-node CPU (% of one core) of `n` idle troupe node processes over both windows of one cluster. */
+export async function idleCpu(n: number, quick: boolean, cliArgs: string[] = []): Promise<{ afterStart: number[]; steady: number[] }> {
+  const w = quick ? QUICK_WINDOWS : IDLE_WINDOWS;
   const cl = await TroupeCluster.start(n, [], cliArgs);
   try {
     await cl.awaitMesh();
     const meshed = performance.now();
-    const out: number[][] = [];
-    for (const start of startsMs) {
-      await sleep(Math.max(0, meshed + start - performance.now()));
+    const windowFrom = async (startMs: number): Promise<number[]> => {
+      await sleep(Math.max(0, meshed + startMs - performance.now()));
       const c0 = cl.nodes.map((x) => x.cpuMs());
       const t0 = performance.now();
-      await sleep(windowMs);
+      await sleep(w.windowMs);
       const el = performance.now() - t0;
-      out.push(cl.nodes.map((x, i) => ((x.cpuMs() - c0[i]!) / el) * 100));
-    }
-    return out;
+      return cl.nodes.map((x, i) => ((x.cpuMs() - c0[i]!) / el) * 100);
+    };
+    const afterStart = await windowFrom(w.afterStartMs);
+    return { afterStart, steady: await windowFrom(w.steadyMs) };
   } finally {
     await cl.stop();
   }
 }
 
-/**
- * When the idle windows begin after the mesh formed. A node's first minute
- * is not idle yet: V8's worker threads still optimise the idle path (~1 ms
- * of CPU a second, nearly all in the optimising compiler), so the figure is
- * taken from a minute on, and the window 5 s after the mesh is reported
- * beside it (`.afterStart`).
- */
-const IDLE_STARTS = { afterStart: 5000, steady: 60_000 } as const;
-const QUICK_STARTS = { afterStart: 1000, steady: 8000 } as const;
+/** Reports `name` (median of the steady window) and `name.afterStart`. */
+function reportIdle(ctx: CaseContext, name: string, r: { afterStart: number[]; steady: number[] }): void {
+  ctx.report({ name, value: median(r.steady), unit: '%', runs: r.steady });
+  ctx.report({ name: `${name}.afterStart`, value: median(r.afterStart), unit: '%', runs: r.afterStart });
+}
 
 interface Sim {
   net: MemoryNetwork;
@@ -112,15 +115,10 @@ export const cases: Record<string, BenchCase> = {
       '16 troupe node processes, meshed and idle (gateway on, no requests): CPU per node in % of one core over 30 s from a minute after the mesh formed (6 s from 8 s with --quick), median and max; `.afterStart` the same over the window 5 s after (1 s with --quick); `idleCpu3` at 3 nodes',
     reports: ['scale.idleCpu', 'scale.idleCpu.max', 'scale.idleCpu.afterStart', 'scale.idleCpu3', 'scale.idleCpu3.afterStart'],
     async run(ctx) {
-      const win = ctx.quick ? 6000 : 30_000;
-      const starts = ctx.quick ? QUICK_STARTS : IDLE_STARTS;
-      const [three0, three] = await idleCpu(3, win, [starts.afterStart, starts.steady]);
-      ctx.report({ name: 'scale.idleCpu3', value: median(three!), unit: '%', runs: three });
-      ctx.report({ name: 'scale.idleCpu3.afterStart', value: median(three0!), unit: '%', runs: three0 });
-      const [per0, per] = await idleCpu(16, win, [starts.afterStart, starts.steady]);
-      ctx.report({ name: 'scale.idleCpu', value: median(per!), unit: '%', runs: per });
-      ctx.report({ name: 'scale.idleCpu.max', value: Math.max(...per!), unit: '%' });
-      ctx.report({ name: 'scale.idleCpu.afterStart', value: median(per0!), unit: '%', runs: per0 });
+      reportIdle(ctx, 'scale.idleCpu3', await idleCpu(3, ctx.quick));
+      const r = await idleCpu(16, ctx.quick);
+      reportIdle(ctx, 'scale.idleCpu', r);
+      ctx.report({ name: 'scale.idleCpu.max', value: Math.max(...r.steady), unit: '%' });
     },
   },
 
@@ -169,10 +167,7 @@ export const cases: Record<string, BenchCase> = {
     describe: 'the idle case at 16 nodes with `troupe node --tick-ms 3000` (a hung peer down after 12 s instead of 4 s): what fewer ticks save, median per node over the same windows',
     reports: ['scale.idleCpu.tick3000', 'scale.idleCpu.tick3000.afterStart'],
     async run(ctx) {
-      const starts = ctx.quick ? QUICK_STARTS : IDLE_STARTS;
-      const [per0, per] = await idleCpu(16, ctx.quick ? 6000 : 30_000, [starts.afterStart, starts.steady], ['--tick-ms', '3000']);
-      ctx.report({ name: 'scale.idleCpu.tick3000', value: median(per!), unit: '%', runs: per });
-      ctx.report({ name: 'scale.idleCpu.tick3000.afterStart', value: median(per0!), unit: '%', runs: per0 });
+      reportIdle(ctx, 'scale.idleCpu.tick3000', await idleCpu(16, ctx.quick, ['--tick-ms', '3000']));
     },
   },
 
